@@ -1,0 +1,196 @@
+"""Run and inspect nn~ model files with nothing but torch: shared by export, check and bench.
+
+Everything here works on a `torch.jit.ScriptModule` as loaded by `torch.jit.load`, so it applies to
+any nn~ model file (ours, RAVE exports, the reference package's) without the author's Python code.
+"""
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+Loader = Callable[[], torch.jit.ScriptModule]
+
+
+@dataclass(frozen=True)
+class MethodParams:
+    """The four values of a `<method>_params` buffer."""
+
+    in_channels: int
+    in_ratio: int
+    out_channels: int
+    out_ratio: int
+
+    def in_frames(self, host_samples: int) -> int:
+        return host_samples // self.in_ratio
+
+    def out_frames(self, host_samples: int) -> int:
+        return host_samples // self.out_ratio
+
+
+def is_power_of_two(n: int) -> bool:
+    return n > 0 and (n & (n - 1)) == 0
+
+
+def next_power_of_two(n: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(1, n))))
+
+
+def loader_from_path(path: str | Path) -> Loader:
+    """A function giving a fresh (clean-state) load of the file at each call."""
+    data = Path(path).read_bytes()
+    return loader_from_bytes(data)
+
+
+def loader_from_bytes(data: bytes) -> Loader:
+    def load() -> torch.jit.ScriptModule:
+        model = torch.jit.load(io.BytesIO(data), map_location="cpu")
+        model.eval()
+        return model
+
+    return load
+
+
+def has_method(model: torch.jit.ScriptModule, name: str) -> bool:
+    return bool(model._c._has_method(name))
+
+
+def method_names(model: torch.jit.ScriptModule) -> list[str]:
+    """Methods listed by `get_methods()`, else discovered from `<m>_params` buffers."""
+    if has_method(model, "get_methods"):
+        return [str(m) for m in model.get_methods()]
+    return sorted(
+        name[: -len("_params")]
+        for name, _ in model.named_buffers(recurse=False)
+        if name.endswith("_params") and has_method(model, name[: -len("_params")])
+    )
+
+
+def method_params(model: torch.jit.ScriptModule, method: str) -> MethodParams:
+    values = [int(v) for v in getattr(model, f"{method}_params").flatten().tolist()]
+    if len(values) != 4:
+        raise ValueError(f"{method}_params holds {len(values)} values, expected 4")
+    return MethodParams(*values)
+
+
+def optional_attr(model: torch.jit.ScriptModule, name: str) -> object | None:
+    if model._c.hasattr(name):
+        return getattr(model, name)
+    return None
+
+
+def buffer_value(model: torch.jit.ScriptModule, name: str) -> torch.Tensor | None:
+    """A module-level buffer (or tensor attribute) by name, None when absent."""
+    value = optional_attr(model, name)
+    return value if isinstance(value, torch.Tensor) else None
+
+
+def declared_latency(model: torch.jit.ScriptModule, method: str) -> int | None:
+    """The extension `<method>_latency` buffer (host samples), None when not declared."""
+    value = buffer_value(model, f"{method}_latency")
+    if value is None or value.numel() != 1:
+        return None
+    return int(value.flatten()[0].item())
+
+
+def call(
+    model: torch.jit.ScriptModule, method: str, x: torch.Tensor, seed: int | None = 0
+) -> torch.Tensor:
+    """model.method(x) without gradients; seeds torch's RNG first when seed is not None."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    with torch.no_grad():
+        return getattr(model, method)(x)
+
+
+def call_chunked(
+    model: torch.jit.ScriptModule,
+    method: str,
+    x: torch.Tensor,
+    host_chunks: list[int],
+    params: MethodParams,
+    seed: int | None = 0,
+) -> torch.Tensor:
+    """Feed x: [B, C, T] in consecutive chunks of the given host-sample sizes; concat outputs."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    outs = []
+    start = 0
+    for size in host_chunks:
+        frames = size // params.in_ratio
+        outs.append(call(model, method, x[..., start : start + frames], seed=None))
+        start += frames
+    return torch.cat(outs, dim=-1)
+
+
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    if a.shape != b.shape:
+        return math.inf
+    if a.numel() == 0:
+        return 0.0
+    return float((a.double() - b.double()).abs().max().item())
+
+
+def allclose(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float = 1e-3) -> bool:
+    """Same shape and max|a-b| <= atol + rtol * max|b| (NaNs never compare equal)."""
+    if a.shape != b.shape:
+        return False
+    if a.numel() == 0:
+        return True
+    scale = float(b.double().abs().max().item())
+    diff = max_abs_diff(a, b)
+    return bool(diff <= atol + rtol * scale)
+
+
+@dataclass
+class LatencyProbe:
+    """Result of an impulse (then step) probe; samples is None when the output never reacted."""
+
+    samples: int | None
+    probe: str
+    resolution: int
+    note: str = ""
+
+
+def measure_latency(
+    load: Loader,
+    method: str,
+    params: MethodParams,
+    max_latency: int = 16384,
+    seed: int = 0,
+) -> LatencyProbe:
+    """Host samples between an input event and the first output frame that reacts to it.
+
+    Runs silence, then silence with an impulse (and, if nothing reacts, a step) at host sample t0
+    on fresh loads with the same RNG seed, and finds the first output frame that differs. Exact for
+    audio-rate methods; otherwise accurate to the coarser ratio (`resolution`). A negative value
+    means the output reacts before the event: the method looks ahead and cannot stream.
+    """
+    grain = max(params.in_ratio, params.out_ratio)
+    t0 = next_power_of_two(max(4 * grain, 1024))
+    total = next_power_of_two(t0 + max_latency + 4 * grain)
+    frames = params.in_frames(total)
+    x0 = torch.zeros(1, params.in_channels, frames)
+    y0 = call(load(), method, x0, seed=seed)
+    scale = float(y0.abs().max().item()) if y0.numel() else 0.0
+    for kind in ("impulse", "step"):
+        x1 = x0.clone()
+        f0 = t0 // params.in_ratio
+        if kind == "impulse":
+            x1[..., f0] = 0.5
+        else:
+            x1[..., f0:] = 0.5
+        y1 = call(load(), method, x1, seed=seed)
+        if y1.shape != y0.shape:
+            return LatencyProbe(None, kind, grain, "output length changed between probe runs")
+        diff = (y1 - y0).abs().amax(dim=(0, 1))
+        hits = torch.nonzero(diff > 1e-6 * (1.0 + scale)).flatten()
+        if hits.numel():
+            first = int(hits[0].item())
+            return LatencyProbe(first * params.out_ratio - t0, kind, grain)
+    return LatencyProbe(
+        None, "step", grain, f"output did not react to an impulse or a step within {total} samples"
+    )

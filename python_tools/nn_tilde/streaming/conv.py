@@ -1,0 +1,147 @@
+"""Cached (streaming) forms of Conv1d and ConvTranspose1d, exact for any kernel, stride, dilation
+and padding.
+
+Why our own and not cached_conv's ``CachedConv1d`` / ``CachedConvTranspose1d`` (cached-conv 2.5.0):
+
+* Strided convolution: cached_conv pads the cache so the *right* padding becomes delay and then
+  rounds up to a whole output frame (``stride_delay``), which costs up to one extra output frame of
+  latency (acids-ircam/cached_conv#10). Here the cache length is chosen as the one value that makes
+  every chunk of ``c`` input frames (``c`` a multiple of the stride) yield exactly ``c / stride``
+  outputs *and* keeps the output grid aligned with the offline one; the delay that follows is the
+  smallest an exact, chunk-aligned implementation can have (see ``StreamingConv1d``).
+* Transposed convolution: cached_conv keeps ``2 * padding`` samples of overlap-add tail, which is
+  the true tail ``dilation * (kernel - 1) + 1 - stride`` only when ``2 * padding == kernel - stride``
+  (acids-ircam/cached_conv#11). Here the tail length follows from the kernel, and the padding only
+  sets the delay.
+* Both read their incoming delay at conversion time (no global "cached mode" switch read when a
+  model is built), size their caches from the input (no 64-slot batch), keep them out of the eager
+  ``state_dict`` and offer ``reset()``.
+"""
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .base import StreamingModule
+
+
+def _fresh_cache(cache: Tensor, x: Tensor, channels: int, length: int) -> Tensor:
+    """The cache itself, or zeros shaped for ``x``'s batch, dtype and device when they changed."""
+    if cache.size(0) != x.size(0) or cache.dtype != x.dtype or cache.device != x.device:
+        return torch.zeros(x.size(0), channels, length, dtype=x.dtype, device=x.device)
+    return cache
+
+
+class StreamingConv1d(StreamingModule):
+    """Streaming Conv1d equal to an offline zero-padded conv with ``pad_left`` frames on the left.
+
+    Offline: ``y[n] = sum_k w[k] x[n*s - pad_left + k*d]``. Streaming keeps the last ``context``
+    input frames and runs a padding-free conv on ``cat(cache, chunk)``, which gives
+    ``z[m] = sum_k w[k] u[m*s - context + k*d]`` where ``u`` is the incoming (already delayed by
+    ``delay_in``) stream. So ``z[m] = y[m - D]`` with ``D = (context + delay_in - pad_left) / s``,
+    which must be an integer. A chunk of ``c`` frames (a multiple of ``s``) yields ``c / s``
+    outputs iff ``span - s <= context <= span - 1`` (``span = d*(k-1) + 1``): exactly one value in
+    that window has the right remainder modulo ``s``, so ``context`` is fully determined and ``D`` is
+    minimal. ``context`` may be negative when ``span < s``: the first ``-context`` frames of each
+    chunk are then never read.
+
+    x: [B, C_in, T] -> [B, C_out, T / stride], T a multiple of ``stride``.
+    """
+
+    def __init__(
+        self, weight: nn.Parameter, bias: Optional[nn.Parameter], stride: int, dilation: int,
+        groups: int, pad_left: int, delay_in: int = 0,
+    ) -> None:
+        span = dilation * (weight.size(-1) - 1) + 1
+        if pad_left < 0 or pad_left > span - 1:
+            raise ValueError(
+                f"left padding {pad_left} outside [0, {span - 1}]: outputs before the signal "
+                "would depend on no input at all; use a padding within the kernel's reach"
+            )
+        context = span - stride + (pad_left - delay_in - (span - stride)) % stride
+        delay = (context + delay_in - pad_left) // stride
+        super().__init__(delay, chunk_multiple=stride, ratio_num=1, ratio_den=stride)
+        self.weight = weight
+        self.bias = bias
+        self.stride: int = stride
+        self.dilation: int = dilation
+        self.groups: int = groups
+        self.pad_left: int = pad_left
+        self.delay_in: int = delay_in
+        self.context: int = context
+        self.in_channels: int = weight.size(1) * groups
+        self.register_buffer(
+            "cache", torch.zeros(0, self.in_channels, max(context, 0)), persistent=False
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.context > 0:
+            cache = _fresh_cache(self.cache, x, self.in_channels, self.context)
+            buf = torch.cat([cache, x], -1)
+            self.cache = buf[..., buf.size(-1) - self.context:].detach()
+        elif self.context < 0:
+            buf = x[..., -self.context:]
+        else:
+            buf = x
+        return F.conv1d(buf, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.cache = self.cache[:0]
+
+
+class StreamingConvTranspose1d(StreamingModule):
+    """Streaming ConvTranspose1d equal to an offline transposed conv cropped by ``crop_left``.
+
+    The full (unpadded) transposed conv ``f`` of a chunk starting at input frame ``i0`` touches
+    outputs ``[i0*s, (i0+c-1)*s + span)``; outputs below ``(i0+c)*s`` receive nothing from later
+    chunks, so they are final once the overlap-add ``tail`` (``span - s`` frames, or none) left by
+    the previous chunk is added. Streaming thus emits ``f`` with no delay of its own, and the
+    offline output (``y[j] = f[j + crop_left]``; torch's ``padding`` is ``crop_left``, its
+    ``output_padding`` only lengthens the end) is reached after ``D = delay_in * s + crop_left``.
+
+    x: [B, C_in, T] -> [B, C_out, T * stride].
+    """
+
+    def __init__(
+        self, weight: nn.Parameter, bias: Optional[nn.Parameter], stride: int, dilation: int,
+        groups: int, crop_left: int, delay_in: int = 0,
+    ) -> None:
+        super().__init__(delay_in * stride + crop_left, chunk_multiple=1, ratio_num=stride)
+        if crop_left < 0:
+            raise ValueError("crop_left must be non-negative")
+        span = dilation * (weight.size(-1) - 1) + 1
+        self.weight = weight
+        self.bias = bias
+        self.stride: int = stride
+        self.dilation: int = dilation
+        self.groups: int = groups
+        self.crop_left: int = crop_left
+        self.delay_in: int = delay_in
+        self.tail: int = max(span - stride, 0)
+        self.out_channels: int = weight.size(1) * groups
+        self.register_buffer(
+            "cache", torch.zeros(0, self.out_channels, self.tail), persistent=False
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        f = F.conv_transpose1d(x, self.weight, None, self.stride, 0, 0, self.groups, self.dilation)
+        n_out = x.size(-1) * self.stride
+        total = n_out + self.tail
+        if f.size(-1) < total:  # kernel shorter than the stride: the gaps are zeros
+            f = F.pad(f, [0, total - f.size(-1)])
+        if self.tail > 0:
+            cache = _fresh_cache(self.cache, x, self.out_channels, self.tail)
+            f = torch.cat([f[..., : self.tail] + cache, f[..., self.tail:]], -1)
+            self.cache = f[..., n_out:].detach()
+        y = f[..., :n_out]
+        bias = self.bias
+        if bias is not None:
+            y = y + bias.unsqueeze(-1)
+        return y
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.cache = self.cache[:0]
