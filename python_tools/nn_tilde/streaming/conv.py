@@ -18,7 +18,7 @@ Why our own and not cached_conv's ``CachedConv1d`` / ``CachedConvTranspose1d`` (
   ``state_dict`` and offer ``reset()``.
 """
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -27,11 +27,24 @@ from torch import Tensor, nn
 from .base import StreamingModule
 
 
-def _fresh_cache(cache: Tensor, x: Tensor, channels: int, length: int) -> Tensor:
-    """The cache itself, or zeros shaped for ``x``'s batch, dtype and device when they changed."""
-    if cache.size(0) != x.size(0) or cache.dtype != x.dtype or cache.device != x.device:
-        return torch.zeros(x.size(0), channels, length, dtype=x.dtype, device=x.device)
-    return cache
+def _is_new_stream(cache: Tensor, x: Tensor) -> bool:
+    """True when ``x``'s batch size, dtype or device differ from the cache's (or it is empty)."""
+    return cache.size(0) != x.size(0) or cache.dtype != x.dtype or cache.device != x.device
+
+
+def _mask_before_signal(x: Tensor, seen: int, delay_in: int) -> Tuple[Tensor, int]:
+    """Zero the frames of ``x`` that come before the signal, and count the frames seen.
+
+    The incoming stream is ``delay_in`` frames late; its first ``delay_in`` frames are what the
+    upstream layers produced for negative times (bias, lookahead of the first samples). The offline
+    model sees zero padding there, so they are zeroed: this keeps streaming equal to offline from
+    the first frame after a reset instead of only after a warm-up.
+    """
+    if seen >= delay_in:
+        return x, seen
+    n = min(delay_in - seen, x.size(-1))
+    x = torch.cat([torch.zeros_like(x[..., :n]), x[..., n:]], -1)
+    return x, seen + n
 
 
 class StreamingConv1d(StreamingModule):
@@ -71,25 +84,33 @@ class StreamingConv1d(StreamingModule):
         self.pad_left: int = pad_left
         self.delay_in: int = delay_in
         self.context: int = context
+        self.seen: int = 0  # input frames seen since the stream began, counted up to delay_in
         self.in_channels: int = weight.size(1) * groups
         self.register_buffer(
             "cache", torch.zeros(0, self.in_channels, max(context, 0)), persistent=False
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        cache = self.cache
+        if _is_new_stream(cache, x):
+            cache = torch.zeros(x.size(0), self.in_channels, max(self.context, 0),
+                                dtype=x.dtype, device=x.device)
+            self.seen = 0
+        x, self.seen = _mask_before_signal(x, self.seen, self.delay_in)
         if self.context > 0:
-            cache = _fresh_cache(self.cache, x, self.in_channels, self.context)
             buf = torch.cat([cache, x], -1)
-            self.cache = buf[..., buf.size(-1) - self.context:].detach()
+            cache = buf[..., buf.size(-1) - self.context:].detach()
         elif self.context < 0:
             buf = x[..., -self.context:]
         else:
             buf = x
+        self.cache = cache
         return F.conv1d(buf, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
     @torch.jit.export
     def reset(self) -> None:
         self.cache = self.cache[:0]
+        self.seen = 0
 
 
 class StreamingConvTranspose1d(StreamingModule):
@@ -121,21 +142,28 @@ class StreamingConvTranspose1d(StreamingModule):
         self.crop_left: int = crop_left
         self.delay_in: int = delay_in
         self.tail: int = max(span - stride, 0)
+        self.seen: int = 0  # input frames seen since the stream began, counted up to delay_in
         self.out_channels: int = weight.size(1) * groups
         self.register_buffer(
             "cache", torch.zeros(0, self.out_channels, self.tail), persistent=False
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        cache = self.cache
+        if _is_new_stream(cache, x):
+            cache = torch.zeros(x.size(0), self.out_channels, self.tail,
+                                dtype=x.dtype, device=x.device)
+            self.seen = 0
+        x, self.seen = _mask_before_signal(x, self.seen, self.delay_in)
         f = F.conv_transpose1d(x, self.weight, None, self.stride, 0, 0, self.groups, self.dilation)
         n_out = x.size(-1) * self.stride
         total = n_out + self.tail
         if f.size(-1) < total:  # kernel shorter than the stride: the gaps are zeros
             f = F.pad(f, [0, total - f.size(-1)])
         if self.tail > 0:
-            cache = _fresh_cache(self.cache, x, self.out_channels, self.tail)
             f = torch.cat([f[..., : self.tail] + cache, f[..., self.tail:]], -1)
-            self.cache = f[..., n_out:].detach()
+            cache = f[..., n_out:].detach()
+        self.cache = cache
         y = f[..., :n_out]
         bias = self.bias
         if bias is not None:
@@ -145,3 +173,4 @@ class StreamingConvTranspose1d(StreamingModule):
     @torch.jit.export
     def reset(self) -> None:
         self.cache = self.cache[:0]
+        self.seen = 0

@@ -1,0 +1,50 @@
+"""Streaming conversion for nn~ models (after Caillon & Esling 2022, "Streamable Neural Audio
+Synthesis With Non-Causal Convolutions").
+
+Train a model with ordinary non-causal layers, then::
+
+    stream = to_streaming(model.eval())   # same weights, cached convolutions
+    stream.delay                           # offline[t] == streamed[t + stream.delay] (output frames)
+    stream.chunk_multiple                  # chunk lengths must be multiples of this (input frames)
+    stream.reset()                         # forget the past
+    torch.jit.script(stream)               # scriptable; caches live in non-persistent buffers
+
+This subpackage depends only on torch (cached-conv is optional: its offline layers are accepted).
+"""
+
+from .base import Delay, Pointwise, StreamingBranches, StreamingModule, StreamingSequential
+from .check import aligned_outputs, random_chunk_sizes, run_chunked
+from .conv import StreamingConv1d, StreamingConvTranspose1d
+from .convert import (
+    convert_branches,
+    convert_sequence,
+    input_frames_delay,
+    register_converter,
+    register_pointwise,
+    to_streaming,
+)
+from .layers import Branches, Conv1d, ConvTranspose1d, Residual, same_padding
+
+__all__ = [
+    "Branches",
+    "Conv1d",
+    "ConvTranspose1d",
+    "Delay",
+    "Pointwise",
+    "Residual",
+    "StreamingBranches",
+    "StreamingConv1d",
+    "StreamingConvTranspose1d",
+    "StreamingModule",
+    "StreamingSequential",
+    "aligned_outputs",
+    "convert_branches",
+    "convert_sequence",
+    "input_frames_delay",
+    "random_chunk_sizes",
+    "register_converter",
+    "register_pointwise",
+    "run_chunked",
+    "same_padding",
+    "to_streaming",
+]
