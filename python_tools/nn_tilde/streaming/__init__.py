@@ -3,17 +3,17 @@ Synthesis With Non-Causal Convolutions").
 
 Train a model with ordinary non-causal layers, then::
 
-    stream = to_streaming(model.eval())   # same weights, cached convolutions
-    stream.delay                           # offline[t] == streamed[t + stream.delay] (output frames)
-    stream.chunk_multiple                  # chunk lengths must be multiples of this (input frames)
-    stream.reset()                         # forget the past
-    torch.jit.script(stream)               # scriptable; caches live in non-persistent buffers
+    stream = to_streaming(model.eval())  # same weights, cached convolutions
+    stream.delay            # offline[t] == streamed[t + stream.delay], in output frames
+    stream.chunk_multiple   # chunk lengths must be multiples of this, in input frames
+    stream.reset()          # forget the past
+    torch.jit.script(stream)  # scriptable; caches live in non-persistent buffers
 
 This subpackage depends only on torch (cached-conv is optional: its offline layers are accepted).
 """
 
 from .base import Delay, Pointwise, StreamingBranches, StreamingModule, StreamingSequential
-from .check import aligned_outputs, random_chunk_sizes, run_chunked
+from .check import aligned_outputs, random_chunk_sizes, run_chunked, scripted_roundtrip
 from .conv import StreamingConv1d, StreamingConvTranspose1d
 from .convert import (
     convert_branches,
@@ -46,5 +46,6 @@ __all__ = [
     "register_pointwise",
     "run_chunked",
     "same_padding",
+    "scripted_roundtrip",
     "to_streaming",
 ]

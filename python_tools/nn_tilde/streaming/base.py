@@ -93,11 +93,15 @@ class Delay(StreamingModule):
         if self.length == 0:
             return x
         cache = self.cache
-        if cache.size(0) != x.size(0) or cache.size(1) != x.size(1) or cache.dtype != x.dtype \
-                or cache.device != x.device:
+        if (
+            cache.size(0) != x.size(0)
+            or cache.size(1) != x.size(1)
+            or cache.dtype != x.dtype
+            or cache.device != x.device
+        ):
             cache = torch.zeros(x.size(0), x.size(1), self.length, dtype=x.dtype, device=x.device)
         buf = torch.cat([cache, x], -1)
-        self.cache = buf[..., buf.size(-1) - self.length:].detach()
+        self.cache = buf[..., buf.size(-1) - self.length :].detach()
         return buf[..., : x.size(-1)]
 
     @torch.jit.export
@@ -109,8 +113,12 @@ class StreamingSequential(StreamingModule):
     """Streaming layers applied one after the other. x: [B, C, T] -> [B, C', T']."""
 
     def __init__(
-        self, layers: List[StreamingModule], delay: int, chunk_multiple: int,
-        ratio_num: int, ratio_den: int,
+        self,
+        layers: List[StreamingModule],
+        delay: int,
+        chunk_multiple: int,
+        ratio_num: int,
+        ratio_den: int,
     ) -> None:
         super().__init__(delay, chunk_multiple, ratio_num, ratio_den)
         self.layers = nn.ModuleList(layers)
@@ -134,8 +142,13 @@ class StreamingBranches(StreamingModule):
     """
 
     def __init__(
-        self, branches: List[StreamingModule], concat: bool, delay: int, chunk_multiple: int,
-        ratio_num: int, ratio_den: int,
+        self,
+        branches: List[StreamingModule],
+        concat: bool,
+        delay: int,
+        chunk_multiple: int,
+        ratio_num: int,
+        ratio_den: int,
     ) -> None:
         super().__init__(delay, chunk_multiple, ratio_num, ratio_den)
         self.branches = nn.ModuleList(branches)

@@ -36,8 +36,12 @@ def run_chunked(stream: Callable[[Tensor], Tensor], x: Tensor, sizes: List[int])
 
 @torch.no_grad()
 def aligned_outputs(
-    offline: Callable[[Tensor], Tensor], stream: Callable[[Tensor], Tensor], delay: int,
-    x: Tensor, sizes: List[int], tail: int,
+    offline: Callable[[Tensor], Tensor],
+    stream: Callable[[Tensor], Tensor],
+    delay: int,
+    x: Tensor,
+    sizes: List[int],
+    tail: int,
 ) -> Tuple[Tensor, Tensor]:
     """(offline, streamed) outputs over the frames where ``offline[t] == streamed[t + delay]``.
 
@@ -48,6 +52,14 @@ def aligned_outputs(
     y = offline(torch.nn.functional.pad(x, [0, tail]))
     n = z.size(-1) - delay
     if n <= 0 or y.size(-1) < n:
-        raise ValueError(f"cannot align: streamed {z.size(-1)} frames, delay {delay}, "
-                         f"offline {y.size(-1)} frames (increase the input or the tail)")
+        raise ValueError(
+            f"cannot align: streamed {z.size(-1)} frames, delay {delay}, "
+            f"offline {y.size(-1)} frames (increase the input or the tail)"
+        )
     return y[..., :n], z[..., delay:]
+
+
+def scripted_roundtrip(module: torch.nn.Module, path: str) -> torch.jit.ScriptModule:
+    """``torch.jit.script`` the module, save it to ``path``, and load it back from disk."""
+    torch.jit.save(torch.jit.script(module), path)
+    return torch.jit.load(path)

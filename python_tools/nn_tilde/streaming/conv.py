@@ -9,10 +9,10 @@ Why our own and not cached_conv's ``CachedConv1d`` / ``CachedConvTranspose1d`` (
   every chunk of ``c`` input frames (``c`` a multiple of the stride) yield exactly ``c / stride``
   outputs *and* keeps the output grid aligned with the offline one; the delay that follows is the
   smallest an exact, chunk-aligned implementation can have (see ``StreamingConv1d``).
-* Transposed convolution: cached_conv keeps ``2 * padding`` samples of overlap-add tail, which is
-  the true tail ``dilation * (kernel - 1) + 1 - stride`` only when ``2 * padding == kernel - stride``
-  (acids-ircam/cached_conv#11). Here the tail length follows from the kernel, and the padding only
-  sets the delay.
+* Transposed convolution: cached_conv keeps ``2 * padding`` samples of overlap-add tail, which
+  is the true tail ``dilation * (kernel - 1) + 1 - stride`` only when
+  ``2 * padding == kernel - stride`` (acids-ircam/cached_conv#11). Here the tail length follows
+  from the kernel, and the padding only sets the delay.
 * Both read their incoming delay at conversion time (no global "cached mode" switch read when a
   model is built), size their caches from the input (no 64-slot batch), keep them out of the eager
   ``state_dict`` and offer ``reset()``.
@@ -55,17 +55,23 @@ class StreamingConv1d(StreamingModule):
     ``z[m] = sum_k w[k] u[m*s - context + k*d]`` where ``u`` is the incoming (already delayed by
     ``delay_in``) stream. So ``z[m] = y[m - D]`` with ``D = (context + delay_in - pad_left) / s``,
     which must be an integer. A chunk of ``c`` frames (a multiple of ``s``) yields ``c / s``
-    outputs iff ``span - s <= context <= span - 1`` (``span = d*(k-1) + 1``): exactly one value in
-    that window has the right remainder modulo ``s``, so ``context`` is fully determined and ``D`` is
-    minimal. ``context`` may be negative when ``span < s``: the first ``-context`` frames of each
-    chunk are then never read.
+    outputs iff ``span - s <= context <= span - 1`` (``span = d*(k-1) + 1``): exactly one value
+    in that window has the right remainder modulo ``s``, so ``context`` is fully determined and
+    ``D`` is minimal. ``context`` may be negative when ``span < s``: the first ``-context`` frames
+    of each chunk are then never read.
 
     x: [B, C_in, T] -> [B, C_out, T / stride], T a multiple of ``stride``.
     """
 
     def __init__(
-        self, weight: nn.Parameter, bias: Optional[nn.Parameter], stride: int, dilation: int,
-        groups: int, pad_left: int, delay_in: int = 0,
+        self,
+        weight: nn.Parameter,
+        bias: Optional[nn.Parameter],
+        stride: int,
+        dilation: int,
+        groups: int,
+        pad_left: int,
+        delay_in: int = 0,
     ) -> None:
         span = dilation * (weight.size(-1) - 1) + 1
         if pad_left < 0 or pad_left > span - 1:
@@ -93,15 +99,16 @@ class StreamingConv1d(StreamingModule):
     def forward(self, x: Tensor) -> Tensor:
         cache = self.cache
         if _is_new_stream(cache, x):
-            cache = torch.zeros(x.size(0), self.in_channels, max(self.context, 0),
-                                dtype=x.dtype, device=x.device)
+            cache = torch.zeros(
+                x.size(0), self.in_channels, max(self.context, 0), dtype=x.dtype, device=x.device
+            )
             self.seen = 0
         x, self.seen = _mask_before_signal(x, self.seen, self.delay_in)
         if self.context > 0:
             buf = torch.cat([cache, x], -1)
-            cache = buf[..., buf.size(-1) - self.context:].detach()
+            cache = buf[..., buf.size(-1) - self.context :].detach()
         elif self.context < 0:
-            buf = x[..., -self.context:]
+            buf = x[..., -self.context :]
         else:
             buf = x
         self.cache = cache
@@ -127,8 +134,14 @@ class StreamingConvTranspose1d(StreamingModule):
     """
 
     def __init__(
-        self, weight: nn.Parameter, bias: Optional[nn.Parameter], stride: int, dilation: int,
-        groups: int, crop_left: int, delay_in: int = 0,
+        self,
+        weight: nn.Parameter,
+        bias: Optional[nn.Parameter],
+        stride: int,
+        dilation: int,
+        groups: int,
+        crop_left: int,
+        delay_in: int = 0,
     ) -> None:
         super().__init__(delay_in * stride + crop_left, chunk_multiple=1, ratio_num=stride)
         if crop_left < 0:
@@ -151,8 +164,9 @@ class StreamingConvTranspose1d(StreamingModule):
     def forward(self, x: Tensor) -> Tensor:
         cache = self.cache
         if _is_new_stream(cache, x):
-            cache = torch.zeros(x.size(0), self.out_channels, self.tail,
-                                dtype=x.dtype, device=x.device)
+            cache = torch.zeros(
+                x.size(0), self.out_channels, self.tail, dtype=x.dtype, device=x.device
+            )
             self.seen = 0
         x, self.seen = _mask_before_signal(x, self.seen, self.delay_in)
         f = F.conv_transpose1d(x, self.weight, None, self.stride, 0, 0, self.groups, self.dilation)
@@ -161,7 +175,7 @@ class StreamingConvTranspose1d(StreamingModule):
         if f.size(-1) < total:  # kernel shorter than the stride: the gaps are zeros
             f = F.pad(f, [0, total - f.size(-1)])
         if self.tail > 0:
-            f = torch.cat([f[..., : self.tail] + cache, f[..., self.tail:]], -1)
+            f = torch.cat([f[..., : self.tail] + cache, f[..., self.tail :]], -1)
             cache = f[..., n_out:].detach()
         self.cache = cache
         y = f[..., :n_out]

@@ -4,8 +4,9 @@ The conversion walks the module tree once, threading the delay of the stream eac
 receive (``delay_in``, in frames at that layer's input rate). A strided conv needs it to align its
 output grid; containers add it up; ``Branches`` delays the faster branches so all outputs line up.
 
-Supported out of the box: ``nn.Conv1d`` (zero padding, int or "same"/"valid"), ``nn.ConvTranspose1d``,
-``nn.Sequential``, this package's ``Conv1d`` / ``ConvTranspose1d`` / ``Branches`` / ``Residual``,
+Supported out of the box: ``nn.Conv1d`` (zero padding, int or "same"/"valid"),
+``nn.ConvTranspose1d``, ``nn.Sequential``, this package's ``Conv1d`` / ``ConvTranspose1d`` /
+``Branches`` / ``Residual``,
 cached_conv's offline ``Conv1d`` / ``ConvTranspose1d`` / ``CachedSequential`` when installed,
 weight-normalised convs (parametrisation or legacy hook; the normalised weight is snapshotted), and
 pointwise modules (activations, Dropout, Identity, eval-mode BatchNorm1d). Anything else raises a
@@ -23,16 +24,37 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from . import layers
-from .base import Delay, Pointwise, StreamingBranches, StreamingModule, StreamingSequential, lcm
-from .base import reduced
+from .base import (
+    Delay,
+    Pointwise,
+    StreamingBranches,
+    StreamingModule,
+    StreamingSequential,
+    lcm,
+    reduced,
+)
 from .conv import StreamingConv1d, StreamingConvTranspose1d
 
 Converter = Callable[[nn.Module, int], StreamingModule]
 
 _CONVERTERS: Dict[type, Converter] = {}
 _POINTWISE: Set[type] = {
-    nn.Identity, nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU,
-    nn.Mish, nn.Tanh, nn.Sigmoid, nn.Softplus, nn.Hardtanh, nn.Dropout, nn.BatchNorm1d,
+    nn.Identity,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Softplus,
+    nn.Hardtanh,
+    nn.Dropout,
+    nn.BatchNorm1d,
 }
 
 
@@ -55,7 +77,8 @@ def to_streaming(module: nn.Module, delay_in: int = 0) -> StreamingModule:
     if module.training:
         warnings.warn(
             "to_streaming() on a module in training mode: call .eval() first (Dropout and "
-            "BatchNorm1d are only pointwise in eval mode)", stacklevel=2,
+            "BatchNorm1d are only pointwise in eval mode)",
+            stacklevel=2,
         )
     return _convert(module, delay_in)
 
@@ -120,15 +143,25 @@ def _conv_pad_left(conv: nn.Conv1d) -> int:
 
 def _conv(pad_left: int, conv: nn.Conv1d, delay_in: int) -> StreamingConv1d:
     return StreamingConv1d(
-        _param(conv, "weight"), _param(conv, "bias"), conv.stride[0], conv.dilation[0],
-        conv.groups, pad_left, delay_in,
+        _param(conv, "weight"),
+        _param(conv, "bias"),
+        conv.stride[0],
+        conv.dilation[0],
+        conv.groups,
+        pad_left,
+        delay_in,
     )
 
 
 def _conv_transpose(crop_left: int, conv: nn.ConvTranspose1d, delay_in: int) -> StreamingModule:
     return StreamingConvTranspose1d(
-        _param(conv, "weight"), _param(conv, "bias"), conv.stride[0], conv.dilation[0],
-        conv.groups, crop_left, delay_in,
+        _param(conv, "weight"),
+        _param(conv, "bias"),
+        conv.stride[0],
+        conv.dilation[0],
+        conv.groups,
+        crop_left,
+        delay_in,
     )
 
 
@@ -155,7 +188,7 @@ def convert_branches(branches: List[nn.Module], concat: bool, delay_in: int) -> 
     rates = {(s.ratio_num, s.ratio_den) for s in streams}
     if len(rates) != 1:
         raise ValueError(f"parallel branches change the frame rate differently: {sorted(rates)}")
-    (num, den), = rates
+    ((num, den),) = rates
     delay = max(s.delay for s in streams)
     multiple = 1
     aligned: List[StreamingModule] = []

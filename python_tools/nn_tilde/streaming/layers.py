@@ -31,13 +31,25 @@ class Conv1d(nn.Conv1d):
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-        dilation: int = 1, groups: int = 1, bias: bool = True,
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
         padding: Tuple[int, int] | None = None,
     ) -> None:
         super().__init__(
-            in_channels, out_channels, kernel_size, stride=stride, padding=0,
-            dilation=dilation, groups=groups, bias=bias,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=0,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
         )
         pad = padding if padding is not None else same_padding(kernel_size, stride, dilation)
         self.pad_left: int = int(pad[0])
@@ -59,12 +71,25 @@ class ConvTranspose1d(nn.ConvTranspose1d):
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-        dilation: int = 1, groups: int = 1, bias: bool = True, crop_left: int | None = None,
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        crop_left: int | None = None,
     ) -> None:
         super().__init__(
-            in_channels, out_channels, kernel_size, stride=stride, padding=0,
-            dilation=dilation, groups=groups, bias=bias,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=0,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
         )
         span = dilation * (kernel_size - 1) + 1
         self.crop_left: int = max(span - stride, 0) // 2 if crop_left is None else int(crop_left)
