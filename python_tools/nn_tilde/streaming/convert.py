@@ -19,9 +19,9 @@ import warnings
 from fractions import Fraction
 from typing import Callable, Dict, List, Optional, Set
 
-import torch
 from torch import nn
 from torch.nn.utils import parametrize
+from torch.nn.utils.weight_norm import WeightNorm
 
 from . import layers
 from .base import (
@@ -120,7 +120,7 @@ def _param(module: nn.Module, name: str) -> Optional[nn.Parameter]:
     if parametrize.is_parametrized(module, name):
         return nn.Parameter(getattr(module, name).detach().clone(), requires_grad=False)
     for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, torch.nn.utils.weight_norm.WeightNorm) and hook.name == name:
+        if isinstance(hook, WeightNorm) and hook.name == name:
             hook(module, None)  # recompute from weight_g / weight_v now, not at the last forward
             return nn.Parameter(getattr(module, name).detach().clone(), requires_grad=False)
     value = getattr(module, name)
