@@ -251,12 +251,16 @@ def check_sample_rate(report: Report, model: torch.jit.ScriptModule, host_rate: 
     before = int(model.get_sample_rate()) if probe.has_method(model, "get_sample_rate") else -1
     report.info["sample_rate"] = before
     if probe.has_method(model, "set_sample_rate"):
+        # Probe with a rate different from both, then set the host's (as the host does).
+        other = next(r for r in (48000, 44100, 96000) if r not in (own, before, host_rate))
         try:
+            model.set_sample_rate(other)
+            changed = own != -1 and int(model.get_model_sample_rate()) != own
             model.set_sample_rate(host_rate)
         except Exception as exc:
             report.add(FAIL, "sample_rate", f"set_sample_rate({host_rate}) raised {exc}")
             return host_rate
-        if own != -1 and int(model.get_model_sample_rate()) != own:
+        if changed:
             report.add(FAIL, "sample_rate", "set_sample_rate changed get_model_sample_rate(); "
                        "keep the model's own rate apart from the host's")
             return host_rate
