@@ -88,6 +88,10 @@ def check_file(
     host_rate = options.sample_rate or (own if own > 0 else 44100)
     rate = con.check_sample_rate(report, torch.jit.load(str(path)), host_rate)
     report.info["methods"] = list(methods)
+    if not methods:
+        return report
+    # The host's buffer is at least the largest ratio of all methods, filtered or not.
+    max_ratio = max(max(p.in_ratio, p.out_ratio) for p in methods.values())
     if options.methods:
         unknown = [m for m in options.methods if m not in methods]
         for m in unknown:
@@ -96,7 +100,6 @@ def check_file(
     if not methods:
         return report
     load = _loader(path, host_rate)
-    max_ratio = max(max(p.in_ratio, p.out_ratio) for p in methods.values())
     sizes = beh.buffer_sizes(max_ratio, options.largest_buffer)
     samples = max(2 * max_ratio, 4096)
     for name, params in methods.items():
