@@ -1,0 +1,400 @@
+#include "engine.h"
+
+#include <cmath>
+
+namespace nn {
+
+int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error) {
+    multiple = std::max(1, multiple);
+    if (requested < 0) {
+        error = "buffer size must be a positive number of samples, got " + std::to_string(requested);
+        return 0;
+    }
+    if (requested > kMaxBufferSize) {
+        error = "buffer size " + std::to_string(requested) + " is too large (at most " + std::to_string(kMaxBufferSize) + ")";
+        return 0;
+    }
+    if (multiple > kMaxBufferSize) {
+        error = "the model's ratios need a buffer of " + std::to_string(multiple) + " samples, more than nn~ allows (" +
+                std::to_string(kMaxBufferSize) + ")";
+        return 0;
+    }
+    int b = requested > 0 ? requested : std::max(kDefaultBufferSize, multiple);
+    if (b % multiple != 0) b = (b / multiple + 1) * multiple;
+    if (requested > 0 && b != requested)
+        note = "buffer size " + std::to_string(requested) + " is not a multiple of the model's ratios (" + std::to_string(multiple) +
+               "): using " + std::to_string(b);
+    return b;
+}
+
+Engine::Engine(int batch, int host_inputs, int host_outputs)
+    : stream_(batch, host_inputs, host_outputs, this) {
+    loader_ = std::thread([this] { loader_main(); });
+}
+
+Engine::~Engine() {
+    stop_.store(true);
+    wake_loader_.signal();
+    if (loader_.joinable()) loader_.join();
+    delete request_.exchange(nullptr);
+    if (parked_) install(std::move(parked_));  // freed on the worker, not here
+    stream_.shutdown();  // before events_ is destroyed: the worker may still report into it
+}
+
+// ---- events --------------------------------------------------------------------------------------
+
+void Engine::push(EventKind kind, std::string text, std::vector<Atom> values) {
+    auto* n = new Node;
+    n->event = Event{kind, std::move(text), std::move(values)};
+    pending_events_.fetch_add(1);
+    events_.push(n);
+}
+void Engine::on_worker_error(const std::string& message) { push(EventKind::Error, message); }
+void Engine::on_worker_warning(const std::string& message) { push(EventKind::Warning, message); }
+
+std::vector<Engine::Event> Engine::poll() {
+    std::vector<Event> out;
+    for (Node* n = events_.drain(); n;) {
+        Node* next = n->next;
+        pending_events_.fetch_sub(1);
+        if (n->event.kind == EventKind::Loaded && adopt(*n))
+            out.push_back(Event{EventKind::Reconfigure, "buffer size changes to " + std::to_string(n->buffer_size), {}});
+        out.push_back(std::move(n->event));
+        delete n;
+        n = next;
+    }
+    return out;
+}
+
+bool Engine::adopt(Node& n) {
+    info_ = n.info;
+    path_ = n.path;
+    method_ = n.method;
+    planned_buffer_ = n.buffer_size;
+    if (!prepared_ || n.buffer_size == stream_.buffer_size()) {
+        install(std::move(n.processor));
+        return false;
+    }
+    if (parked_) install(std::move(parked_));  // an older parked load: retire it on the worker
+    parked_ = std::move(n.processor);
+    return true;
+}
+
+bool Engine::busy() const { return loading_.load() > 0 || pending_events_.load() > 0 || stream_.tasks_pending(); }
+
+// ---- loading -------------------------------------------------------------------------------------
+
+void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnings) const {
+    auto check = [&](int model, int host, const char* what, const char* fill) {
+        if (model != host)
+            warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what + " channel(s) but this object has " +
+                               std::to_string(host) + " signal " + what + (what[0] == 'i' ? "lets" : "lets") + ": " + fill +
+                               "; recreate the object (retype its box) to match");
+    };
+    check(m.shape.in_channels, stream_.host_inputs(), "in", "missing inputs get silence");
+    check(m.shape.out_channels, stream_.host_outputs(), "out", "extra outputs are dropped or silent");
+}
+
+bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error, std::vector<std::string>& warnings) {
+    if (!lr.error.empty()) {
+        error = lr.error;
+        return false;
+    }
+    const ModelInfo& info = *lr.info;
+    const std::string method = rq.method.empty() ? info.default_method() : rq.method;
+    const MethodInfo* mi = info.method(method);
+    if (!mi) {
+        error = "model '" + rq.path + "' has no method '" + method + "'; available: " + info.method_names();
+        return false;
+    }
+    std::string note;
+    const int b = choose_buffer_size(rq.requested_buffer, info.buffer_multiple(), note, error);
+    if (b == 0) return false;
+    if (!note.empty()) warnings.push_back(note);
+    if (!warm_up(*lr.model, info, method, rq.batch, b, error, warnings)) return false;
+    if (rq.sample_rate > 0 && info.has_set_sample_rate) {
+        std::string e;
+        if (!set_model_sample_rate(*lr.model, int(std::lround(rq.sample_rate)), e)) warnings.push_back(e);
+    }
+    if (info.model_sample_rate > 0 && rq.sample_rate > 0 && info.model_sample_rate != int(std::lround(rq.sample_rate)))
+        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) + " Hz but Pd runs at " +
+                           std::to_string(int(std::lround(rq.sample_rate))) + " Hz; nn~ does not resample");
+    for (const auto& w : info.warnings) warnings.push_back(w);
+    warn_channels(*mi, warnings);
+    try {
+        result.processor = make_processor(lr.model, *mi);
+    } catch (const std::exception& e) {
+        error = std::string("cannot bind method '") + method + "': " + e.what();
+        return false;
+    }
+    result.info = lr.info;
+    result.path = rq.path;
+    result.method = method;
+    result.buffer_size = b;
+    return true;
+}
+
+void Engine::install(std::unique_ptr<Processor> p) {
+    stream_.post(make_task([p = std::move(p)](WorkerContext& ctx) mutable {
+        ctx.processor = std::move(p);  // the previous processor is destroyed here, on the worker
+        ctx.failed = false;
+    }));
+}
+
+bool Engine::load(LoadResult model, const std::string& method, double sample_rate, std::string& error,
+                  std::vector<std::string>& warnings) {
+    sample_rate_ = sample_rate;
+    const std::string path = model.info ? model.info->path : std::string();
+    Request rq{path, method, requested_buffer_, stream_.batch(), sample_rate};
+    Node node;
+    if (!build(rq, std::move(model), node, error, warnings)) return false;
+    if (adopt(node)) push(EventKind::Reconfigure, "buffer size changes to " + std::to_string(node.buffer_size));
+    stream_.sync();  // the worker has the processor: the first buffer is computed by this model
+    return true;
+}
+
+void Engine::load_async(const std::string& path, const std::string& method) {
+    auto* rq = new Request{path, method, requested_buffer_, stream_.batch(), sample_rate_};
+    Request* old = request_.exchange(rq);
+    if (old)
+        delete old;  // superseded before the loader took it: the newest request wins
+    else
+        loading_.fetch_add(1);
+    wake_loader_.signal();
+}
+
+bool Engine::reload(std::string& error) {
+    if (path_.empty()) {
+        error = "no model to reload: send `load <file> [<method>]` first";
+        return false;
+    }
+    load_async(path_, method_);
+    return true;
+}
+
+void Engine::loader_main() {
+    while (!stop_.load()) {
+        wake_loader_.wait();
+        Request* rq = request_.exchange(nullptr);
+        if (!rq) continue;
+        if (stop_.load()) {
+            delete rq;
+            break;
+        }
+        auto* n = new Node;
+        std::string error;
+        std::vector<std::string> warnings;
+        const bool ok = build(*rq, load_model(rq->path), *n, error, warnings);
+        for (auto& w : warnings) push(EventKind::Warning, w);
+        if (ok) {
+            n->event = Event{EventKind::Loaded, rq->path + " " + n->method, {}};
+            pending_events_.fetch_add(1);
+            events_.push(n);
+        } else {
+            delete n;
+            push(EventKind::Error, error + (info_ ? "; the previous model keeps playing" : ""));
+        }
+        delete rq;
+        loading_.fetch_sub(1);
+    }
+}
+
+// ---- commands ------------------------------------------------------------------------------------
+
+bool Engine::set_method(const std::string& name, std::string& error, std::vector<std::string>& warnings) {
+    if (!info_) {
+        error = "no model loaded: send `load <file> [<method>]` first";
+        return false;
+    }
+    const MethodInfo* mi = info_->method(name);
+    if (!mi) {
+        error = "unknown method '" + name + "'; this model has: " + info_->method_names();
+        return false;
+    }
+    warn_channels(*mi, warnings);
+    MethodInfo copy = *mi;
+    stream_.post(make_task([this, copy](WorkerContext& ctx) {
+        auto model = processor_model(ctx.processor.get());
+        if (!model) return;
+        try {
+            ctx.processor = make_processor(model, copy);
+            ctx.failed = false;
+        } catch (const std::exception& e) {
+            on_worker_error("cannot switch to method '" + copy.name + "': " + e.what());
+        }
+    }));
+    method_ = name;
+    return true;
+}
+
+const AttributeInfo* Engine::attribute(const std::string& name) const { return info_ ? info_->attribute(name) : nullptr; }
+
+bool Engine::set_attribute(const std::string& name, const std::vector<AttributeValue>& values, std::string& error) {
+    if (!info_) {
+        error = "no model loaded";
+        return false;
+    }
+    const AttributeInfo* a = info_->attribute(name);
+    if (!a) {
+        error = "unknown attribute '" + name + "'; this model has: " + info_->attribute_names();
+        return false;
+    }
+    std::string types;
+    for (int t : a->types) types += std::string(types.empty() ? "" : " ") + attribute_type_name(t);
+    if (values.size() != a->types.size()) {
+        error = "attribute '" + name + "' takes " + std::to_string(a->types.size()) + " value(s) (" + types + "), got " +
+                std::to_string(values.size());
+        return false;
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+        const Atom& v = values[i].atom;
+        const int t = a->types[i];
+        const std::string where = "value " + std::to_string(i + 1) + " of '" + name + "'";
+        if ((t == kBool || t == kInt || t == kFloat) && v.is_symbol) {
+            error = where + " must be a number (" + attribute_type_name(t) + "), got '" + v.symbol + "'";
+            return false;
+        }
+        if (t == kBool && v.number != 0.0 && v.number != 1.0) {
+            error = where + " must be 0 or 1 (bool), got " + std::to_string(v.number);
+            return false;
+        }
+        if (t == kInt && std::floor(v.number) != v.number) {
+            error = where + " must be a whole number (int), got " + std::to_string(v.number);
+            return false;
+        }
+        if (t == kStr && !v.is_symbol) {
+            error = where + " must be a symbol (str)";
+            return false;
+        }
+        if ((t == kTensor || t == kBuffer) && (!v.is_symbol || values[i].samples.empty())) {
+            error = where + " must name a non-empty array (" + std::string(attribute_type_name(t)) + ")";
+            return false;
+        }
+    }
+    AttributeInfo attr = *a;
+    const int sr = int(std::lround(sample_rate_));
+    stream_.post(make_task([this, attr, values, sr](WorkerContext& ctx) {
+        auto model = processor_model(ctx.processor.get());
+        if (!model) return;
+        std::string e;
+        if (!set_attribute_value(*model, attr, values, sr, e)) on_worker_error(e);
+    }));
+    return true;
+}
+
+bool Engine::get_attribute(const std::string& name, std::string& error) {
+    if (!info_ || !info_->attribute(name)) {
+        error = "unknown attribute '" + name + "'; this model has: " + (info_ ? info_->attribute_names() : std::string("(no model)"));
+        return false;
+    }
+    stream_.post(make_task([this, name](WorkerContext& ctx) {
+        auto model = processor_model(ctx.processor.get());
+        if (!model) return;
+        std::vector<Atom> values;
+        std::string e;
+        if (get_attribute_value(*model, name, values, e))
+            push(EventKind::Value, name, std::move(values));
+        else
+            on_worker_error(e);
+    }));
+    return true;
+}
+
+bool Engine::set_buffer_size(int requested, std::string& error, std::string& note) {
+    if (requested <= 0) {
+        error = "buffer size must be a positive number of samples, got " + std::to_string(requested);
+        return false;
+    }
+    const int b = choose_buffer_size(requested, info_ ? info_->buffer_multiple() : 1, note, error);
+    if (b == 0) return false;
+    requested_buffer_ = requested;
+    planned_buffer_ = b;
+    return prepared_ && b != stream_.buffer_size();
+}
+
+void Engine::prepare(double sample_rate, int max_block) {
+    if (sample_rate > 0 && sample_rate != sample_rate_) {
+        sample_rate_ = sample_rate;
+        if (info_ && info_->has_set_sample_rate) {
+            const int sr = int(std::lround(sample_rate));
+            stream_.post(make_task([this, sr](WorkerContext& ctx) {
+                auto model = processor_model(ctx.processor.get());
+                std::string e;
+                if (model && !set_model_sample_rate(*model, sr, e)) on_worker_warning(e);
+            }));
+        }
+    }
+    if (planned_buffer_ == 0) {
+        std::string note, error;
+        planned_buffer_ = choose_buffer_size(requested_buffer_, info_ ? info_->buffer_multiple() : 1, note, error);
+        if (planned_buffer_ == 0) planned_buffer_ = kDefaultBufferSize;
+    }
+    max_block_ = max_block;
+    stream_.prepare(planned_buffer_, max_block);
+    if (parked_) install(std::move(parked_));
+    prepared_ = true;
+}
+
+// ---- reporting -----------------------------------------------------------------------------------
+
+int Engine::buffer_size() const {
+    if (prepared_) return stream_.buffer_size();
+    if (planned_buffer_) return planned_buffer_;
+    return std::max(kDefaultBufferSize, info_ ? info_->buffer_multiple() : 1);
+}
+
+int Engine::latency() const {
+    if (prepared_) return stream_.latency();
+    const int b = buffer_size(), m = 64;  // Pd's default block until the host tells otherwise
+    return b * (1 + (m + b - 1) / b);
+}
+
+bool Engine::model_failed() const { return stream_.model_failed(); }
+
+std::vector<InfoLine> Engine::describe() const {
+    std::vector<InfoLine> out;
+    auto syms = [](const std::vector<std::string>& v) {
+        std::vector<Atom> a;
+        for (const auto& s : v) a.push_back(Atom::sym(s));
+        return a;
+    };
+    std::string state = !info_ ? "empty" : model_failed() ? "failed" : !stream_.enabled() ? "disabled" : "ready";
+    if (loading_.load() > 0) state = "loading";
+    out.push_back({"state", {Atom::sym(state)}});
+    if (info_) {
+        out.push_back({"model", {Atom::sym(path_)}});
+        std::vector<std::string> names;
+        for (const auto& m : info_->methods) names.push_back(m.name);
+        out.push_back({"methods", syms(names)});
+        if (const MethodInfo* m = info_->method(method_)) {
+            out.push_back({"method", {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
+                                      Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
+            if (!m->input_labels.empty()) out.push_back({"inputs", syms(m->input_labels)});
+            if (!m->output_labels.empty()) out.push_back({"outputs", syms(m->output_labels)});
+        }
+        for (const auto& a : info_->attributes) {
+            std::vector<Atom> v{Atom::sym(a.name)};
+            for (int t : a.types) v.push_back(Atom::sym(attribute_type_name(t)));
+            out.push_back({"attribute", v});
+        }
+    }
+    out.push_back({"channels", {Atom::num(stream_.host_inputs()), Atom::num(stream_.host_outputs())}});
+    out.push_back({"buffer", {Atom::num(buffer_size())}});
+    out.push_back({"latency", {Atom::num(latency())}});
+    out.push_back({"samplerate", {Atom::num(info_ ? info_->model_sample_rate : 0), Atom::num(sample_rate_)}});
+    static const char* policies[] = {"wait", "silence", "hold"};
+    out.push_back({"policy", {Atom::sym(policies[static_cast<int>(stream_.policy())])}});
+    return out;
+}
+
+InfoLine Engine::stats_line() const {
+    const StreamStats s = stream_.stats();
+    return {"stats",
+            {Atom::sym("blocks"), Atom::num(double(s.blocks)), Atom::sym("buffers"), Atom::num(double(s.buffers)),
+             Atom::sym("late"), Atom::num(double(s.late_blocks)), Atom::sym("dropped"), Atom::num(double(s.dropped_buffers)),
+             Atom::sym("waits"), Atom::num(double(s.waits)), Atom::sym("nonfinite"), Atom::num(double(s.nonfinite)),
+             Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean), Atom::sym("model_ms_max"), Atom::num(s.model_ms_max),
+             Atom::sym("audio_us_max"), Atom::num(s.audio_us_max)}};
+}
+
+}  // namespace nn

@@ -1,0 +1,139 @@
+// The host-agnostic nn~ engine: one model method streamed through a StreamEngine, a persistent loader
+// thread for load/reload, attribute commands run on the worker, and an event queue that the host's
+// main thread drains (errors from the worker reach the console only through it). The Pd and Max
+// adapters are thin layers over this class. torch-free header.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model.h"
+#include "realtime.h"
+#include "stream.h"
+
+namespace nn {
+
+constexpr int kDefaultBufferSize = 2048;
+constexpr int kMaxBufferSize = 1 << 17;  // 131072 samples (about 3 s at 44.1 kHz)
+
+// Buffer size actually used for a request (0: default) and a model's ratio multiple. Sets `note` when
+// it differs from the request. Returns 0 and sets `error` when the request is invalid.
+int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error);
+
+struct InfoLine {
+    std::string key;
+    std::vector<Atom> values;
+};
+
+class Engine final : public WorkerListener {
+public:
+    enum class EventKind { Error, Warning, Value, Reconfigure, Loaded };
+    struct Event {
+        EventKind kind;
+        std::string text;          // Error/Warning: the message; Value: the attribute name
+        std::vector<Atom> values;  // Value: the attribute's elements
+    };
+
+    Engine(int batch, int host_inputs, int host_outputs);
+    ~Engine() override;  // main thread; waits for a running load and a running model call
+
+    // ---- main thread --------------------------------------------------------------------------
+    // Synchronous load (object creation) of a model already read with load_model(), so the host can
+    // size its inlets from the same read: the model plays from the first sample. Empty method: the
+    // model's default. Returns false with `error` set; warnings are appended to `warnings`.
+    bool load(LoadResult model, const std::string& method, double sample_rate, std::string& error,
+              std::vector<std::string>& warnings);
+    // Asynchronous load on the loader thread; the current model keeps playing until it is ready.
+    void load_async(const std::string& path, const std::string& method);
+    bool reload(std::string& error);
+    bool set_method(const std::string& name, std::string& error, std::vector<std::string>& warnings);
+    // Values are checked against the attribute's types and count here; the setter runs on the worker.
+    bool set_attribute(const std::string& name, const std::vector<AttributeValue>& values, std::string& error);
+    bool get_attribute(const std::string& name, std::string& error);  // answer arrives as a Value event
+    // Returns true when the host must re-run prepare() (restart DSP) for the new size to take effect.
+    bool set_buffer_size(int requested, std::string& error, std::string& note);
+    void set_enabled(bool on) { stream_.set_enabled(on); }
+    void set_policy(LatePolicy p) { stream_.set_policy(p); }
+    void reset_stats() { stream_.reset_stats(); }
+
+    // The host's audio is stopped for this engine while this runs (Pd: the dsp method).
+    void prepare(double sample_rate, int max_block);
+
+    // Drains the event queue; installs finished loads. Returns the events the host must show.
+    std::vector<Event> poll();
+    bool busy() const;  // a load, a worker task or events are pending: keep polling
+    bool has_events() const noexcept { return pending_events_.load(std::memory_order_relaxed) > 0; }  // audio thread OK
+
+    std::shared_ptr<const ModelInfo> info() const { return info_; }
+    const std::string& method() const { return method_; }
+    const std::string& path() const { return path_; }
+    const AttributeInfo* attribute(const std::string& name) const;
+    std::vector<InfoLine> describe() const;     // `info`
+    InfoLine stats_line() const;                // `stats`
+    int buffer_size() const;                    // B in use (or that will be used at the next prepare)
+    int latency() const;                        // samples; exact for the current configuration
+    int host_inputs() const { return stream_.host_inputs(); }
+    int host_outputs() const { return stream_.host_outputs(); }
+    double sample_rate() const { return sample_rate_; }
+    bool model_failed() const;
+
+    // ---- audio thread -------------------------------------------------------------------------
+    // audio thread; wait-free under the live policies; no allocation, no lock, no exception.
+    void process(const float* const* in, float* const* out, int n) noexcept { stream_.process(in, out, n); }
+    StreamEngine& stream() { return stream_; }
+
+private:
+    struct Node {
+        Event event;
+        std::shared_ptr<const ModelInfo> info;  // Loaded
+        std::unique_ptr<Processor> processor;   // Loaded
+        std::string path, method;               // Loaded
+        int buffer_size = 0;                    // Loaded
+        Node* next = nullptr;
+    };
+    struct Request {
+        std::string path, method;
+        int requested_buffer = 0;
+        int batch = 1;
+        double sample_rate = 0;
+    };
+
+    // WorkerListener: worker thread; only enqueues
+    void on_worker_error(const std::string& message) override;
+    void on_worker_warning(const std::string& message) override;
+    void push(EventKind kind, std::string text, std::vector<Atom> values = {});
+
+    // loader thread
+    void loader_main();
+    bool build(const Request& rq, LoadResult lr, Node& result, std::string& error, std::vector<std::string>& warnings);
+    bool adopt(Node& n);  // main thread: make a finished load current; true if prepare() must run again
+    void install(std::unique_ptr<Processor> p);  // main thread: hands the processor to the worker
+    void warn_channels(const MethodInfo& m, std::vector<std::string>& warnings) const;
+
+    StreamEngine stream_;
+    MpscQueue<Node> events_;
+    std::atomic<int> pending_events_{0};
+
+    // main thread state
+    std::shared_ptr<const ModelInfo> info_;
+    std::string path_, method_;
+    int requested_buffer_ = 0;      // 0: default
+    int planned_buffer_ = 0;        // B to use at the next prepare()
+    int max_block_ = 0;             // from the last prepare()
+    double sample_rate_ = 0;
+    bool prepared_ = false;
+    std::unique_ptr<Processor> parked_;  // a loaded processor waiting for prepare() (new buffer size)
+
+    // loader
+    std::atomic<Request*> request_{nullptr};
+    std::atomic<int> loading_{0};  // loads requested and not finished
+    std::atomic<bool> stop_{false};
+    nn::Event wake_loader_;
+    std::thread loader_;
+};
+
+}  // namespace nn

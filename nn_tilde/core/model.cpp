@@ -1,0 +1,488 @@
+// Torch side of the core: loading, contract validation, the processor and attribute access.
+#include "model.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <numeric>
+#include <sstream>
+
+namespace nn {
+
+class LoadedModel {
+public:
+    explicit LoadedModel(torch::jit::Module m) : module(std::move(m)) {}
+    torch::jit::Module module;
+};
+
+namespace {
+
+// The first line of a torch error, without the C++ backtrace libtorch appends.
+std::string short_error(const std::exception& e) {
+    std::string msg;
+    if (auto* ce = dynamic_cast<const c10::Error*>(&e))
+        msg = ce->what_without_backtrace();
+    else
+        msg = e.what();
+    std::istringstream lines(msg);
+    std::string line, out;
+    while (std::getline(lines, line)) {
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (line.rfind("Exception raised from", 0) == 0) break;
+        if (!out.empty()) out += " ";
+        out += line.substr(line.find_first_not_of(" \t"));
+        if (out.size() > 300) break;
+    }
+    return out.empty() ? std::string("unknown error") : out;
+}
+
+std::string shape_str(const at::Tensor& t) {
+    std::string s = "[";
+    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+    return s + "]";
+}
+
+bool has_method(const torch::jit::Module& m, const std::string& name) { return m.find_method(name).has_value(); }
+
+// A List[str] returned by a method or stored as an attribute; nullopt when absent or of another type.
+std::optional<std::vector<std::string>> string_list(const c10::IValue& v) {
+    if (!v.isList()) return std::nullopt;
+    std::vector<std::string> out;
+    for (const c10::IValue& e : v.toListRef()) {
+        if (!e.isString()) return std::nullopt;
+        out.push_back(e.toStringRef());
+    }
+    return out;
+}
+
+std::optional<std::vector<std::string>> call_string_list(torch::jit::Module& m, const std::string& name) {
+    auto meth = m.find_method(name);
+    if (!meth) return std::nullopt;
+    return string_list((*meth)(std::vector<c10::IValue>{}));
+}
+
+// A `<name>_params` buffer as integers, or an error naming what is wrong with it.
+bool read_params(torch::jit::Module& m, const std::string& name, std::vector<int64_t>& out, std::string& error) {
+    const std::string key = name + "_params";
+    if (!m.hasattr(key)) {
+        error = "has no `" + key + "` buffer";
+        return false;
+    }
+    c10::IValue v = m.attr(key);
+    if (!v.isTensor()) {
+        error = "`" + key + "` is not a tensor";
+        return false;
+    }
+    at::Tensor t = v.toTensor().flatten();
+    if (t.is_floating_point()) {
+        at::Tensor r = t.round();
+        if (!at::equal(r, t)) {
+            error = "`" + key + "` holds non-integer values";
+            return false;
+        }
+    }
+    t = t.to(at::kLong).contiguous();
+    out.assign(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+    return true;
+}
+
+std::once_flag g_threads_once;
+
+}  // namespace
+
+const char* attribute_type_name(int type) {
+    switch (type) {
+        case kBool: return "bool";
+        case kInt: return "int";
+        case kFloat: return "float";
+        case kStr: return "str";
+        case kTensor: return "tensor";
+        case kBuffer: return "buffer";
+        default: return "unknown";
+    }
+}
+
+const MethodInfo* ModelInfo::method(const std::string& name) const {
+    for (const auto& m : methods)
+        if (m.name == name) return &m;
+    return nullptr;
+}
+
+const AttributeInfo* ModelInfo::attribute(const std::string& name) const {
+    for (const auto& a : attributes)
+        if (a.name == name) return &a;
+    return nullptr;
+}
+
+std::string ModelInfo::method_names() const {
+    std::string s;
+    for (const auto& m : methods) s += (s.empty() ? "" : ", ") + m.name;
+    return s.empty() ? "(none)" : s;
+}
+
+std::string ModelInfo::attribute_names() const {
+    std::string s;
+    for (const auto& a : attributes) s += (s.empty() ? "" : ", ") + a.name;
+    return s.empty() ? "(none)" : s;
+}
+
+int ModelInfo::buffer_multiple() const {
+    int64_t l = 1;
+    for (const auto& m : methods)
+        for (int r : {m.shape.in_ratio, m.shape.out_ratio}) l = std::lcm(l, static_cast<int64_t>(r));
+    return static_cast<int>(std::min<int64_t>(l, 1 << 30));
+}
+
+std::string ModelInfo::default_method() const {
+    if (method("forward")) return "forward";
+    return methods.empty() ? std::string() : methods.front().name;
+}
+
+void init_torch_threads() {
+    std::call_once(g_threads_once, [] {
+        at::set_num_threads(1);
+        try {
+            at::set_num_interop_threads(1);
+        } catch (const std::exception&) {
+            // already fixed by another library in this process: nothing to do
+        }
+    });
+}
+
+LoadResult load_model(const std::string& path) {
+    LoadResult r;
+    init_torch_threads();
+    // Read the whole file first: a file being rewritten while we load gives either its old or its
+    // new bytes or a clean error, never a half-read archive inside torch.
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        r.error = "cannot open model file '" + path + "': " + std::strerror(errno) +
+                  " (check the name; paths are relative to the patch, then Pd's search path)";
+        return r;
+    }
+    std::stringstream bytes;
+    bytes << f.rdbuf();
+    const std::string data = bytes.str();
+    if (data.empty()) {
+        r.error = "model file '" + path + "' is empty (0 bytes): export the model again (torch.jit.save or nn-tilde export)";
+        return r;
+    }
+    torch::jit::Module module;
+    try {
+        std::istringstream in(data);
+        module = torch::jit::load(in, torch::kCPU);
+        module.eval();
+    } catch (const std::exception& e) {
+        r.error = "'" + path + "' is not a loadable TorchScript model (" + short_error(e) +
+                  "); export it with torch.jit.save or nn-tilde export, and check it with `nn-tilde check`";
+        return r;
+    }
+
+    auto info = std::make_shared<ModelInfo>();
+    info->path = path;
+    try {
+        torch::NoGradGuard no_grad;
+        std::vector<std::string> names;
+        if (auto listed = call_string_list(module, "get_methods")) {
+            names = *listed;
+        } else {
+            // No get_methods(): every `<m>_params` buffer with a callable `m` is a method
+            // (attribute params have getters/setters, not a method of their own name).
+            for (const auto& b : module.named_buffers(/*recurse=*/false)) {
+                const std::string& n = b.name;
+                if (n.size() > 7 && n.compare(n.size() - 7, 7, "_params") == 0) {
+                    std::string m = n.substr(0, n.size() - 7);
+                    if (has_method(module, m)) names.push_back(m);
+                }
+            }
+        }
+        if (names.empty()) {
+            r.error = "'" + path + "' declares no method: an nn~ model needs `<method>_params` buffers "
+                      "(export it with nn_tilde.Module.register_method)";
+            return r;
+        }
+        for (const std::string& n : names) {
+            std::vector<int64_t> p;
+            std::string err;
+            if (!read_params(module, n, p, err)) {
+                r.error = "method '" + n + "' " + err + ": every method needs a `" + n +
+                          "_params` buffer [in_channels, in_ratio, out_channels, out_ratio]";
+                return r;
+            }
+            if (p.size() != 4) {
+                r.error = "method '" + n + "': `" + n + "_params` holds " + std::to_string(p.size()) +
+                          " values, expected 4 [in_channels, in_ratio, out_channels, out_ratio]";
+                return r;
+            }
+            for (int i = 0; i < 4; ++i)
+                if (p[i] <= 0 || p[i] > (1 << 20)) {
+                    static const char* what[] = {"in_channels", "in_ratio", "out_channels", "out_ratio"};
+                    r.error = "method '" + n + "': " + what[i] + " is " + std::to_string(p[i]) +
+                              "; all four params must be positive integers (at most 1048576)";
+                    return r;
+                }
+            if (!has_method(module, n)) {
+                r.error = "method '" + n + "' is listed but the model has no such TorchScript method";
+                return r;
+            }
+            MethodInfo mi;
+            mi.name = n;
+            mi.shape = MethodShape{int(p[0]), int(p[1]), int(p[2]), int(p[3])};
+            for (int r2 : {mi.shape.in_ratio, mi.shape.out_ratio})
+                if ((r2 & (r2 - 1)) != 0)
+                    info->warnings.push_back("method '" + n + "' has ratio " + std::to_string(r2) +
+                                             ", not a power of two: nn~ adapts its buffer size, the reference nn~ cannot");
+            auto labels = [&](const char* suffix, int count, std::vector<std::string>& dst) {
+                const std::string key = n + suffix;
+                if (!module.hasattr(key)) return;
+                auto l = string_list(module.attr(key));
+                if (!l || static_cast<int>(l->size()) != count) {
+                    info->warnings.push_back("`" + key + "` does not hold " + std::to_string(count) + " labels; ignored");
+                    return;
+                }
+                dst = *l;
+            };
+            labels("_input_labels", mi.shape.in_channels, mi.input_labels);
+            labels("_output_labels", mi.shape.out_channels, mi.output_labels);
+            info->methods.push_back(std::move(mi));
+        }
+
+        if (auto attrs = call_string_list(module, "get_attributes")) {
+            for (const std::string& a : *attrs) {
+                if (a == "none" || a.empty()) continue;
+                std::vector<int64_t> types;
+                std::string err;
+                if (!read_params(module, a, types, err) || types.empty()) {
+                    info->warnings.push_back("attribute '" + a + "' " + (err.empty() ? "has no type codes" : err) + "; ignored");
+                    continue;
+                }
+                if (!has_method(module, "get_" + a) || !has_method(module, "set_" + a)) {
+                    info->warnings.push_back("attribute '" + a + "' lacks get_" + a + "() or set_" + a + "(); ignored");
+                    continue;
+                }
+                AttributeInfo ai;
+                ai.name = a;
+                bool ok = true;
+                for (int64_t t : types) {
+                    if (t < 0 || t > 5) ok = false;
+                    ai.types.push_back(int(t));
+                }
+                if (!ok) {
+                    info->warnings.push_back("attribute '" + a + "' has an unknown type code (0..5 expected); ignored");
+                    continue;
+                }
+                info->attributes.push_back(std::move(ai));
+            }
+        }
+        if (auto bufs = call_string_list(module, "get_buffer_attributes")) info->buffer_attributes = *bufs;
+        if (auto m = module.find_method("get_sample_rate")) {
+            c10::IValue v = (*m)(std::vector<c10::IValue>{});
+            if (v.isInt() && v.toInt() > 0) info->model_sample_rate = int(v.toInt());
+        }
+        info->has_set_sample_rate = has_method(module, "set_sample_rate");
+    } catch (const std::exception& e) {
+        r.error = "reading the contract of '" + path + "' failed: " + short_error(e);
+        return r;
+    }
+    r.info = info;
+    r.model = std::make_shared<LoadedModel>(std::move(module));
+    return r;
+}
+
+namespace {
+
+// Calls `name` on x and checks it returns [batch, out_channels, frames]. worker/loader thread.
+bool call_checked(torch::jit::Method& m, const MethodInfo& mi, const at::Tensor& x, int64_t out_frames, at::Tensor& y,
+                  std::string& error) {
+    c10::IValue r;
+    try {
+        r = m(std::vector<c10::IValue>{x});
+    } catch (const std::exception& e) {
+        error = "method '" + mi.name + "' threw: " + short_error(e);
+        return false;
+    }
+    if (!r.isTensor()) {
+        error = "method '" + mi.name + "' returned a " + r.tagKind() + ", expected a tensor [batch, channels, frames]";
+        return false;
+    }
+    y = r.toTensor();
+    if (y.dim() != 3 || y.size(0) != x.size(0) || y.size(1) != mi.shape.out_channels || y.size(2) != out_frames) {
+        error = "method '" + mi.name + "' returned shape " + shape_str(y) + " for input " + shape_str(x) + ", expected [" +
+                std::to_string(x.size(0)) + ", " + std::to_string(mi.shape.out_channels) + ", " + std::to_string(out_frames) +
+                "] as its `" + mi.name + "_params` declare";
+        return false;
+    }
+    return true;
+}
+
+class TorchProcessor final : public Processor {
+public:
+    TorchProcessor(std::shared_ptr<LoadedModel> model, MethodInfo mi)
+        : model_(std::move(model)), mi_(std::move(mi)), method_(model_->module.get_method(mi_.name)) {}
+    MethodShape shape() const override { return mi_.shape; }
+    bool process(const float* in, int batch, int in_frames, float* out, int out_frames, std::string& error) override {
+        torch::NoGradGuard no_grad;
+        at::Tensor x = torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
+        at::Tensor y;
+        if (!call_checked(method_, mi_, x, out_frames, y, error)) {
+            error += "; the model is stopped (fix it, then send `reload`)";
+            return false;
+        }
+        y = y.to(torch::kFloat).contiguous();
+        std::memcpy(out, y.data_ptr<float>(), sizeof(float) * static_cast<size_t>(y.numel()));
+        return true;
+    }
+    std::shared_ptr<LoadedModel> model() const { return model_; }
+
+private:
+    std::shared_ptr<LoadedModel> model_;
+    MethodInfo mi_;
+    torch::jit::Method method_;
+};
+
+}  // namespace
+
+bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& method, int batch, int buffer_size,
+             std::string& error, std::vector<std::string>& warnings) {
+    torch::NoGradGuard no_grad;
+    for (const MethodInfo& mi : info.methods) {
+        if (buffer_size % mi.shape.in_ratio || buffer_size % mi.shape.out_ratio) continue;
+        torch::jit::Method m = model.module.get_method(mi.name);
+        const int calls = mi.name == method ? 3 : 1;
+        for (int i = 0; i < calls; ++i) {
+            at::Tensor x = torch::zeros({batch, mi.shape.in_channels, buffer_size / mi.shape.in_ratio});
+            at::Tensor y;
+            if (!call_checked(m, mi, x, buffer_size / mi.shape.out_ratio, y, error)) {
+                error += " (on a buffer of zeros at load time)";
+                return false;
+            }
+            if (i == 0 && !torch::isfinite(y).all().item<bool>())
+                warnings.push_back("method '" + mi.name + "' outputs NaN or Inf on silence; nn~ will replace them by 0");
+        }
+    }
+    if (auto reset = model.module.find_method("reset")) {
+        try {
+            (*reset)(std::vector<c10::IValue>{});
+        } catch (const std::exception& e) {
+            warnings.push_back(std::string("reset() threw: ") + short_error(e));
+        }
+    }
+    return true;
+}
+
+bool set_model_sample_rate(LoadedModel& model, int rate, std::string& error) {
+    auto m = model.module.find_method("set_sample_rate");
+    if (!m) return true;
+    try {
+        c10::IValue r = (*m)(std::vector<c10::IValue>{c10::IValue(int64_t(rate))});
+        if (r.isInt() && r.toInt() != 0) {
+            error = "the model refuses the host sample rate " + std::to_string(rate) + " Hz (set_sample_rate returned " +
+                    std::to_string(r.toInt()) + "); it will play at its own rate";
+            return false;
+        }
+    } catch (const std::exception& e) {
+        error = "set_sample_rate(" + std::to_string(rate) + ") threw: " + short_error(e);
+        return false;
+    }
+    return true;
+}
+
+std::unique_ptr<Processor> make_processor(std::shared_ptr<LoadedModel> model, const MethodInfo& method) {
+    return std::make_unique<TorchProcessor>(std::move(model), method);
+}
+
+std::shared_ptr<LoadedModel> processor_model(Processor* p) {
+    auto* tp = dynamic_cast<TorchProcessor*>(p);
+    return tp ? tp->model() : nullptr;
+}
+
+bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const std::vector<AttributeValue>& values,
+                   int sample_rate, std::string& error) {
+    torch::NoGradGuard no_grad;
+    try {
+        bool any_buffer = false, all_buffer = true;
+        for (int t : attr.types) {
+            any_buffer = any_buffer || t == kBuffer;
+            all_buffer = all_buffer && t == kBuffer;
+        }
+        if (any_buffer) {
+            if (!all_buffer) {
+                error = "attribute '" + attr.name + "' mixes buffer and plain values, which nn~ cannot set";
+                return false;
+            }
+            auto m = model.module.find_method("set_buffer_attribute");
+            if (!m) {
+                error = "the model has buffer attribute '" + attr.name + "' but no set_buffer_attribute()";
+                return false;
+            }
+            for (size_t i = 0; i < values.size(); ++i) {
+                const auto& s = values[i].samples;
+                at::Tensor t = torch::from_blob(const_cast<float*>(s.data()), {1, static_cast<int64_t>(s.size())}, torch::kFloat).clone();
+                c10::IValue r = (*m)(std::vector<c10::IValue>{attr.name + "#" + std::to_string(i), t, int64_t(sample_rate)});
+                if (r.isInt() && r.toInt() != 0) {
+                    error = "the model refused buffer " + attr.name + "#" + std::to_string(i) + " (" + std::to_string(s.size()) +
+                            " samples; set_buffer_attribute returned " + std::to_string(r.toInt()) + ")";
+                    return false;
+                }
+            }
+            return true;
+        }
+        std::vector<c10::IValue> args;
+        for (size_t i = 0; i < values.size(); ++i) {
+            const AttributeValue& v = values[i];
+            switch (attr.types[i]) {
+                case kBool: args.emplace_back(v.atom.number != 0.0); break;
+                case kInt: args.emplace_back(static_cast<int64_t>(v.atom.number)); break;
+                case kFloat: args.emplace_back(v.atom.number); break;
+                case kStr: args.emplace_back(v.atom.symbol); break;
+                case kTensor:
+                    args.emplace_back(torch::from_blob(const_cast<float*>(v.samples.data()),
+                                                       {static_cast<int64_t>(v.samples.size())}, torch::kFloat).clone());
+                    break;
+                default: break;
+            }
+        }
+        c10::IValue r = model.module.get_method("set_" + attr.name)(args);
+        if (r.isInt() && r.toInt() != 0) {
+            error = "the model refused the value for '" + attr.name + "' (set_" + attr.name + " returned " +
+                    std::to_string(r.toInt()) + ")";
+            return false;
+        }
+    } catch (const std::exception& e) {
+        error = "set_" + attr.name + "() threw: " + short_error(e);
+        return false;
+    }
+    return true;
+}
+
+bool get_attribute_value(LoadedModel& model, const std::string& name, std::vector<Atom>& out, std::string& error) {
+    torch::NoGradGuard no_grad;
+    try {
+        c10::IValue r = model.module.get_method("get_" + name)(std::vector<c10::IValue>{});
+        std::vector<c10::IValue> elems;
+        if (r.isList())
+            for (const auto& e : r.toListRef()) elems.push_back(e);
+        else if (r.isTuple())
+            for (const auto& e : r.toTupleRef().elements()) elems.push_back(e);
+        else
+            elems.push_back(r);
+        for (const c10::IValue& e : elems) {
+            if (e.isBool()) out.push_back(Atom::num(e.toBool() ? 1 : 0));
+            else if (e.isInt()) out.push_back(Atom::num(double(e.toInt())));
+            else if (e.isDouble()) out.push_back(Atom::num(e.toDouble()));
+            else if (e.isString()) out.push_back(Atom::sym(e.toStringRef()));
+            else if (e.isTensor()) out.push_back(Atom::sym("tensor" + shape_str(e.toTensor())));
+            else out.push_back(Atom::sym(e.tagKind()));
+        }
+    } catch (const std::exception& e) {
+        error = "get_" + name + "() threw: " + short_error(e);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace nn

@@ -1,0 +1,425 @@
+#include "stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <future>
+
+namespace nn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Single-writer counters: a relaxed load+store is enough (no read-modify-write needed) and keeps the
+// audio thread free of locked instructions.
+inline void bump(std::atomic<uint64_t>& c, uint64_t by = 1) noexcept NN_NONBLOCKING {
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+inline void raise_max(std::atomic<double>& m, double v) noexcept NN_NONBLOCKING {
+    if (v > m.load(std::memory_order_relaxed)) m.store(v, std::memory_order_relaxed);
+}
+
+// How long the Wait policy blocks for one buffer before giving up on it (a hung model must not hang
+// the host forever). Generous, because offline renders of heavy models rely on waiting.
+constexpr int kWaitTimeoutMs = 10000;
+
+}  // namespace
+
+StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener)
+    : batch_(std::max(1, batch)),
+      host_in_(std::max(0, host_inputs)),
+      host_out_(std::max(0, host_outputs)),
+      listener_(listener) {
+    ctx_.batch = batch_;
+    last_.assign(static_cast<size_t>(batch_ * host_out_), 0.0f);
+    thread_ = std::thread([this] { worker_main(); });
+}
+
+StreamEngine::~StreamEngine() { shutdown(); }
+
+void StreamEngine::shutdown() {
+    {
+        std::lock_guard<std::mutex> lk(pause_mutex_);
+        stop_.store(true, std::memory_order_release);
+    }
+    pause_cv_.notify_all();
+    wake_.signal();
+    if (thread_.joinable()) thread_.join();
+    // Tasks still queued are freed by the queue's destructor without running.
+}
+
+void StreamEngine::prepare(int buffer_size, int max_block) {
+    // Park the worker: it finishes the buffer it is computing, then waits on pause_cv_.
+    {
+        std::unique_lock<std::mutex> lk(pause_mutex_);
+        pause_requested_ = true;
+        wake_.signal();
+        pause_cv_.wait(lk, [&] { return paused_ || stop_.load(); });
+    }
+    B_ = std::max(1, buffer_size);
+    max_block_ = std::max(1, max_block);
+    const int blocks_per_buffer = (max_block_ + B_ - 1) / B_;
+    L_ = B_ * (1 + blocks_per_buffer);
+    // Slots in flight: the L/B buffers between input and output, the ones a single host block can
+    // complete, and two of margin so the buffer the audio thread reads and the one the worker writes
+    // are never the same slot (see the proof in README "How the hand-off works").
+    N_ = 2 * blocks_per_buffer + 5;
+    const size_t in_stride = static_cast<size_t>(batch_) * host_in_ * B_;
+    const size_t out_stride = static_cast<size_t>(batch_) * host_out_ * B_;
+    in_store_.assign(in_stride * N_, 0.0f);
+    out_store_.assign(out_stride * N_, 0.0f);
+    slots_ = std::make_unique<Slot[]>(static_cast<size_t>(N_));
+    queue_ = std::make_unique<std::atomic<int64_t>[]>(static_cast<size_t>(2 * N_));
+    q_head_.store(0);
+    q_tail_.store(0);
+    in_seq_ = 0;
+    in_pos_ = 0;
+    dropping_ = false;
+    out_time_ = 0;
+    std::fill(last_.begin(), last_.end(), 0.0f);
+    ctx_.buffer_size = B_;
+    {
+        std::lock_guard<std::mutex> lk(pause_mutex_);
+        pause_requested_ = false;
+    }
+    pause_cv_.notify_all();
+}
+
+void StreamEngine::post(Task* task) {
+    tasks_posted_.fetch_add(1, std::memory_order_release);
+    tasks_.push(task);
+    wake_.signal();
+}
+
+void StreamEngine::sync() {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> f = done->get_future();
+    post(make_task([done](WorkerContext&) { done->set_value(); }));
+    f.wait();
+}
+
+void StreamEngine::reset_stats() noexcept {
+    for (auto* c : {&n_blocks_, &n_buffers_, &n_late_, &n_dropped_, &n_waits_, &n_calls_, &n_nonfinite_})
+        c->store(0, std::memory_order_relaxed);
+    for (auto* d : {&model_ms_sum_, &model_ms_max_, &audio_us_max_}) d->store(0.0, std::memory_order_relaxed);
+}
+
+StreamStats StreamEngine::stats() const noexcept {
+    StreamStats s;
+    s.blocks = n_blocks_.load(std::memory_order_relaxed);
+    s.buffers = n_buffers_.load(std::memory_order_relaxed);
+    s.late_blocks = n_late_.load(std::memory_order_relaxed);
+    s.dropped_buffers = n_dropped_.load(std::memory_order_relaxed);
+    s.waits = n_waits_.load(std::memory_order_relaxed);
+    s.model_calls = n_calls_.load(std::memory_order_relaxed);
+    s.nonfinite = n_nonfinite_.load(std::memory_order_relaxed);
+    s.model_ms_mean = s.model_calls ? model_ms_sum_.load(std::memory_order_relaxed) / double(s.model_calls) : 0.0;
+    s.model_ms_max = model_ms_max_.load(std::memory_order_relaxed);
+    s.audio_us_max = audio_us_max_.load(std::memory_order_relaxed);
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Audio side
+
+void StreamEngine::process(const float* const* in, float* const* out, int n) noexcept {
+    if (policy() == LatePolicy::Wait)
+        process_wait(in, out, n);
+    else
+        process_live(in, out, n);
+}
+
+void StreamEngine::process_live(const float* const* in, float* const* out, int n) noexcept NN_NONBLOCKING {
+    run<false>(in, out, n);
+}
+
+void StreamEngine::process_wait(const float* const* in, float* const* out, int n) noexcept {
+    run<true>(in, out, n);
+}
+
+// audio thread; wait-free when Wait is false; no allocation
+template <bool Wait>
+void StreamEngine::run(const float* const* in, float* const* out, int n) noexcept NN_NONBLOCKING_IF(!Wait) {
+    const int64_t t0 = now_ns();
+    bump(n_blocks_);
+    const int chans_out = batch_ * host_out_;
+    if (N_ == 0 || n <= 0) {  // not prepared yet: silence
+        for (int c = 0; c < chans_out; ++c)
+            if (n > 0) std::memset(out[c], 0, sizeof(float) * static_cast<size_t>(n));
+        return;
+    }
+    bool late = false, waited = false;
+    // A host that passes more than the max_block it announced still gets correct output: the block is
+    // split so the latency guarantee holds. Input of a piece is copied before its output is written,
+    // so aliased in/out vectors (Pd reuses signal memory) are safe.
+    for (int off = 0; off < n;) {
+        const int m = std::min(n - off, max_block_);
+        write_input<Wait>(in, off, m, waited);
+        read_output<Wait>(out, off, m, waited, late);
+        off += m;
+    }
+    if (late) bump(n_late_);
+    if (waited) bump(n_waits_);
+    const double us = double(now_ns() - t0) * 1e-3;
+    raise_max(audio_us_max_, us);
+}
+
+template <bool Wait>
+void StreamEngine::write_input(const float* const* in, int off, int n, bool& waited) noexcept NN_NONBLOCKING_IF(!Wait) {
+    const int chans = batch_ * host_in_;
+    const size_t stride = static_cast<size_t>(chans) * B_;
+    const bool on = enabled();
+    for (int done = 0; done < n;) {
+        Slot& s = slots_[in_seq_ % N_];
+        if (in_pos_ == 0) {  // starting buffer in_seq_: may we overwrite this slot's input?
+            dropping_ = false;
+            if (!on) {
+                dropping_ = true;
+                s.submitted = kDisabled;
+            } else if (!s.in_free.load(std::memory_order_acquire)) {
+                bool freed = false;
+                if constexpr (Wait) {
+                    waited = true;
+                    freed = wait_free(s.in_free);
+                }
+                if (!freed) {  // the worker is N buffers behind: skip this buffer's computation
+                    dropping_ = true;
+                    s.submitted = kDropped;
+                    bump(n_dropped_);
+                }
+            }
+        }
+        const int len = std::min(n - done, B_ - in_pos_);
+        if (!dropping_) {
+            float* base = in_store_.data() + stride * static_cast<size_t>(in_seq_ % N_);
+            for (int c = 0; c < chans; ++c)
+                std::memcpy(base + static_cast<size_t>(c) * B_ + in_pos_, in[c] + off + done,
+                            sizeof(float) * static_cast<size_t>(len));
+        }
+        in_pos_ += len;
+        done += len;
+        if (in_pos_ == B_) {
+            if (!dropping_) submit(s);
+            in_pos_ = 0;
+            ++in_seq_;
+        }
+    }
+}
+
+// audio thread; wait-free; no allocation
+void StreamEngine::submit(Slot& s) noexcept NN_NONBLOCKING {
+    const uint64_t cap = static_cast<uint64_t>(2 * N_);
+    const uint64_t tail = q_tail_.load(std::memory_order_relaxed);
+    if (tail - q_head_.load(std::memory_order_acquire) >= cap) {  // cannot happen while in_free gates
+        s.submitted = kDropped;
+        bump(n_dropped_);
+        return;
+    }
+    s.in_free.store(false, std::memory_order_relaxed);  // published by the release below
+    s.submitted = in_seq_;
+    queue_[tail % cap].store(in_seq_, std::memory_order_relaxed);
+    // release: the worker that acquires q_tail_ sees the slot's input samples and in_free == false.
+    q_tail_.store(tail + 1, std::memory_order_release);
+    bump(n_buffers_);
+    wake_.signal();
+}
+
+template <bool Wait>
+void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, bool& late) noexcept NN_NONBLOCKING_IF(!Wait) {
+    const int chans = batch_ * host_out_;
+    const size_t stride = static_cast<size_t>(chans) * B_;
+    const bool hold = policy() == LatePolicy::Hold;
+    for (int done = 0; done < n;) {
+        const int64_t rel = out_time_ - L_;
+        int len;
+        if (rel < 0) {  // the first L samples after prepare(): nothing computed yet
+            len = static_cast<int>(std::min<int64_t>(n - done, -rel));
+            for (int c = 0; c < chans; ++c)
+                std::memset(out[c] + off + done, 0, sizeof(float) * static_cast<size_t>(len));
+        } else {
+            const int64_t j = rel / B_;
+            const int pos = static_cast<int>(rel % B_);
+            len = std::min(n - done, B_ - pos);
+            Slot& s = slots_[j % N_];
+            bool ready = false;
+            if (s.submitted == j) {
+                // acquire: pairs with the worker's release after it wrote the output samples
+                ready = s.out_seq.load(std::memory_order_acquire) == j;
+                if constexpr (Wait) {
+                    if (!ready) {
+                        waited = true;
+                        ready = wait_until(s.out_seq, j);
+                    }
+                }
+                if (!ready) late = true;
+            }
+            if (ready) {
+                const float* base = out_store_.data() + stride * static_cast<size_t>(j % N_);
+                for (int c = 0; c < chans; ++c) {
+                    std::memcpy(out[c] + off + done, base + static_cast<size_t>(c) * B_ + pos,
+                                sizeof(float) * static_cast<size_t>(len));
+                    last_[c] = out[c][off + done + len - 1];
+                }
+            } else if (hold && s.submitted != kDisabled) {
+                for (int c = 0; c < chans; ++c) std::fill_n(out[c] + off + done, len, last_[c]);
+            } else {
+                for (int c = 0; c < chans; ++c) {
+                    std::memset(out[c] + off + done, 0, sizeof(float) * static_cast<size_t>(len));
+                    last_[c] = 0.0f;
+                }
+            }
+        }
+        out_time_ += len;
+        done += len;
+    }
+}
+
+// audio thread under the Wait policy only; blocks
+bool StreamEngine::wait_until(const std::atomic<int64_t>& seq, int64_t value) noexcept {
+    for (;;) {
+        if (seq.load(std::memory_order_acquire) == value) return true;
+        if (!done_.wait(kWaitTimeoutMs)) return seq.load(std::memory_order_acquire) == value;
+    }
+}
+
+// audio thread under the Wait policy only; blocks
+bool StreamEngine::wait_free(const std::atomic<bool>& flag) noexcept {
+    for (;;) {
+        if (flag.load(std::memory_order_acquire)) return true;
+        if (!done_.wait(kWaitTimeoutMs)) return flag.load(std::memory_order_acquire);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Worker side
+
+void StreamEngine::run_tasks() {
+    for (Task* t = tasks_.drain(); t;) {
+        Task* next = t->next;
+        t->run(ctx_);
+        delete t;
+        t = next;
+        tasks_run_.fetch_add(1, std::memory_order_release);
+    }
+    failed_.store(ctx_.failed, std::memory_order_relaxed);
+}
+
+void StreamEngine::worker_main() {
+    for (;;) {
+        run_tasks();
+        {
+            std::unique_lock<std::mutex> lk(pause_mutex_);
+            if (stop_.load(std::memory_order_acquire)) break;
+            if (pause_requested_) {
+                paused_ = true;
+                pause_cv_.notify_all();
+                pause_cv_.wait(lk, [&] { return !pause_requested_ || stop_.load(); });
+                paused_ = false;
+                continue;
+            }
+        }
+        const uint64_t head = q_head_.load(std::memory_order_relaxed);
+        if (N_ > 0 && head != q_tail_.load(std::memory_order_acquire)) {
+            const uint64_t cap = static_cast<uint64_t>(2 * N_);
+            process_buffer(queue_[head % cap].load(std::memory_order_relaxed));
+            q_head_.store(head + 1, std::memory_order_release);
+            continue;
+        }
+        wake_.wait();
+    }
+}
+
+void StreamEngine::process_buffer(int64_t seq) {
+    const size_t slot = static_cast<size_t>(seq % N_);
+    Slot& s = slots_[slot];
+    const float* in = in_store_.data() + static_cast<size_t>(batch_) * host_in_ * B_ * slot;
+    float* out = out_store_.data() + static_cast<size_t>(batch_) * host_out_ * B_ * slot;
+
+    Processor* p = ctx_.failed ? nullptr : ctx_.processor.get();
+    MethodShape sh;
+    if (p) {
+        sh = p->shape();
+        if (sh.in_ratio <= 0 || sh.out_ratio <= 0 || B_ % sh.in_ratio != 0 || B_ % sh.out_ratio != 0) {
+            ctx_.failed = true;
+            failed_.store(true, std::memory_order_relaxed);
+            p = nullptr;
+            if (listener_)
+                listener_->on_worker_error("buffer size " + std::to_string(B_) +
+                                           " is not a multiple of the method's ratios; model stopped");
+        }
+    }
+    if (!p) {
+        s.in_free.store(true, std::memory_order_release);
+        std::memset(out, 0, sizeof(float) * static_cast<size_t>(batch_) * host_out_ * B_);
+        s.out_seq.store(seq, std::memory_order_release);
+        done_.signal();
+        return;
+    }
+
+    // Decimate: keep the last sample of each in_ratio group (as the reference host does). Model input
+    // channels beyond the host's inlets get zeros.
+    const int fin = B_ / sh.in_ratio, fout = B_ / sh.out_ratio;
+    scratch_in_.assign(static_cast<size_t>(batch_) * sh.in_channels * fin, 0.0f);
+    scratch_out_.assign(static_cast<size_t>(batch_) * sh.out_channels * fout, 0.0f);
+    for (int b = 0; b < batch_; ++b)
+        for (int c = 0; c < std::min(sh.in_channels, host_in_); ++c) {
+            const float* src = in + static_cast<size_t>(b * host_in_ + c) * B_;
+            float* dst = scratch_in_.data() + static_cast<size_t>(b * sh.in_channels + c) * fin;
+            for (int f = 0; f < fin; ++f) dst[f] = src[f * sh.in_ratio + sh.in_ratio - 1];
+        }
+    // release: the audio thread may overwrite this slot's input from now on
+    s.in_free.store(true, std::memory_order_release);
+    done_.signal();
+
+    std::string error;
+    const auto t0 = Clock::now();
+    bool ok = false;
+    try {
+        ok = p->process(scratch_in_.data(), batch_, fin, scratch_out_.data(), fout, error);
+    } catch (const std::exception& e) {
+        error = e.what();
+    } catch (...) {
+        error = "unknown exception";
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    bump(n_calls_);
+    model_ms_sum_.store(model_ms_sum_.load(std::memory_order_relaxed) + ms, std::memory_order_relaxed);
+    raise_max(model_ms_max_, ms);
+
+    if (!ok) {
+        ctx_.failed = true;
+        failed_.store(true, std::memory_order_relaxed);
+        if (listener_) listener_->on_worker_error(error);
+        std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
+    }
+    uint64_t bad = 0;
+    for (float& v : scratch_out_)
+        if (!std::isfinite(v)) {
+            v = 0.0f;
+            ++bad;
+        }
+    if (bad) {
+        if (n_nonfinite_.load(std::memory_order_relaxed) == 0 && listener_)
+            listener_->on_worker_warning("the model produced NaN or Inf (" + std::to_string(bad) +
+                                         " samples in one buffer); they are replaced by 0 (see `stats`)");
+        bump(n_nonfinite_, bad);
+    }
+    // Hold each output frame for out_ratio samples; host outlets beyond the model's channels get zeros.
+    for (int b = 0; b < batch_; ++b)
+        for (int c = 0; c < host_out_; ++c) {
+            float* dst = out + static_cast<size_t>(b * host_out_ + c) * B_;
+            if (c >= sh.out_channels) {
+                std::memset(dst, 0, sizeof(float) * static_cast<size_t>(B_));
+                continue;
+            }
+            const float* src = scratch_out_.data() + static_cast<size_t>(b * sh.out_channels + c) * fout;
+            for (int f = 0; f < fout; ++f) std::fill_n(dst + static_cast<size_t>(f) * sh.out_ratio, sh.out_ratio, src[f]);
+        }
+    // release: pairs with the audio thread's acquire of out_seq before it reads `out`
+    s.out_seq.store(seq, std::memory_order_release);
+    done_.signal();
+}
+
+}  // namespace nn

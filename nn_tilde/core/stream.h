@@ -1,0 +1,211 @@
+// The torch-free streaming engine: audio-side rings, the lock-free hand-off of whole buffers to one
+// persistent worker thread, decimation/hold by the method's ratios, the late-block policy and the
+// counters. Nothing here knows about torch, Pd or Max, so the tests drive it with fake processors
+// under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer.
+//
+// Timing (documented in README "Latency"): with buffer size B and the host's largest block M,
+//   latency L = B * (1 + ceil(M / B))   samples, i.e. 2B whenever M <= B (the usual case),
+// in every late policy. Input buffer k (host samples [kB, kB+B)) is handed to the worker as soon as
+// its last sample arrives; its output is played during [kB+L, kB+B+L). The worker therefore has
+// L - B >= max(B, M) samples of time per buffer: a model that keeps up never makes the audio thread
+// wait, and a block never needs a buffer that was completed inside that same block.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "realtime.h"
+
+namespace nn {
+
+// What one method consumes and produces, per batch item: MODEL_FORMAT.md's four params.
+struct MethodShape {
+    int in_channels = 0;
+    int in_ratio = 1;
+    int out_channels = 0;
+    int out_ratio = 1;
+};
+
+// A compute step the worker calls on whole buffers. worker thread; may block, may allocate.
+class Processor {
+public:
+    virtual ~Processor() = default;
+    virtual MethodShape shape() const = 0;
+    // in:  [batch][in_channels][in_frames] contiguous, decimated by in_ratio.
+    // out: [batch][out_channels][out_frames] contiguous, to be held for out_ratio samples each.
+    // Returns false and fills `error` when the call fails; the engine then outputs silence.
+    virtual bool process(const float* in, int batch, int in_frames, float* out, int out_frames,
+                         std::string& error) = 0;
+};
+
+// What the audio thread does when the worker has not delivered a buffer in time.
+enum class LatePolicy : int {
+    Wait = 0,     // block until it is done: complete, deterministic renders (default, offline-safe)
+    Silence = 1,  // never wait; output zeros for the missing samples and count the late block
+    Hold = 2,     // never wait; repeat each channel's last output sample and count the late block
+};
+
+struct StreamStats {
+    uint64_t blocks = 0;            // process() calls
+    uint64_t buffers = 0;           // buffers handed to the worker
+    uint64_t late_blocks = 0;       // process() calls that lacked output (live policies)
+    uint64_t dropped_buffers = 0;   // input buffers not handed off because the worker was N buffers behind
+    uint64_t waits = 0;             // process() calls that had to wait (Wait policy)
+    uint64_t model_calls = 0;       // processor calls completed
+    uint64_t nonfinite = 0;         // output samples that were NaN/Inf and replaced by 0
+    double model_ms_mean = 0.0;
+    double model_ms_max = 0.0;
+    double audio_us_max = 0.0;      // longest process() call
+};
+
+// State the worker owns; tasks receive it. worker thread only.
+struct WorkerContext {
+    std::unique_ptr<Processor> processor;  // current compute step (nullptr: silence)
+    bool failed = false;                   // set after the processor failed; cleared on install
+    int buffer_size = 0;                   // B of the current stream configuration
+    int batch = 1;
+};
+
+// A unit of work run on the worker between two buffers. Allocated by the poster, freed by the worker.
+struct Task {
+    virtual ~Task() = default;
+    virtual void run(WorkerContext& ctx) = 0;
+    Task* next = nullptr;
+};
+
+template <class F>
+struct FnTask final : Task {
+    explicit FnTask(F f) : fn(std::move(f)) {}
+    void run(WorkerContext& ctx) override { fn(ctx); }
+    F fn;
+};
+template <class F>
+Task* make_task(F f) { return new FnTask<F>(std::move(f)); }
+
+// Receives what happens on the worker (errors, warnings). Called on the worker thread: implementations
+// must only enqueue (see Engine), never print.
+class WorkerListener {
+public:
+    virtual ~WorkerListener() = default;
+    virtual void on_worker_error(const std::string& message) = 0;
+    virtual void on_worker_warning(const std::string& message) = 0;
+};
+
+class StreamEngine {
+public:
+    // host_inputs/host_outputs: signal channels per batch item, fixed for the engine's life.
+    StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener = nullptr);
+    ~StreamEngine();  // main thread; joins the worker (waits for a running model call to finish)
+    void shutdown();  // main thread; stops and joins the worker now (idempotent); tasks left are dropped
+    StreamEngine(const StreamEngine&) = delete;
+    StreamEngine& operator=(const StreamEngine&) = delete;
+
+    // main thread, while the host does not call process(). Allocates the rings for buffer size B and
+    // host blocks of at most max_block samples; restarts the timeline (output is silent for L samples).
+    void prepare(int buffer_size, int max_block);
+
+    // any non-audio thread. The task runs on the worker before the next buffer.
+    void post(Task* task);
+    // any non-audio thread. Blocks until every task posted before it has run (not from the audio thread).
+    void sync();
+
+    void set_policy(LatePolicy p) noexcept { policy_.store(static_cast<int>(p), std::memory_order_relaxed); }
+    LatePolicy policy() const noexcept { return static_cast<LatePolicy>(policy_.load(std::memory_order_relaxed)); }
+    void set_enabled(bool on) noexcept { enabled_.store(on, std::memory_order_relaxed); }
+    bool enabled() const noexcept { return enabled_.load(std::memory_order_relaxed); }
+    void reset_stats() noexcept;
+    StreamStats stats() const noexcept;
+
+    bool tasks_pending() const noexcept {
+        return tasks_posted_.load(std::memory_order_acquire) != tasks_run_.load(std::memory_order_acquire);
+    }
+    bool model_failed() const noexcept { return failed_.load(std::memory_order_relaxed); }
+    int buffer_size() const noexcept { return B_; }
+    int latency() const noexcept { return L_; }  // samples; 0 before prepare()
+    int batch() const noexcept { return batch_; }
+    int host_inputs() const noexcept { return host_in_; }
+    int host_outputs() const noexcept { return host_out_; }
+
+    // audio thread; wait-free under Silence/Hold; no allocation, no lock, no exception.
+    // in: batch*host_inputs pointers, out: batch*host_outputs pointers, n samples each (in and out may
+    // alias, as Pd allows). Under Wait it blocks only when the worker is late.
+    void process(const float* const* in, float* const* out, int n) noexcept;
+
+    // The two halves of process(), exposed so the RealtimeSanitizer test can call the live path
+    // through a [[clang::nonblocking]] entry point.
+    void process_live(const float* const* in, float* const* out, int n) noexcept NN_NONBLOCKING;
+    void process_wait(const float* const* in, float* const* out, int n) noexcept;
+
+private:
+    struct Slot {
+        std::atomic<int64_t> out_seq{-1};  // worker: seq whose output is in `out` (release)
+        std::atomic<bool> in_free{true};   // worker: done reading `in` (release)
+        int64_t submitted = -1;            // audio thread only: seq handed off from this slot
+    };
+
+    static constexpr int64_t kDropped = -1;   // Slot::submitted: skipped, the worker was behind
+    static constexpr int64_t kDisabled = -2;  // Slot::submitted: skipped, `enable 0`
+
+    // Under Wait these may block (and are not nonblocking); under the live policies they are.
+    template <bool Wait>
+    void run(const float* const* in, float* const* out, int n) noexcept NN_NONBLOCKING_IF(!Wait);
+    template <bool Wait>
+    void write_input(const float* const* in, int off, int n, bool& waited) noexcept NN_NONBLOCKING_IF(!Wait);
+    template <bool Wait>
+    void read_output(float* const* out, int off, int n, bool& waited, bool& late) noexcept NN_NONBLOCKING_IF(!Wait);
+    void submit(Slot& s) noexcept NN_NONBLOCKING;
+    bool wait_until(const std::atomic<int64_t>& seq, int64_t value) noexcept;
+    bool wait_free(const std::atomic<bool>& flag) noexcept;
+
+    void worker_main();
+    void run_tasks();
+    void process_buffer(int64_t seq);
+
+    // fixed at construction
+    const int batch_, host_in_, host_out_;
+    WorkerListener* listener_;
+
+    // configuration (prepare)
+    int B_ = 0, L_ = 0, N_ = 0, max_block_ = 0;
+    std::vector<float> in_store_, out_store_;  // [N][batch*host_in][B], [N][batch*host_out][B]
+    std::unique_ptr<Slot[]> slots_;
+    std::unique_ptr<std::atomic<int64_t>[]> queue_;  // SPSC ring of submitted seqs, capacity N
+    std::atomic<uint64_t> q_head_{0}, q_tail_{0};      // tail: audio (release); head: worker (release)
+
+    // audio-thread state
+    int64_t in_seq_ = 0;       // buffer being filled
+    int in_pos_ = 0;           // samples of it written
+    bool dropping_ = false;    // this buffer will not be handed off
+    int64_t out_time_ = 0;     // samples output since prepare()
+    std::vector<float> last_;  // Hold policy: last output sample per channel
+
+    std::atomic<int> policy_{static_cast<int>(LatePolicy::Wait)};
+    std::atomic<bool> enabled_{true};
+
+    // worker
+    WorkerContext ctx_;
+    std::vector<float> scratch_in_, scratch_out_;
+    MpscQueue<Task> tasks_;
+    Event wake_;  // audio/main -> worker
+    Event done_;  // worker -> audio (Wait policy) and sync()
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> failed_{false};  // mirror of ctx_.failed for other threads
+    std::mutex pause_mutex_;  // control path only (prepare/sync vs worker), never the audio thread
+    std::condition_variable pause_cv_;
+    bool pause_requested_ = false, paused_ = false;
+    std::atomic<uint64_t> tasks_posted_{0}, tasks_run_{0};
+    std::thread thread_;
+
+    // counters: written by one thread each, read by anybody (relaxed)
+    std::atomic<uint64_t> n_blocks_{0}, n_buffers_{0}, n_late_{0}, n_dropped_{0}, n_waits_{0};
+    std::atomic<uint64_t> n_calls_{0}, n_nonfinite_{0};
+    std::atomic<double> model_ms_sum_{0.0}, model_ms_max_{0.0}, audio_us_max_{0.0};
+};
+
+}  // namespace nn
