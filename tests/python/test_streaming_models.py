@@ -14,6 +14,7 @@ from nn_tilde.streaming import (
     ConvTranspose1d,
     Residual,
     aligned_outputs,
+    input_frames_delay,
     random_chunk_sizes,
     run_chunked,
     scripted_roundtrip,
@@ -150,6 +151,10 @@ def test_model_matches_offline(name: str, batch: int, scripted: bool, tmp_path) 
     assert delay > 0
     if scripted:
         stream = scripted_roundtrip(stream, str(tmp_path / "model.ts"))
+        assert (stream.delay, stream.chunk_multiple) == (
+            delay,
+            multiple,
+        )  # readable after load
     _compare(offline, stream, delay, multiple, batch, _seed(name, batch, scripted))
 
 
@@ -160,6 +165,19 @@ def test_bookkeeping_of_rates_and_multiples() -> None:
     assert (ed.ratio_num, ed.ratio_den, ed.chunk_multiple) == (1, 1, 8)
     sp = to_streaming(_build("strided_parallel"))
     assert (sp.ratio_num, sp.ratio_den, sp.chunk_multiple) == (1, 2, 6)
+    # the delay in input samples: latent frames are 16 input samples, audio frames 1
+    assert input_frames_delay(enc) == 16 * enc.delay
+    assert input_frames_delay(ed) == ed.delay
+    assert input_frames_delay(sp) == 2 * sp.delay
+
+
+@pytest.mark.parametrize("scripted", [False, True], ids=["eager", "script"])
+def test_chunk_not_multiple_of_stride_is_refused(scripted: bool, tmp_path) -> None:
+    stream = to_streaming(_build("encoder_only"))
+    if scripted:
+        stream = scripted_roundtrip(stream, str(tmp_path / "m.ts"))
+    with pytest.raises((ValueError, torch.jit.Error), match="chunk_multiple"):
+        stream(torch.randn(1, 1, 24))
 
 
 def test_split_encoder_decoder_composes(tmp_path) -> None:

@@ -97,6 +97,9 @@ class StreamingConv1d(StreamingModule):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.size(-1) % self.stride != 0:
+            # a partial stride block would shift every later output: refuse instead of drifting
+            raise ValueError("chunk length must be a multiple of the model's chunk_multiple")
         cache = self.cache
         if _is_new_stream(cache, x):
             cache = torch.zeros(
