@@ -27,14 +27,14 @@ TEST_VECTOR_SAMPLES = 4096
 TEST_VECTOR_SEED = 0
 _COMPARE_ATOL = 1e-4
 
-# Runs in a fresh interpreter with nothing but torch: load, seed, run each method, save outputs.
+# Runs in a fresh interpreter with nothing but torch: per method, load, seed, run; save outputs.
 _RELOAD_SCRIPT = """
 import sys, torch
-model = torch.jit.load(sys.argv[1], map_location="cpu")
 inputs = torch.load(sys.argv[2])
 outputs = {}
 with torch.no_grad():
     for name, x in inputs.items():
+        model = torch.jit.load(sys.argv[1], map_location="cpu")  # fresh state per method
         torch.manual_seed(int(sys.argv[4]))
         outputs[name] = getattr(model, name)(x)
 torch.save(outputs, sys.argv[3])
