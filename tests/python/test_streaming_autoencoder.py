@@ -1,0 +1,78 @@
+"""The RAVE-style autoencoder: each streaming method equals the offline one after its delay."""
+
+import random
+
+import pytest
+import torch
+from nn_tilde.streaming import aligned_outputs, random_chunk_sizes, scripted_roundtrip
+from nn_tilde.streaming.autoencoder import AutoEncoder, StreamingAutoEncoder
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+
+LATENT, RATIO = 4, 8
+
+
+@pytest.fixture(scope="module")
+def models(
+    tmp_path_factory,
+) -> tuple[AutoEncoder, StreamingAutoEncoder, torch.nn.Module]:
+    torch.manual_seed(0)
+    model = AutoEncoder(
+        latent=LATENT, capacity=4, ratios=(4, 2), dilations=(1, 3)
+    ).eval()
+    stream = model.streaming()
+    path = tmp_path_factory.mktemp("ae") / "ae.ts"
+    return model, stream, scripted_roundtrip(stream, str(path))
+
+
+@pytest.mark.parametrize("method", ["encode", "decode", "forward"])
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("scripted", [False, True], ids=["eager", "script"])
+def test_method_matches_offline(
+    models, method: str, batch: int, scripted: bool
+) -> None:
+    model, stream, loaded = models
+    target = loaded if scripted else stream
+    target.reset()
+    delay = {"encode": stream.encode_delay, "decode": stream.decode_delay}.get(
+        method, stream.forward_delay
+    )
+    gen = torch.Generator().manual_seed(batch)
+    if method == "decode":
+        x, multiple, tail = torch.randn(batch, LATENT, 48, generator=gen), 1, 32
+    else:
+        x, multiple, tail = (
+            torch.randn(batch, 1, RATIO * 40, generator=gen),
+            RATIO,
+            RATIO * 32,
+        )
+    sizes = random_chunk_sizes(x.size(-1), multiple, random.Random(batch), max_chunk=5)
+    assert len(set(sizes)) > 1
+    y, z = aligned_outputs(
+        getattr(model, method), getattr(target, method), delay, x, sizes, tail
+    )
+    assert z.size(-1) >= 8 and y.abs().max() > 1e-3
+    torch.testing.assert_close(z, y, atol=1e-5, rtol=1e-4)
+
+
+def test_shapes_and_bookkeeping(models) -> None:
+    model, stream, loaded = models
+    x = torch.randn(2, 1, RATIO * 6)
+    mean, std = model.posterior(x)
+    assert mean.shape == std.shape == (2, LATENT, 6) and bool((std > 0).all())
+    assert model.ratio == stream.ratio == loaded.ratio == RATIO
+    assert stream.latency_samples == stream.forward_delay == loaded.forward_delay
+    # forward's delay is at least the encoder's (in samples) plus the decoder's own
+    assert (
+        stream.forward_delay
+        >= stream.encode_delay * RATIO + stream.decode_delay - RATIO
+    )
+    loaded.reset()
+    assert loaded.forward(x).shape == x.shape
+    assert loaded.encode(x).shape == (2, LATENT, 6)
+    assert loaded.decode(torch.randn(2, LATENT, 6)).shape == x.shape
+
+
+def test_streaming_requires_eval() -> None:
+    with pytest.raises(ValueError, match="eval"):
+        AutoEncoder(capacity=2, ratios=(2,), dilations=(1,)).streaming()
