@@ -1,8 +1,20 @@
 #include "engine.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace nn {
+
+namespace {
+
+// A number as Pd prints it ("2", "1.5"), for messages about values the user typed.
+std::string num(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return b;
+}
+
+}  // namespace
 
 int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error) {
     multiple = std::max(1, multiple);
@@ -21,9 +33,10 @@ int choose_buffer_size(int requested, int multiple, std::string& note, std::stri
     }
     int b = requested > 0 ? requested : std::max(kDefaultBufferSize, multiple);
     if (b % multiple != 0) b = (b / multiple + 1) * multiple;
-    if (requested > 0 && b != requested)
-        note = "buffer size " + std::to_string(requested) + " is not a multiple of the model's ratios (" + std::to_string(multiple) +
-               "): using " + std::to_string(b);
+    if (b != (requested > 0 ? requested : kDefaultBufferSize))
+        note = std::string(requested > 0 ? "buffer size " : "the default buffer size ") +
+               std::to_string(requested > 0 ? requested : kDefaultBufferSize) + " is not a multiple of the model's ratios (" +
+               std::to_string(multiple) + "): using " + std::to_string(b);
     return b;
 }
 
@@ -255,11 +268,11 @@ bool Engine::set_attribute(const std::string& name, const std::vector<AttributeV
             return false;
         }
         if (t == kBool && v.number != 0.0 && v.number != 1.0) {
-            error = where + " must be 0 or 1 (bool), got " + std::to_string(v.number);
+            error = where + " must be 0 or 1 (bool), got " + num(v.number);
             return false;
         }
         if (t == kInt && std::floor(v.number) != v.number) {
-            error = where + " must be a whole number (int), got " + std::to_string(v.number);
+            error = where + " must be a whole number (int), got " + num(v.number);
             return false;
         }
         if (t == kStr && !v.is_symbol) {

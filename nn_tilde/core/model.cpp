@@ -30,6 +30,20 @@ std::string short_error(const std::exception& e) {
         msg = e.what();
     std::istringstream lines(msg);
     std::string line, out;
+    // An exception raised inside TorchScript code comes after two tracebacks, on the last line
+    // ("builtins.RuntimeError: <message>"): show that line and where the model's source raised it,
+    // not the first 300 characters of the traceback (which never reach the message).
+    if (msg.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
+        std::string last, where;
+        while (std::getline(lines, line)) {
+            const size_t b = line.find_first_not_of(" \t");
+            if (b == std::string::npos) continue;
+            last = line.substr(b);
+            if (last.rfind("File \"", 0) == 0) where = last;
+        }
+        if (last.size() > 300) last = last.substr(0, 300) + "...";
+        return where.empty() || where == last ? last : last + " (" + where + ")";
+    }
     while (std::getline(lines, line)) {
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         if (line.rfind("Exception raised from", 0) == 0) break;
@@ -232,7 +246,9 @@ LoadResult load_model(const std::string& path) {
             MethodInfo mi;
             mi.name = n;
             mi.shape = MethodShape{int(p[0]), int(p[1]), int(p[2]), int(p[3])};
-            for (int r2 : {mi.shape.in_ratio, mi.shape.out_ratio})
+            std::vector<int> ratios{mi.shape.in_ratio};
+            if (mi.shape.out_ratio != mi.shape.in_ratio) ratios.push_back(mi.shape.out_ratio);  // warn once per ratio
+            for (int r2 : ratios)
                 if ((r2 & (r2 - 1)) != 0)
                     info->warnings.push_back("method '" + n + "' has ratio " + std::to_string(r2) +
                                              ", not a power of two: nn~ adapts its buffer size, the reference nn~ cannot");

@@ -11,6 +11,14 @@
 #include <chrono>
 #include <cstdint>
 
+#if defined(__APPLE__)
+#include <dispatch/dispatch.h>
+#elif defined(_WIN32)
+#include <windows.h>
+#else
+#include <cerrno>
+#include <semaphore.h>
+#endif
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -49,27 +57,19 @@ inline int64_t now_ns() noexcept NN_NONBLOCKING {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
 }
 
-// An auto-reset event on one 32-bit word. signal() never blocks: it stores 1 and, on Linux, issues a
-// FUTEX_WAKE (a non-blocking system call that only touches the kernel's wait queue). wait() blocks
-// until a signal arrives or the timeout passes. Why not std::condition_variable: notifying it
-// correctly needs the mutex, which the audio thread must never take. Why not a counting semaphore:
-// the worker signals after every buffer whether or not anybody waits, and a counter would grow
-// without bound; an event coalesces those signals and the waiter always re-checks its condition.
+// An auto-reset event on one 32-bit word, signalled by the worker (never by the audio thread).
+// signal() stores 1 and wakes a waiter; wait() blocks until a signal arrives or the timeout passes.
+// Why not a counting semaphore here: the worker signals after every buffer whether or not anybody
+// waits, and a counter would grow without bound; an event coalesces those signals and the waiter
+// always re-checks its condition. Why not std::condition_variable: waiting on it needs a mutex the
+// worker would also take, and the audio thread (Wait policy) must not contend for a lock.
 class Event {
 public:
-    // any thread, including the audio thread; wait-free; no allocation
-    void signal() noexcept NN_NONBLOCKING {
+    // worker or main thread; never blocks
+    void signal() noexcept {
         word_.store(1, std::memory_order_release);
 #if defined(__linux__)
-        // FUTEX_WAKE never sleeps; the static analysis cannot know that about syscall().
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wfunction-effects"
-#endif
         syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#endif
 #else
         word_.notify_one();
 #endif
@@ -92,6 +92,73 @@ public:
 
 private:
     std::atomic<uint32_t> word_{0};
+};
+
+// A counting semaphore the audio thread posts to wake the worker. post() is a single atomic
+// increment plus, when a waiter sleeps, a kernel wake-up that never blocks: POSIX sem_post on Linux
+// (glibc issues FUTEX_WAKE inline; RealtimeSanitizer accepts it, while it rejects a raw syscall()),
+// dispatch semaphores on macOS, Win32 semaphores on Windows. Extra posts only make the worker loop
+// once more over an empty queue, so the count stays small: every post is consumed by one wait.
+class Semaphore {
+public:
+    Semaphore() noexcept {
+#if defined(__APPLE__)
+        sem_ = dispatch_semaphore_create(0);
+#elif defined(_WIN32)
+        sem_ = CreateSemaphoreA(nullptr, 0, 0x7fffffff, nullptr);
+#else
+        sem_init(&sem_, 0, 0);
+#endif
+    }
+    ~Semaphore() {
+#if defined(__APPLE__)
+        dispatch_release(sem_);
+#elif defined(_WIN32)
+        CloseHandle(sem_);
+#else
+        sem_destroy(&sem_);
+#endif
+    }
+    Semaphore(const Semaphore&) = delete;
+    Semaphore& operator=(const Semaphore&) = delete;
+
+    // any thread, including the audio thread; wait-free; no allocation
+    void post() noexcept NN_NONBLOCKING {
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wfunction-effects"  // the OS call is not annotated; see above
+#endif
+#if defined(__APPLE__)
+        dispatch_semaphore_signal(sem_);
+#elif defined(_WIN32)
+        ReleaseSemaphore(sem_, 1, nullptr);
+#else
+        sem_post(&sem_);
+#endif
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
+    }
+    // worker thread; blocks
+    void wait() noexcept NN_BLOCKING {
+#if defined(__APPLE__)
+        dispatch_semaphore_wait(sem_, DISPATCH_TIME_FOREVER);
+#elif defined(_WIN32)
+        WaitForSingleObject(sem_, INFINITE);
+#else
+        while (sem_wait(&sem_) != 0 && errno == EINTR) {
+        }
+#endif
+    }
+
+private:
+#if defined(__APPLE__)
+    dispatch_semaphore_t sem_;
+#elif defined(_WIN32)
+    HANDLE sem_;
+#else
+    sem_t sem_;
+#endif
 };
 
 // Intrusive multi-producer single-consumer queue (a Treiber stack drained whole and reversed).

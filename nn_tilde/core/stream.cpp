@@ -45,7 +45,7 @@ void StreamEngine::shutdown() {
         stop_.store(true, std::memory_order_release);
     }
     pause_cv_.notify_all();
-    wake_.signal();
+    wake_.post();
     if (thread_.joinable()) thread_.join();
     // Tasks still queued are freed by the queue's destructor without running.
 }
@@ -55,7 +55,7 @@ void StreamEngine::prepare(int buffer_size, int max_block) {
     {
         std::unique_lock<std::mutex> lk(pause_mutex_);
         pause_requested_ = true;
-        wake_.signal();
+        wake_.post();
         pause_cv_.wait(lk, [&] { return paused_ || stop_.load(); });
     }
     B_ = std::max(1, buffer_size);
@@ -90,7 +90,7 @@ void StreamEngine::prepare(int buffer_size, int max_block) {
 void StreamEngine::post(Task* task) {
     tasks_posted_.fetch_add(1, std::memory_order_release);
     tasks_.push(task);
-    wake_.signal();
+    wake_.post();
 }
 
 void StreamEngine::sync() {
@@ -223,7 +223,7 @@ void StreamEngine::submit(Slot& s) noexcept NN_NONBLOCKING {
     // release: the worker that acquires q_tail_ sees the slot's input samples and in_free == false.
     q_tail_.store(tail + 1, std::memory_order_release);
     bump(n_buffers_);
-    wake_.signal();
+    wake_.post();
 }
 
 template <bool Wait>

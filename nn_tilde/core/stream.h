@@ -192,7 +192,7 @@ private:
     WorkerContext ctx_;
     std::vector<float> scratch_in_, scratch_out_;
     MpscQueue<Task> tasks_;
-    Event wake_;  // audio/main -> worker
+    Semaphore wake_;  // audio/main -> worker
     Event done_;  // worker -> audio (Wait policy) and sync()
     std::atomic<bool> stop_{false};
     std::atomic<bool> failed_{false};  // mirror of ctx_.failed for other threads

@@ -4,14 +4,14 @@
 #include <cstdlib>
 
 inline int g_failures = 0;
-#define CHECK(cond)                                                                   \
+#define EXPECT(cond)                                                                   \
     do {                                                                              \
         if (!(cond)) {                                                                \
             std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
             ++g_failures;                                                             \
         }                                                                             \
     } while (0)
-#define CHECK_MSG(cond, ...)                                                          \
+#define EXPECT_MSG(cond, ...)                                                          \
     do {                                                                              \
         if (!(cond)) {                                                                \
             std::fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
