@@ -266,3 +266,46 @@ def test_training_mode_warns_and_unsupported_modules_raise() -> None:
         to_streaming(Branches(nn.Identity(), Conv1d(1, 1, 3, stride=2)).eval())
     with pytest.raises(ValueError, match="left padding"):
         to_streaming(nn.Conv1d(1, 1, 3, padding=3).eval())
+
+
+class Snake(nn.Module):
+    """A pointwise activation the converter does not know until registered."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.rand(1, channels, 1) + 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.sin(self.alpha * x) ** 2 / self.alpha
+
+
+class DownBlock(nn.Module):
+    """A user block with its own forward, streamable through the ``to_streaming`` protocol."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.res = res_block(channels, 2)
+        self.down = Conv1d(channels, channels, 4, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(self.res(x))
+
+    def to_streaming(self, delay_in: int):
+        from nn_tilde.streaming import convert_sequence
+
+        return convert_sequence([self.res, self.down], delay_in)
+
+
+def test_extension_points(tmp_path) -> None:
+    from nn_tilde.streaming import register_pointwise
+
+    torch.manual_seed(9)
+    model = nn.Sequential(
+        Conv1d(1, CH, 3), Snake(CH), DownBlock(CH), Conv1d(CH, 1, 5)
+    ).eval()
+    with pytest.raises(TypeError, match="Snake"):
+        to_streaming(model)
+    register_pointwise(Snake)
+    stream = to_streaming(model)
+    loaded = scripted_roundtrip(stream, str(tmp_path / "m.ts"))
+    _compare(model, loaded, stream.delay, stream.chunk_multiple, 4, 9)
