@@ -9,9 +9,10 @@ buffers. Conventions shared by all of them (and relied upon by the tests):
   of the stream it was built to receive (``delay_in``): if the offline model maps ``x`` to ``y``,
   the streaming module fed with ``x`` chunk by chunk returns ``z`` with ``z[t + delay] == y[t]``.
 * Caches are buffers registered with ``persistent=False`` (never in an eager ``state_dict``; a
-  TorchScript archive does store them, hence empty after ``reset()``), created empty and (re)allocated to the batch size of the input on the first call and whenever
-  the batch size, dtype or device changes; such a change starts a new stream (caches are zeroed).
-  This is why batch 1 and batch 4 both work after TorchScript save and reload, with no fixed
+  TorchScript archive does store them, hence empty after ``reset()``). They are created empty
+  and (re)allocated to the batch size of the input on the first call and whenever the batch
+  size, dtype or device changes; such a change starts a new stream (caches are zeroed). This is
+  why batch 1 and batch 4 both work after TorchScript save and reload, with no fixed
   ``max_batch`` and no state carried in a file written after ``reset()``.
 * ``reset()`` empties every cache, recursively: the next call starts a fresh stream.
 * A cached conv zeroes the first ``delay_in`` frames it receives after a reset (what upstream
