@@ -17,6 +17,7 @@ class BenchOptions:
     seconds: float = 0.5
     headroom: float = 0.7  # p99 must stay below this share of the buffer period
     methods: list[str] | None = None
+    quick: bool = False  # default buffers: only two (largest ratio or 256, and 2048)
 
 
 @dataclass
@@ -32,11 +33,26 @@ def run_bench(path: str | Path, options: BenchOptions, progress: Progress) -> Be
     """Time every method; recommend per method the lowest-latency safe setting."""
     model = torch.jit.load(str(path), map_location="cpu")
     methods = {m: probe.method_params(model, m) for m in probe.method_names(model)}
-    if options.methods:
-        methods = {m: p for m, p in methods.items() if m in options.methods}
+    if not methods:
+        raise ValueError(f"{path} has no nn~ method; run `nn-tilde check {path}`")
+    # The host's buffer is at least the largest ratio of all methods.
     max_ratio = max(max(p.in_ratio, p.out_ratio) for p in methods.values())
-    buffers = options.buffers or [b for b in (64, 128, 256, 512, 1024, 2048, 4096, 8192)
-                                  if b >= max_ratio] or [max_ratio]
+    if options.methods:
+        unknown = sorted(set(options.methods) - set(methods))
+        if unknown:
+            raise ValueError(f"no method {unknown[0]!r} in {path}; it has {sorted(methods)}")
+        methods = {m: p for m, p in methods.items() if m in options.methods}
+    if options.buffers:
+        buffers = options.buffers
+    elif options.quick:
+        buffers = sorted({max(max_ratio, 256), max(max_ratio, 2048)})
+    else:
+        buffers = [b for b in (64, 128, 256, 512, 1024, 2048, 4096, 8192)
+                   if b >= max_ratio] or [max_ratio]
+    too_small = [b for b in buffers if b < max_ratio]
+    if too_small:
+        raise ValueError(f"buffer {too_small[0]} is below the largest ratio {max_ratio}; nn~ "
+                         f"needs buffers of at least {max_ratio} for this model")
     threads = options.threads or sorted({1, speed.all_threads()})
     result = BenchResult()
     for name, params in methods.items():

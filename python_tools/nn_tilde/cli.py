@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     bch.add_argument("--threads", type=_positive_int_list, default=None)
     bch.add_argument("--seconds", type=_positive_float, default=0.5,
                      help="timing budget per cell (default 0.5)")
-    bch.add_argument("--quick", action="store_true", help="0.05 s per cell, buffers 256,2048")
+    bch.add_argument("--quick", action="store_true", help="0.05 s per cell, two buffer sizes (256 and 2048, or the largest ratio)")
     bch.add_argument("--headroom", type=_positive_float, default=0.7,
                      help="p99 must stay below this share of the buffer period (default 0.7)")
     bch.add_argument("--method", action="append", default=None)
@@ -150,7 +150,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import BenchOptions, format_table, run_bench
 
     _require_file(args.model)
-    buffers = args.buffers or ([256, 2048] if args.quick else None)
+    buffers = args.buffers
     for b in buffers or []:
         if not probe.is_power_of_two(b):
             raise UsageError(f"--buffers: {b} is not a power of two; nn~ uses 64, 128, ... 8192")
@@ -163,8 +163,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     options = BenchOptions(
         sample_rates=args.sample_rates, buffers=buffers, threads=args.threads,
         seconds=0.05 if args.quick else args.seconds, headroom=args.headroom, methods=args.method,
+        quick=args.quick,
     )
-    result = run_bench(args.model, options, _progress(args.quiet))
+    try:
+        result = run_bench(args.model, options, _progress(args.quiet))
+    except ValueError as exc:
+        raise UsageError(str(exc))
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
