@@ -13,6 +13,7 @@ import torch
 from nn_tilde.streaming import (
     Conv1d,
     ConvTranspose1d,
+    Delay,
     aligned_outputs,
     random_chunk_sizes,
     run_chunked,
@@ -196,3 +197,23 @@ def test_unequal_chunks_and_single_frame_chunks() -> None:
     assert sum(sizes) == 40
     y, z = aligned_outputs(offline, stream, stream.delay, x, sizes, 16)
     torch.testing.assert_close(z, y, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("length", [0, 1, 5, 40])
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("scripted", [False, True], ids=["eager", "script"])
+def test_delay_line(length: int, batch: int, scripted: bool, tmp_path) -> None:
+    """A delay line is the identity shifted by its length, across random chunks and resets."""
+    line = Delay(length)
+    assert line.delay == length
+    if scripted:
+        line = scripted_roundtrip(line, str(tmp_path / "delay.ts"))
+    x = torch.randn(batch, 3, 60)
+    sizes = random_chunk_sizes(60, 1, random.Random(length), max_chunk=9)
+    for _ in range(2):
+        z = run_chunked(line, x, sizes)
+        torch.testing.assert_close(
+            z[..., length:], x[..., : 60 - length], atol=0, rtol=0
+        )
+        assert not z[..., :length].any()
+        line.reset()
