@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's test command (and what CI runs): set up, then every test.
+#   1. C++ tests with ctest in the plain build (torch engine + stream hand-off)
+#   2. the torch-free hand-off under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer (clang-22)
+#   3. pytest: Pd patch tests (renders compared with Python, bad input, help patch) and the kit's tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== ctest: plain build"
+ctest --test-dir build --output-on-failure
+
+for san in thread address realtime; do
+  echo "== ctest: $san sanitizer (torch-free core)"
+  cmake -S . -B "build-$san" -DNN_WITH_TORCH=OFF -DNN_SANITIZER="$san" -DCMAKE_CXX_COMPILER=clang++-22 \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "build-$san" -j"$(nproc)"
+  ctest --test-dir "build-$san" --output-on-failure
+done
+
+echo "== pytest"
+# The reference nn_tilde Python package (1.6.0) goes to its own folder: it has the same import name
+# as our kit. Only the compatibility test uses it, in a subprocess.
+if [ ! -d build/ref-nn-tilde/nn_tilde ]; then
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --target build/ref-nn-tilde nn-tilde==1.6.0
+fi
+export NN_REF_PACKAGE_DIR="$PWD/build/ref-nn-tilde"
+export NN_PD_DIR="$PWD/build/nn~"
+export NN_STRICT_SKIPS=1  # a skipped test fails the run: everything must run here
+.venv/bin/python -m pytest tests "$@"

@@ -1,0 +1,51 @@
+"""The help patch opens in pd -batch without a single error, and documents every message the
+external accepts (read from the adapter's class_addmethod calls) and nothing it does not."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+import pdrun
+
+pytestmark = pytest.mark.pd
+
+ADAPTER = pdrun.REPO / "nn_tilde" / "pd" / "nn_tilde_pd.cpp"
+HELP = pdrun.REPO / "patches" / "nn~-help.pd"
+
+
+def accepted_selectors() -> set[str]:
+    src = ADAPTER.read_text()
+    sel = set(re.findall(r'class_addmethod\(nn_tilde_class, \(t_method\)\w+, gensym\("(\w+)"\)', src))
+    sel.discard("dsp")
+    if "class_addbang" in src:
+        sel.add("bang")
+    return sel
+
+
+def test_help_patch_opens_without_errors():
+    p = subprocess.run(
+        ["pd", "-nogui", "-batch", "-noprefs", "-path", str(pdrun.external_dir()),
+         "-open", str(pdrun.external_dir() / "nn~-help.pd"), "-send", "pd quit"],
+        capture_output=True, text=True, timeout=120,
+    )
+    log = p.stdout + p.stderr
+    assert p.returncode == 0, log
+    assert "error" not in log.lower(), log
+    assert "nn~ " in log  # the external really loaded
+
+
+def test_help_patch_is_the_installed_one():
+    assert (pdrun.external_dir() / "nn~-help.pd").read_text() == HELP.read_text()
+
+
+def test_help_documents_every_message():
+    text = HELP.read_text()
+    boxes = re.findall(r"#X msg \d+ \d+ ([^;]*);", text)
+    documented = {b.split()[0] for b in boxes if not b.startswith("\\")}
+    accepted = accepted_selectors()
+    assert accepted - documented - {"bang"} == set(), f"undocumented messages: {accepted - documented}"
+    assert documented - accepted == set(), f"help shows messages nn~ does not accept: {documented - accepted}"
+    assert "bang" in text  # bang is described in words (same as info)
