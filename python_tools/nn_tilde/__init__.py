@@ -1,20 +1,35 @@
 """nn_tilde: export, check and benchmark neural audio models for the nn~ external.
 
 `Module`, `Buffer` and `TYPE_HASH` are source-compatible with the reference nn_tilde package.
+They are imported lazily (PEP 562) so that `nn-tilde --help` and usage errors answer without
+loading torch.
 """
 
-from ._codegen import TYPE_HASH
-from .buffer import Buffer
-from .module import ExportError, ExportReport, Module, reset_streaming_state
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "TYPE_HASH",
-    "Buffer",
-    "ExportError",
-    "ExportReport",
-    "Module",
-    "__version__",
-    "reset_streaming_state",
-]
+_LAZY = {
+    "TYPE_HASH": "._codegen",
+    "Buffer": ".buffer",
+    "ExportError": ".module",
+    "ExportReport": ".module",
+    "Module": ".module",
+    "reset_streaming_state": ".module",
+}
+
+__all__ = [*sorted(_LAZY), "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nn_tilde' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

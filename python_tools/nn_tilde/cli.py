@@ -12,8 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-
 from . import __version__
 
 USAGE_ERROR = 2
@@ -75,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--no-speed", action="store_true", help="skip the timing section")
     chk.add_argument("--seconds", type=_positive_float, default=None,
                      help="timing budget per method × buffer × threads cell (default 0.3, quick 0.05)")
-    chk.add_argument("--host-torch", default=torch.__version__, metavar="VERSION",
-                     help=f"libtorch version of the nn~ host (default: {torch.__version__})")
+    chk.add_argument("--host-torch", default=None, metavar="VERSION",
+                     help="libtorch version of the nn~ host (default: this Python's torch)")
     chk.add_argument("--sample-rate", type=int, default=None,
                      help="host sample rate (default: the model's own rate, else 44100)")
     chk.add_argument("--method", action="append", default=None,
@@ -121,11 +119,15 @@ def _require_file(path: Path) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    _require_file(args.model)
+    if args.sample_rate is not None and args.sample_rate < 1:
+        raise UsageError("--sample-rate must be a positive number of Hz, e.g. 48000")
+    import torch
+
     from .checker import CheckOptions, check_file
 
-    _require_file(args.model)
     fields = {
-        "host_torch": args.host_torch,
+        "host_torch": args.host_torch or torch.__version__,
         "sample_rate": args.sample_rate,
         "seed": args.seed,
         "speed": not args.no_speed,
@@ -134,8 +136,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     }
     if args.seconds is not None:
         fields["speed_seconds"] = args.seconds
-    if args.sample_rate is not None and args.sample_rate < 1:
-        raise UsageError("--sample-rate must be a positive number of Hz, e.g. 48000")
     options = CheckOptions.quick(**fields) if args.quick else CheckOptions(**fields)
     report = check_file(args.model, options, _progress(args.quiet))
     if args.json:
@@ -146,14 +146,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from . import probe
-    from .bench import BenchOptions, format_table, run_bench
-
     _require_file(args.model)
     buffers = args.buffers
     for b in buffers or []:
-        if not probe.is_power_of_two(b):
+        if b & (b - 1):
             raise UsageError(f"--buffers: {b} is not a power of two; nn~ uses 64, 128, ... 8192")
+    import torch
+
+    from .bench import BenchOptions, format_table, run_bench
+
     try:
         torch.jit.load(str(args.model))
     except Exception as exc:
