@@ -21,7 +21,14 @@ TYPE_HASH: dict[type, int] = {bool: 0, int: 1, float: 2, str: 3, torch.Tensor: 4
 TYPE_NAMES: dict[int, str] = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "tensor", 5: "buffer"}
 # TorchScript spelling of each type code in a setter signature. A buffer element is set through
 # `set_buffer_attribute`; its setter slot takes (and ignores) a string, as in the reference.
-_SIG_TYPES: dict[int, str] = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "torch.Tensor", 5: "str"}
+_SIG_TYPES: dict[int, str] = {
+    0: "bool",
+    1: "int",
+    2: "float",
+    3: "str",
+    4: "torch.Tensor",
+    5: "str",
+}
 
 _counter = itertools.count()
 
@@ -57,9 +64,7 @@ def getter_source(attribute: str, codes: Sequence[int]) -> str:
             items.append(f"self.{attribute}[{i}].to_str()")
         else:
             items.append(f"self.{attribute}[{i}]")
-    return (
-        f"@torch.jit.export\ndef get_{attribute}(self):\n    return ({', '.join(items)},)\n"
-    )
+    return f"@torch.jit.export\ndef get_{attribute}(self):\n    return ({', '.join(items)},)\n"
 
 
 def setter_source(attribute: str, codes: Sequence[int]) -> str:

@@ -47,12 +47,15 @@ def run_bench(path: str | Path, options: BenchOptions, progress: Progress) -> Be
     elif options.quick:
         buffers = sorted({max(max_ratio, 256), max(max_ratio, 2048)})
     else:
-        buffers = [b for b in (64, 128, 256, 512, 1024, 2048, 4096, 8192)
-                   if b >= max_ratio] or [max_ratio]
+        buffers = [b for b in (64, 128, 256, 512, 1024, 2048, 4096, 8192) if b >= max_ratio] or [
+            max_ratio
+        ]
     too_small = [b for b in buffers if b < max_ratio]
     if too_small:
-        raise ValueError(f"buffer {too_small[0]} is below the largest ratio {max_ratio}; nn~ "
-                         f"needs buffers of at least {max_ratio} for this model")
+        raise ValueError(
+            f"buffer {too_small[0]} is below the largest ratio {max_ratio}; nn~ "
+            f"needs buffers of at least {max_ratio} for this model"
+        )
     threads = options.threads or sorted({1, speed.all_threads()})
     result = BenchResult()
     for name, params in methods.items():
@@ -86,8 +89,10 @@ def format_table(result: BenchResult, headroom: float) -> str:
         )
     for name, best in result.recommendation.items():
         if best is None:
-            lines.append(f"{name}: no tested setting keeps p99 under {headroom:.0%} of the buffer "
-                         f"period; try larger buffers (--buffers) or a lighter model")
+            lines.append(
+                f"{name}: no tested setting keeps p99 under {headroom:.0%} of the buffer "
+                f"period; try larger buffers (--buffers) or a lighter model"
+            )
         else:
             lines.append(
                 f"{name}: recommended sr {best['sample_rate']} buffer {best['buffer']} threads "

@@ -76,10 +76,4 @@ class Buffer:
     def to_str(self) -> str:
         if not self.has_value:
             return "Buffer(empty)"
-        return (
-            "Buffer(samples="
-            + str(self.value.shape[-1])
-            + ", sr="
-            + str(self.sr)
-            + ")"
-        )
+        return "Buffer(samples=" + str(self.value.shape[-1]) + ", sr=" + str(self.sr) + ")"

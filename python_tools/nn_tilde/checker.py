@@ -73,8 +73,12 @@ def check_file(
     try:
         model = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
-        report.add(FAIL, "load", f"torch.jit.load failed: {beh._first_line(exc)}. Is this a "
-                   f"TorchScript file written by torch.jit.save (not torch.save)?")
+        report.add(
+            FAIL,
+            "load",
+            f"torch.jit.load failed: {beh._first_line(exc)}. Is this a "
+            f"TorchScript file written by torch.jit.save (not torch.save)?",
+        )
         return report
     report.add(PASS, "load", "loads with torch.jit.load")
     con.check_torch_version(report, model, options.host_torch)
@@ -109,8 +113,9 @@ def check_file(
         deterministic = beh.check_determinism(report, load, name, params, samples)
         if deterministic:
             beh.check_batch(report, load, name, params, samples)
-            beh.check_chunks(report, load, name, params, max_ratio, options.chunk_trials,
-                             options.seed)
+            beh.check_chunks(
+                report, load, name, params, max_ratio, options.chunk_trials, options.seed
+            )
         beh.check_latency(report, load, name, params, probe.declared_latency(model, name))
         beh.check_reset(report, load, name, params, samples)
         beh.check_numerics(report, load, name, params, max(samples, 8192), rate)
@@ -129,8 +134,9 @@ def run_speed(
     options: CheckOptions,
     say: Progress,
 ) -> None:
-    buffers = options.speed_buffers or sorted({max(max_ratio, 256), max(max_ratio, 2048),
-                                               max(max_ratio, 8192)})
+    buffers = options.speed_buffers or sorted(
+        {max(max_ratio, 256), max(max_ratio, 2048), max(max_ratio, 8192)}
+    )
     threads = options.threads or sorted({1, speed.all_threads()})
     rows = []
     for name, params in methods.items():
@@ -138,22 +144,39 @@ def run_speed(
         for buffer in buffers:
             for n in threads:
                 say(f"timing {name} buffer {buffer} threads {n}")
-                timings.append(speed.time_method(load, name, params, buffer, n, rate,
-                                                 seconds=options.speed_seconds))
+                timings.append(
+                    speed.time_method(
+                        load, name, params, buffer, n, rate, seconds=options.speed_seconds
+                    )
+                )
         rows.extend(t.as_dict() for t in timings)
         ok = [t for t in timings if t.p99_ms < t.period_ms]
         if not ok:
-            report.add(FAIL, "speed", f"too slow at {rate} Hz for every tested buffer "
-                       f"{buffers}: p99 above the buffer period; use a smaller model or a "
-                       f"larger buffer", method=name)
+            report.add(
+                FAIL,
+                "speed",
+                f"too slow at {rate} Hz for every tested buffer "
+                f"{buffers}: p99 above the buffer period; use a smaller model or a "
+                f"larger buffer",
+                method=name,
+            )
         elif len(ok) < len(timings):
             slow = sorted({(t.buffer, t.threads) for t in timings if t not in ok})
-            report.add(WARN, "speed", f"drops out at (buffer, threads) {slow}; safe at "
-                       f"{sorted({(t.buffer, t.threads) for t in ok})}", method=name)
+            report.add(
+                WARN,
+                "speed",
+                f"drops out at (buffer, threads) {slow}; safe at "
+                f"{sorted({(t.buffer, t.threads) for t in ok})}",
+                method=name,
+            )
         else:
             best = min(ok, key=lambda t: t.buffer)
-            report.add(PASS, "speed", f"real time at every tested buffer (rtf {best.rtf:.3f} at "
-                       f"{best.buffer})", method=name)
+            report.add(
+                PASS,
+                "speed",
+                f"real time at every tested buffer (rtf {best.rtf:.3f} at {best.buffer})",
+                method=name,
+            )
     report.info["speed"] = rows
 
 

@@ -21,7 +21,9 @@ def buffer_sizes(max_ratio: int, largest: int = 16384) -> list[int]:
     return sizes
 
 
-def _noise(params: probe.MethodParams, host_samples: int, seed: int, batch: int = 1) -> torch.Tensor:
+def _noise(
+    params: probe.MethodParams, host_samples: int, seed: int, batch: int = 1
+) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
     x = torch.rand(batch, params.in_channels, params.in_frames(host_samples), generator=gen)
     return x * 1.0 - 0.5
@@ -41,18 +43,30 @@ def check_shapes(
         try:
             y = probe.call(model, name, x)
         except Exception as exc:
-            report.add(FAIL, "shape", f"raised on a {size}-sample buffer (input "
-                       f"{tuple(x.shape)}): {_first_line(exc)}", method=name, buffer=size)
+            report.add(
+                FAIL,
+                "shape",
+                f"raised on a {size}-sample buffer (input {tuple(x.shape)}): {_first_line(exc)}",
+                method=name,
+                buffer=size,
+            )
             return False
         want = (1, params.out_channels, params.out_frames(size))
         if not isinstance(y, torch.Tensor) or tuple(y.shape) != want:
             got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-            report.add(FAIL, "shape", f"buffer {size}: returned {got}, nn~ expects {want} from "
-                       f"{name}_params; fix the method or its params", method=name, buffer=size)
+            report.add(
+                FAIL,
+                "shape",
+                f"buffer {size}: returned {got}, nn~ expects {want} from "
+                f"{name}_params; fix the method or its params",
+                method=name,
+                buffer=size,
+            )
             return False
         if y.dtype != torch.float32:
-            report.add(FAIL, "dtype", f"returned {y.dtype}; nn~ reads float32 (add .float())",
-                       method=name)
+            report.add(
+                FAIL, "dtype", f"returned {y.dtype}; nn~ reads float32 (add .float())", method=name
+            )
             return False
     report.add(PASS, "shape", f"exact shapes for buffers {sizes[0]}..{sizes[-1]}", method=name)
     return True
@@ -66,14 +80,24 @@ def check_determinism(
     a = probe.call(load(), name, x, seed=0)
     b = probe.call(load(), name, x, seed=0)
     if not probe.allclose(a, b, ATOL):
-        report.add(FAIL, "fresh_loads", f"two fresh loads disagree on the same input and seed "
-                   f"(max diff {probe.max_abs_diff(a, b):.3g}); the output depends on something "
-                   f"outside the file (uninitialised memory, time, global state)", method=name)
+        report.add(
+            FAIL,
+            "fresh_loads",
+            f"two fresh loads disagree on the same input and seed "
+            f"(max diff {probe.max_abs_diff(a, b):.3g}); the output depends on something "
+            f"outside the file (uninitialised memory, time, global state)",
+            method=name,
+        )
         return False
     c = probe.call(load(), name, x, seed=1)
     if not probe.allclose(a, c, ATOL):
-        report.add(WARN, "nondeterministic", "draws random numbers (output changes with the "
-                   "RNG seed); batch and chunk checks are skipped for it", method=name)
+        report.add(
+            WARN,
+            "nondeterministic",
+            "draws random numbers (output changes with the "
+            "RNG seed); batch and chunk checks are skipped for it",
+            method=name,
+        )
         return False
     report.add(PASS, "fresh_loads", "two fresh loads agree; deterministic", method=name)
     return True
@@ -90,9 +114,14 @@ def check_batch(
         return
     singles = torch.cat([probe.call(load(), name, x[i : i + 1]) for i in range(4)], 0)
     if not probe.allclose(together, singles, ATOL):
-        report.add(FAIL, "batch", f"a batch of 4 differs from 4 single runs (max diff "
-                   f"{probe.max_abs_diff(together, singles):.3g}); batch items must not mix "
-                   f"(mc.nn~ and several nn~ objects rely on it)", method=name)
+        report.add(
+            FAIL,
+            "batch",
+            f"a batch of 4 differs from 4 single runs (max diff "
+            f"{probe.max_abs_diff(together, singles):.3g}); batch items must not mix "
+            f"(mc.nn~ and several nn~ objects rely on it)",
+            method=name,
+        )
     else:
         report.add(PASS, "batch", "batch of 4 equals 4 single runs", method=name)
 
@@ -127,44 +156,76 @@ def check_chunks(
         got = probe.call_chunked(load(), name, x, chunks, params)
         if not probe.allclose(got, whole, ATOL):
             diff = (got - whole).abs().amax(dim=(0, 1)) if got.shape == whole.shape else None
-            first = int(torch.nonzero(diff > ATOL).flatten()[0]) if diff is not None and bool(
-                (diff > ATOL).any()) else -1
-            report.add(FAIL, "chunk", f"output in chunks {chunks[:8]}{'...' if len(chunks) > 8 else ''} "
-                       f"differs from one call (max diff {probe.max_abs_diff(got, whole):.3g}, "
-                       f"first at output frame {first}); the model is not streaming-safe: keep "
-                       f"state across calls (cached convolutions) instead of zero padding",
-                       method=name, chunks=chunks)
+            first = (
+                int(torch.nonzero(diff > ATOL).flatten()[0])
+                if diff is not None and bool((diff > ATOL).any())
+                else -1
+            )
+            report.add(
+                FAIL,
+                "chunk",
+                f"output in chunks {chunks[:8]}{'...' if len(chunks) > 8 else ''} "
+                f"differs from one call (max diff {probe.max_abs_diff(got, whole):.3g}, "
+                f"first at output frame {first}); the model is not streaming-safe: keep "
+                f"state across calls (cached convolutions) instead of zero padding",
+                method=name,
+                chunks=chunks,
+            )
             return
     report.add(PASS, "chunk", f"{trials} random chunk sequences equal one call", method=name)
 
 
 def check_latency(
-    report: Report, load: probe.Loader, name: str, params: probe.MethodParams,
-    declared: int | None
+    report: Report, load: probe.Loader, name: str, params: probe.MethodParams, declared: int | None
 ) -> None:
     result = probe.measure_latency(load, name, params, max_latency=max(16384, declared or 0))
-    data = {"declared": declared, "measured": result.samples, "probe": result.probe,
-            "resolution": result.resolution}
+    data = {
+        "declared": declared,
+        "measured": result.samples,
+        "probe": result.probe,
+        "resolution": result.resolution,
+    }
     report.info.setdefault("latency", {})[name] = data
     if result.samples is None:
         status = WARN if declared is not None else SKIP
         report.add(status, "latency", f"could not measure: {result.note}", method=name, **data)
         return
     if result.samples < 0:
-        report.add(WARN, "latency", f"output reacts {-result.samples} samples before its input: "
-                   f"the method looks ahead and cannot run causally in real time", method=name,
-                   **data)
+        report.add(
+            WARN,
+            "latency",
+            f"output reacts {-result.samples} samples before its input: "
+            f"the method looks ahead and cannot run causally in real time",
+            method=name,
+            **data,
+        )
         return
     if declared is None:
-        report.add(PASS, "latency", f"measured {result.samples} samples ({result.probe} probe); "
-                   f"not declared (add latency={result.samples} to register_method)",
-                   method=name, **data)
+        report.add(
+            PASS,
+            "latency",
+            f"measured {result.samples} samples ({result.probe} probe); "
+            f"not declared (add latency={result.samples} to register_method)",
+            method=name,
+            **data,
+        )
     elif abs(declared - result.samples) > result.resolution - 1:
-        report.add(FAIL, "latency", f"declares {declared} samples but measures {result.samples} "
-                   f"({result.probe} probe); fix {name}_latency", method=name, **data)
+        report.add(
+            FAIL,
+            "latency",
+            f"declares {declared} samples but measures {result.samples} "
+            f"({result.probe} probe); fix {name}_latency",
+            method=name,
+            **data,
+        )
     else:
-        report.add(PASS, "latency", f"declared {declared} samples, measured {result.samples}",
-                   method=name, **data)
+        report.add(
+            PASS,
+            "latency",
+            f"declared {declared} samples, measured {result.samples}",
+            method=name,
+            **data,
+        )
 
 
 def check_reset(
@@ -184,9 +245,13 @@ def check_reset(
     after = probe.call(model, name, x)
     fresh = probe.call(load(), name, x)
     if not probe.allclose(after, fresh, ATOL):
-        report.add(FAIL, "reset", f"reset() does not restore the fresh state (max diff "
-                   f"{probe.max_abs_diff(after, fresh):.3g}); clear every cache in reset()",
-                   method=name)
+        report.add(
+            FAIL,
+            "reset",
+            f"reset() does not restore the fresh state (max diff "
+            f"{probe.max_abs_diff(after, fresh):.3g}); clear every cache in reset()",
+            method=name,
+        )
     else:
         report.add(PASS, "reset", "reset() restores the fresh state", method=name)
 
@@ -211,8 +276,12 @@ def probe_signals(params: probe.MethodParams, samples: int, rate: int) -> dict[s
 
 
 def check_numerics(
-    report: Report, load: probe.Loader, name: str, params: probe.MethodParams, samples: int,
-    rate: int
+    report: Report,
+    load: probe.Loader,
+    name: str,
+    params: probe.MethodParams,
+    samples: int,
+    rate: int,
 ) -> None:
     stats = {}
     for key, x in probe_signals(params, samples, rate).items():
@@ -222,16 +291,26 @@ def check_numerics(
         dc = float(y.mean()) if finite and y.numel() else float("nan")
         stats[key] = {"finite": finite, "peak": peak, "dc": dc}
         if not finite:
-            report.add(FAIL, "numerics", f"NaN or Inf in the output for {key} input; guard "
-                       f"divisions/logs (add an epsilon, clamp)", method=name, signal=key)
+            report.add(
+                FAIL,
+                "numerics",
+                f"NaN or Inf in the output for {key} input; guard "
+                f"divisions/logs (add an epsilon, clamp)",
+                method=name,
+                signal=key,
+            )
             report.info.setdefault("numerics", {})[name] = stats
             return
     report.info.setdefault("numerics", {})[name] = stats
     summary = ", ".join(f"{k} peak {v['peak']:.3g} dc {v['dc']:.3g}" for k, v in stats.items())
     loud = [k for k, v in stats.items() if v["peak"] > 1.0]
     if params.out_ratio == 1 and loud:
-        report.add(WARN, "numerics", f"audio output exceeds full scale (clips in the DAC) for "
-                   f"{', '.join(loud)}: {summary}", method=name)
+        report.add(
+            WARN,
+            "numerics",
+            f"audio output exceeds full scale (clips in the DAC) for {', '.join(loud)}: {summary}",
+            method=name,
+        )
     else:
         report.add(PASS, "numerics", summary, method=name)
 
@@ -246,12 +325,18 @@ def check_test_vector(report: Report, load: probe.Loader, name: str) -> None:
     try:
         got = probe.call(model, name, x, seed=0)
     except Exception as exc:
-        report.add(FAIL, "test_vector", f"raised on its own test input: {_first_line(exc)}",
-                   method=name)
+        report.add(
+            FAIL, "test_vector", f"raised on its own test input: {_first_line(exc)}", method=name
+        )
         return
     if not probe.allclose(got, want, ATOL):
-        report.add(FAIL, "test_vector", f"does not reproduce its embedded test output (max diff "
-                   f"{probe.max_abs_diff(got, want):.3g}): this host computes something other "
-                   f"than what the author saw (torch version, corrupted weights?)", method=name)
+        report.add(
+            FAIL,
+            "test_vector",
+            f"does not reproduce its embedded test output (max diff "
+            f"{probe.max_abs_diff(got, want):.3g}): this host computes something other "
+            f"than what the author saw (torch version, corrupted weights?)",
+            method=name,
+        )
     else:
         report.add(PASS, "test_vector", "reproduces its embedded test output", method=name)

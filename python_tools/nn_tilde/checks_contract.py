@@ -42,11 +42,14 @@ def check_torch_version(report: Report, model: torch.jit.ScriptModule, host: str
         try:
             written = dict(model.get_metadata()).get("torch_version")
         except Exception as exc:
-            report.add(FAIL, "metadata", f"get_metadata() raised {exc}; it must return Dict[str, str]")
+            report.add(
+                FAIL, "metadata", f"get_metadata() raised {exc}; it must return Dict[str, str]"
+            )
     report.info["torch_file"] = written or "unknown"
     if not written:
         report.add(
-            WARN, "torch_version",
+            WARN,
+            "torch_version",
             f"the file does not record which torch wrote it; if it was newer than the host's "
             f"libtorch {host} it may load and output silence. Re-export with nn_tilde.Module "
             f"(records it) to be sure",
@@ -57,7 +60,8 @@ def check_torch_version(report: Report, model: torch.jit.ScriptModule, host: str
         report.add(WARN, "torch_version", f"cannot compare torch versions {written!r} and {host!r}")
     elif w > h:
         report.add(
-            FAIL, "torch_version",
+            FAIL,
+            "torch_version",
             f"written by torch {written}, newer than the host's libtorch {host}: newer operators "
             f"can load and then output silence. Re-export with torch {h[0]}.{h[1]}",
         )
@@ -75,7 +79,8 @@ def check_methods(report: Report, model: torch.jit.ScriptModule) -> dict[str, pr
     else:
         names = probe.method_names(model)
         report.add(
-            WARN, "contract.methods",
+            WARN,
+            "contract.methods",
             f"no get_methods(); discovered {names} from <method>_params buffers. Export "
             f"get_methods() -> List[str] so every host finds the same methods",
         )
@@ -85,37 +90,54 @@ def check_methods(report: Report, model: torch.jit.ScriptModule) -> dict[str, pr
     for name in names:
         if not probe.has_method(model, name):
             report.add(
-                FAIL, "contract.method", f'"{name}" is listed but the file has no such method; '
-                f"decorate it with @torch.jit.export", method=name,
+                FAIL,
+                "contract.method",
+                f'"{name}" is listed but the file has no such method; '
+                f"decorate it with @torch.jit.export",
+                method=name,
             )
             continue
         raw = probe.buffer_value(model, f"{name}_params")
         if raw is None:
             report.add(
-                FAIL, "contract.params", f"missing buffer {name}_params; register "
-                f"[in_channels, in_ratio, out_channels, out_ratio]", method=name,
+                FAIL,
+                "contract.params",
+                f"missing buffer {name}_params; register "
+                f"[in_channels, in_ratio, out_channels, out_ratio]",
+                method=name,
             )
             continue
         if raw.is_floating_point() or raw.is_complex():
-            report.add(WARN, "contract.params", f"{name}_params is {raw.dtype}; store integers",
-                       method=name)
+            report.add(
+                WARN,
+                "contract.params",
+                f"{name}_params is {raw.dtype}; store integers",
+                method=name,
+            )
         values = [int(v) for v in raw.flatten().tolist()]
         if len(values) != 4:
             report.add(
-                FAIL, "contract.params", f"{name}_params holds {len(values)} values {values}, "
-                f"expected 4: [in_channels, in_ratio, out_channels, out_ratio]", method=name,
+                FAIL,
+                "contract.params",
+                f"{name}_params holds {len(values)} values {values}, "
+                f"expected 4: [in_channels, in_ratio, out_channels, out_ratio]",
+                method=name,
             )
             continue
         if any(v < 1 for v in values):
-            report.add(FAIL, "contract.params", f"{name}_params {values} has values below 1",
-                       method=name)
+            report.add(
+                FAIL, "contract.params", f"{name}_params {values} has values below 1", method=name
+            )
             continue
         params = probe.MethodParams(*values)
         bad = [r for r in (params.in_ratio, params.out_ratio) if not probe.is_power_of_two(r)]
         if bad:
             report.add(
-                FAIL, "contract.ratio", f"ratio {bad[0]} is not a power of two: nn~ buffers are "
-                f"powers of two, so some buffer sizes would need fractional frames", method=name,
+                FAIL,
+                "contract.ratio",
+                f"ratio {bad[0]} is not a power of two: nn~ buffers are "
+                f"powers of two, so some buffer sizes would need fractional frames",
+                method=name,
             )
             continue
         report.add(PASS, "contract.params", f"params {values}", method=name)
@@ -130,13 +152,17 @@ def _check_labels(
     for side, count in (("input", params.in_channels), ("output", params.out_channels)):
         labels = probe.optional_attr(model, f"{name}_{side}_labels")
         if labels is None:
-            report.add(SKIP, "contract.labels", f"no {side} labels (hosts show defaults)",
-                       method=name)
+            report.add(
+                SKIP, "contract.labels", f"no {side} labels (hosts show defaults)", method=name
+            )
         elif not isinstance(labels, (list, tuple)) or len(labels) != count:
             n = len(labels) if isinstance(labels, (list, tuple)) else type(labels).__name__
             report.add(
-                FAIL, "contract.labels", f"{name}_{side}_labels has {n} entries for {count} "
-                f"{side} channels; give one label per channel", method=name,
+                FAIL,
+                "contract.labels",
+                f"{name}_{side}_labels has {n} entries for {count} "
+                f"{side} channels; give one label per channel",
+                method=name,
             )
         else:
             report.add(PASS, "contract.labels", f"{count} {side} labels", method=name)
@@ -168,19 +194,30 @@ def check_attributes(report: Report, model: torch.jit.ScriptModule) -> None:
         codes = [int(c) for c in raw.flatten().tolist()]
         unknown = [c for c in codes if c not in TYPE_NAMES]
         if unknown:
-            report.add(FAIL, "attribute.params", f"{where}: unknown type code {unknown[0]}; "
-                       f"use 0 bool, 1 int, 2 float, 3 str, 4 tensor, 5 buffer")
+            report.add(
+                FAIL,
+                "attribute.params",
+                f"{where}: unknown type code {unknown[0]}; "
+                f"use 0 bool, 1 int, 2 float, 3 str, 4 tensor, 5 buffer",
+            )
             continue
         getter, setter = f"get_{name}", f"set_{name}"
         missing = [m for m in (getter, setter) if not probe.has_method(model, m)]
         if missing:
-            report.add(FAIL, "attribute.accessor", f"{where}: missing {' and '.join(missing)}(); "
-                       f"export them with @torch.jit.export")
+            report.add(
+                FAIL,
+                "attribute.accessor",
+                f"{where}: missing {' and '.join(missing)}(); export them with @torch.jit.export",
+            )
             continue
         arity = _setter_arity(model, setter)
         if arity is not None and arity != len(codes):
-            report.add(FAIL, "attribute.setter", f"{where}: {setter} takes {arity} arguments but "
-                       f"{name}_params declares {len(codes)} elements")
+            report.add(
+                FAIL,
+                "attribute.setter",
+                f"{where}: {setter} takes {arity} arguments but "
+                f"{name}_params declares {len(codes)} elements",
+            )
             continue
         try:
             current = getattr(model, getter)()
@@ -189,27 +226,42 @@ def check_attributes(report: Report, model: torch.jit.ScriptModule) -> None:
             continue
         values = list(current) if isinstance(current, (list, tuple)) else [current]
         if len(values) != len(codes):
-            report.add(FAIL, "attribute.getter", f"{where}: {getter}() returned {len(values)} "
-                       f"values, {name}_params declares {len(codes)}")
+            report.add(
+                FAIL,
+                "attribute.getter",
+                f"{where}: {getter}() returned {len(values)} "
+                f"values, {name}_params declares {len(codes)}",
+            )
             continue
         wrong = [
             f"element {i} is {type(v).__name__}, declared {TYPE_NAMES[c]}"
-            for i, (v, c) in enumerate(zip(values, codes))
+            for i, (v, c) in enumerate(zip(values, codes, strict=True))
             if not isinstance(v, _PY_TYPES[c]) or (c in (1, 2) and isinstance(v, bool))
         ]
         if wrong:
-            report.add(FAIL, "attribute.type", f"{where}: {wrong[0]}; make the getter return the "
-                       f"declared types")
+            report.add(
+                FAIL,
+                "attribute.type",
+                f"{where}: {wrong[0]}; make the getter return the declared types",
+            )
             continue
         try:
             status = getattr(model, setter)(*values)
         except Exception as exc:
-            report.add(FAIL, "attribute.setter", f"{where}: {setter} rejected its own current "
-                       f"value with an error: {str(exc).splitlines()[0] if str(exc) else exc}")
+            report.add(
+                FAIL,
+                "attribute.setter",
+                f"{where}: {setter} rejected its own current "
+                f"value with an error: {str(exc).splitlines()[0] if str(exc) else exc}",
+            )
             continue
         if status != 0:
-            report.add(FAIL, "attribute.setter", f"{where}: {setter}(*{getter}()) returned "
-                       f"{status}; a setter must accept the value its getter reports")
+            report.add(
+                FAIL,
+                "attribute.setter",
+                f"{where}: {setter}(*{getter}()) returned "
+                f"{status}; a setter must accept the value its getter reports",
+            )
             continue
         report.add(PASS, "attribute", f"{where}: {[TYPE_NAMES[c] for c in codes]}")
         for i, code in enumerate(codes):
@@ -221,8 +273,12 @@ def _check_buffer_attribute(
     report: Report, model: torch.jit.ScriptModule, bname: str, listed: list[str]
 ) -> None:
     if bname not in listed:
-        report.add(FAIL, "attribute.buffer", f"buffer element {bname} is not listed by "
-                   f"get_buffer_attributes(); hosts cannot send audio to it")
+        report.add(
+            FAIL,
+            "attribute.buffer",
+            f"buffer element {bname} is not listed by "
+            f"get_buffer_attributes(); hosts cannot send audio to it",
+        )
         return
     needed = ("set_buffer_attribute", "clear_buffer_attribute")
     missing = [m for m in needed if not probe.has_method(model, m)]
@@ -236,8 +292,12 @@ def _check_buffer_attribute(
         report.add(FAIL, "attribute.buffer", f"{bname}: set/clear_buffer_attribute raised {exc}")
         return
     if status != 0:
-        report.add(WARN, "attribute.buffer", f"{bname}: refused a 1024-sample buffer "
-                   f"(returned {status}); check its min/max sample bounds")
+        report.add(
+            WARN,
+            "attribute.buffer",
+            f"{bname}: refused a 1024-sample buffer "
+            f"(returned {status}); check its min/max sample bounds",
+        )
     else:
         report.add(PASS, "attribute.buffer", f"{bname}: accepts and clears audio")
 
@@ -261,16 +321,24 @@ def check_sample_rate(report: Report, model: torch.jit.ScriptModule, host_rate: 
             report.add(FAIL, "sample_rate", f"set_sample_rate({host_rate}) raised {exc}")
             return host_rate
         if changed:
-            report.add(FAIL, "sample_rate", "set_sample_rate changed get_model_sample_rate(); "
-                       "keep the model's own rate apart from the host's")
+            report.add(
+                FAIL,
+                "sample_rate",
+                "set_sample_rate changed get_model_sample_rate(); "
+                "keep the model's own rate apart from the host's",
+            )
             return host_rate
         report.add(PASS, "sample_rate", f"set_sample_rate({host_rate}) accepted")
     else:
         report.add(SKIP, "sample_rate", "no set_sample_rate(): the host rate is not passed on")
     rate = own if own > 0 else before
     if rate > 0 and rate != host_rate:
-        report.add(WARN, "sample_rate", f"model runs at {rate} Hz; a host at {host_rate} Hz plays "
-                   f"it at the wrong speed/pitch. Run Pd at {rate} Hz or resample")
+        report.add(
+            WARN,
+            "sample_rate",
+            f"model runs at {rate} Hz; a host at {host_rate} Hz plays "
+            f"it at the wrong speed/pitch. Run Pd at {rate} Hz or resample",
+        )
     return rate if rate > 0 else host_rate
 
 

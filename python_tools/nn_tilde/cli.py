@@ -50,55 +50,112 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    exp = sub.add_parser("export", help="export a model built by a Python factory function",
-                         description="Import SCRIPT, call FACTORY() (an nn_tilde.Module), "
-                         "validate and save it to OUTPUT.")
-    exp.add_argument("source", metavar="SCRIPT.py:FACTORY",
-                     help="Python file and the name of a no-argument function returning the model")
+    exp = sub.add_parser(
+        "export",
+        help="export a model built by a Python factory function",
+        description="Import SCRIPT, call FACTORY() (an nn_tilde.Module), "
+        "validate and save it to OUTPUT.",
+    )
+    exp.add_argument(
+        "source",
+        metavar="SCRIPT.py:FACTORY",
+        help="Python file and the name of a no-argument function returning the model",
+    )
     exp.add_argument("output", type=Path, metavar="OUTPUT.ts")
-    exp.add_argument("--no-test-vectors", action="store_true",
-                     help="do not embed input/expected output per method")
-    exp.add_argument("--no-fresh-process", action="store_true",
-                     help="skip the reload-and-compare in a separate Python process")
-    exp.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
-                     help="metadata stored in the file (repeatable), e.g. author=Ada")
+    exp.add_argument(
+        "--no-test-vectors",
+        action="store_true",
+        help="do not embed input/expected output per method",
+    )
+    exp.add_argument(
+        "--no-fresh-process",
+        action="store_true",
+        help="skip the reload-and-compare in a separate Python process",
+    )
+    exp.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata stored in the file (repeatable), e.g. author=Ada",
+    )
 
-    chk = sub.add_parser("check", help="check that a model file plays correctly in nn~",
-                         description="Run every nn~ check on MODEL (any nn~ .ts file).")
+    chk = sub.add_parser(
+        "check",
+        help="check that a model file plays correctly in nn~",
+        description="Run every nn~ check on MODEL (any nn~ .ts file).",
+    )
     chk.add_argument("model", type=Path, metavar="MODEL.ts")
     chk.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     chk.add_argument("--strict", action="store_true", help="treat warnings as failures")
-    chk.add_argument("--quick", action="store_true",
-                     help="smaller buffers, fewer chunk trials, short timings (same checks)")
+    chk.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller buffers, fewer chunk trials, short timings (same checks)",
+    )
     chk.add_argument("--no-speed", action="store_true", help="skip the timing section")
-    chk.add_argument("--seconds", type=_positive_float, default=None,
-                     help="timing budget per method × buffer × threads cell (default 0.3, quick 0.05)")
-    chk.add_argument("--host-torch", default=None, metavar="VERSION",
-                     help="libtorch version of the nn~ host (default: this Python's torch)")
-    chk.add_argument("--sample-rate", type=int, default=None,
-                     help="host sample rate (default: the model's own rate, else 44100)")
-    chk.add_argument("--method", action="append", default=None,
-                     help="check only this method (repeatable)")
-    chk.add_argument("--threads", type=_positive_int_list, default=None,
-                     help="thread counts to time, e.g. 1,4 (default: 1 and all cores)")
+    chk.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        help="timing budget per method × buffer × threads cell (default 0.3, quick 0.05)",
+    )
+    chk.add_argument(
+        "--host-torch",
+        default=None,
+        metavar="VERSION",
+        help="libtorch version of the nn~ host (default: this Python's torch)",
+    )
+    chk.add_argument(
+        "--sample-rate",
+        type=int,
+        default=None,
+        help="host sample rate (default: the model's own rate, else 44100)",
+    )
+    chk.add_argument(
+        "--method", action="append", default=None, help="check only this method (repeatable)"
+    )
+    chk.add_argument(
+        "--threads",
+        type=_positive_int_list,
+        default=None,
+        help="thread counts to time, e.g. 1,4 (default: 1 and all cores)",
+    )
     chk.add_argument("--seed", type=int, default=0, help="seed of the random chunk sequences")
-    chk.add_argument("--verbose-report", action="store_true",
-                     help="list passed checks too in the human report")
+    chk.add_argument(
+        "--verbose-report", action="store_true", help="list passed checks too in the human report"
+    )
     chk.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
-    bch = sub.add_parser("bench", help="real-time factor and latency table",
-                         description="Time MODEL across sample rates × buffers × threads and "
-                         "recommend the lowest-latency safe setting.")
+    bch = sub.add_parser(
+        "bench",
+        help="real-time factor and latency table",
+        description="Time MODEL across sample rates × buffers × threads and "
+        "recommend the lowest-latency safe setting.",
+    )
     bch.add_argument("model", type=Path, metavar="MODEL.ts")
     bch.add_argument("--sample-rates", type=_positive_int_list, default=[44100, 48000])
-    bch.add_argument("--buffers", type=_positive_int_list, default=None,
-                     help="buffer sizes (powers of two; default 64..8192 from the largest ratio)")
+    bch.add_argument(
+        "--buffers",
+        type=_positive_int_list,
+        default=None,
+        help="buffer sizes (powers of two; default 64..8192 from the largest ratio)",
+    )
     bch.add_argument("--threads", type=_positive_int_list, default=None)
-    bch.add_argument("--seconds", type=_positive_float, default=0.5,
-                     help="timing budget per cell (default 0.5)")
-    bch.add_argument("--quick", action="store_true", help="0.05 s per cell, two buffer sizes (256 and 2048, or the largest ratio)")
-    bch.add_argument("--headroom", type=_positive_float, default=0.7,
-                     help="p99 must stay below this share of the buffer period (default 0.7)")
+    bch.add_argument(
+        "--seconds", type=_positive_float, default=0.5, help="timing budget per cell (default 0.5)"
+    )
+    bch.add_argument(
+        "--quick",
+        action="store_true",
+        help="0.05 s per cell, two buffer sizes (256 and 2048, or the largest ratio)",
+    )
+    bch.add_argument(
+        "--headroom",
+        type=_positive_float,
+        default=0.7,
+        help="p99 must stay below this share of the buffer period (default 0.7)",
+    )
     bch.add_argument("--method", action="append", default=None)
     bch.add_argument("--json", action="store_true")
     bch.add_argument("-q", "--quiet", action="store_true")
@@ -158,12 +215,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     try:
         torch.jit.load(str(args.model))
     except Exception as exc:
-        print(f"error: {args.model}: torch.jit.load failed ({str(exc).splitlines()[0]}); run "
-              f"`nn-tilde check {args.model}` for details", file=sys.stderr)
+        print(
+            f"error: {args.model}: torch.jit.load failed ({str(exc).splitlines()[0]}); run "
+            f"`nn-tilde check {args.model}` for details",
+            file=sys.stderr,
+        )
         return MODEL_FAILED
     options = BenchOptions(
-        sample_rates=args.sample_rates, buffers=buffers, threads=args.threads,
-        seconds=0.05 if args.quick else args.seconds, headroom=args.headroom, methods=args.method,
+        sample_rates=args.sample_rates,
+        buffers=buffers,
+        threads=args.threads,
+        seconds=0.05 if args.quick else args.seconds,
+        headroom=args.headroom,
+        methods=args.method,
         quick=args.quick,
     )
     try:
@@ -192,8 +256,10 @@ def _load_factory(source: str):
     spec.loader.exec_module(module)
     factory = getattr(module, name, None)
     if not callable(factory):
-        raise UsageError(f"{script} defines no function {name}(); name the function that "
-                         f"returns your nn_tilde.Module")
+        raise UsageError(
+            f"{script} defines no function {name}(); name the function that "
+            f"returns your nn_tilde.Module"
+        )
     return factory
 
 
@@ -209,12 +275,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     factory = _load_factory(args.source)
     model = factory()
     if not isinstance(model, Module):
-        raise UsageError(f"{args.source} returned {type(model).__name__}, not an "
-                         f"nn_tilde.Module; subclass nn_tilde.Module and register its methods")
+        raise UsageError(
+            f"{args.source} returned {type(model).__name__}, not an "
+            f"nn_tilde.Module; subclass nn_tilde.Module and register its methods"
+        )
     model.set_metadata(**metadata)
     try:
-        report = model.export_to_ts(args.output, test_vectors=not args.no_test_vectors,
-                                    fresh_process=not args.no_fresh_process)
+        report = model.export_to_ts(
+            args.output,
+            test_vectors=not args.no_test_vectors,
+            fresh_process=not args.no_fresh_process,
+        )
     except ExportError as exc:
         print(f"error: export failed: {exc}", file=sys.stderr)
         return MODEL_FAILED
@@ -228,12 +299,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else USAGE_ERROR
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("error: choose a command: export, check or bench (see nn-tilde --help)",
-              file=sys.stderr)
+        print(
+            "error: choose a command: export, check or bench (see nn-tilde --help)", file=sys.stderr
+        )
         return USAGE_ERROR
     commands = {"check": _cmd_check, "bench": _cmd_bench, "export": _cmd_export}
     try:

@@ -124,15 +124,28 @@ def _deterministic(load: probe.Loader, name: str, x: torch.Tensor) -> bool:
 def _reload_and_compare(data: bytes, path: Path, inputs: dict[str, torch.Tensor]) -> None:
     """Run `inputs` on a load from disk in a fresh interpreter and on an in-process load."""
     load = probe.loader_from_bytes(data)
-    expected = {name: probe.call(load(), name, x, seed=TEST_VECTOR_SEED) for name, x in inputs.items()}
+    expected = {
+        name: probe.call(load(), name, x, seed=TEST_VECTOR_SEED) for name, x in inputs.items()
+    }
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".nn_tilde_export_") as tmp:
         in_file, out_file = Path(tmp) / "inputs.pt", Path(tmp) / "outputs.pt"
         torch.save(inputs, in_file)
         env = dict(os.environ, OMP_NUM_THREADS="1")
         proc = subprocess.run(
-            [sys.executable, "-c", _RELOAD_SCRIPT, str(path), str(in_file), str(out_file),
-             str(TEST_VECTOR_SEED)],
-            capture_output=True, text=True, env=env, timeout=600, check=False,
+            [
+                sys.executable,
+                "-c",
+                _RELOAD_SCRIPT,
+                str(path),
+                str(in_file),
+                str(out_file),
+                str(TEST_VECTOR_SEED),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            check=False,
         )
         if proc.returncode != 0:
             raise ExportError(
@@ -202,13 +215,16 @@ def export_module(
                     )
                 module.register_buffer(f"{m}_latency", torch.tensor([measured.samples]))
                 changed = True
-            elif declared is not None and measured.samples is not None:
-                if abs(measured.samples - declared) > measured.resolution - 1:
-                    raise ExportError(
-                        f'method "{m}": declared latency {declared} samples but measured '
-                        f"{measured.samples} ({measured.probe} probe); declare latency="
-                        f'{measured.samples} or latency="auto"'
-                    )
+            elif (
+                declared is not None
+                and measured.samples is not None
+                and abs(measured.samples - declared) > measured.resolution - 1
+            ):
+                raise ExportError(
+                    f'method "{m}": declared latency {declared} samples but measured '
+                    f"{measured.samples} ({measured.probe} probe); declare latency="
+                    f'{measured.samples} or latency="auto"'
+                )
     if test_vectors:
         samples = max(TEST_VECTOR_SAMPLES, 2 * max_ratio)
         gen = torch.Generator().manual_seed(1234)
@@ -235,7 +251,9 @@ def export_module(
             inputs = {}
             for m in methods:
                 params = probe.MethodParams(*all_params[m])
-                inputs[m] = torch.rand(1, params.in_channels, params.in_frames(max(2048, max_ratio)))
+                inputs[m] = torch.rand(
+                    1, params.in_channels, params.in_frames(max(2048, max_ratio))
+                )
             _reload_and_compare(data, tmp_path, inputs)
         tmp_path.replace(path)
     finally:

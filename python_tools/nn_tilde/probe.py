@@ -134,8 +134,9 @@ def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
         return 0.0
     a, b = a.double(), b.double()
     finite_a, finite_b = torch.isfinite(a), torch.isfinite(b)
-    if not torch.equal(finite_a, finite_b) or not torch.equal(a[~finite_a].nan_to_num(),
-                                                              b[~finite_b].nan_to_num()):
+    if not torch.equal(finite_a, finite_b) or not torch.equal(
+        a[~finite_a].nan_to_num(), b[~finite_b].nan_to_num()
+    ):
         return math.inf
     if not bool(finite_a.any()):
         return 0.0

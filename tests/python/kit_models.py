@@ -49,10 +49,19 @@ class GoodModel(nn_tilde.Module):
         self.ratio = ratio
         self.delay_line = StreamingDelay(2, delay)
         self.register_attribute("gain", 0.5)
-        self.register_attribute("everything", (True, 3, 0.25, "hello", torch.ones(2),
-                                               nn_tilde.Buffer()))
-        self.register_method("forward", 2, 1, 2, 1, input_labels=["(signal) L", "(signal) R"],
-                             output_labels=["(signal) L out", "(signal) R out"], latency=delay)
+        self.register_attribute(
+            "everything", (True, 3, 0.25, "hello", torch.ones(2), nn_tilde.Buffer())
+        )
+        self.register_method(
+            "forward",
+            2,
+            1,
+            2,
+            1,
+            input_labels=["(signal) L", "(signal) R"],
+            output_labels=["(signal) L out", "(signal) R out"],
+            latency=delay,
+        )
         self.register_method("encode", 1, 1, 4, ratio, latency=0)
         # decode delays latents by one frame: its latency is `ratio` samples, measured at export.
         self.latent_delay = StreamingDelay(4, 1)
@@ -369,8 +378,12 @@ BROKEN = {
     "buffer_unlisted": (BufferNotListed, "fail", "attribute.buffer", "not listed"),
     "wrong_test_vector": (WrongTestVector, "fail", "test_vector", "does not reproduce"),
     "newer_torch": (NewerTorch, "fail", "torch_version", "newer than the host"),
-    "model_rate_follows_host": (SampleRateOverwritesModelRate, "fail", "sample_rate",
-                                "changed get_model_sample_rate"),
+    "model_rate_follows_host": (
+        SampleRateOverwritesModelRate,
+        "fail",
+        "sample_rate",
+        "changed get_model_sample_rate",
+    ),
     "no_methods": (NoMethods, "fail", "contract.methods", "no nn~ method found"),
     "clips": (Clips, "warn", "numerics", "exceeds full scale"),
 }

@@ -8,16 +8,19 @@ import sys
 from typing import List
 
 import cached_conv as cc
-import nn_tilde
 import torch
 import torch.nn as nn
+
+import nn_tilde
 
 
 class TinyCodec(nn.Module):
     def __init__(self, latent: int = 4, ratio: int = 64) -> None:
         super().__init__()
         self.encoder = cc.CachedConv1d(1, latent, ratio, stride=ratio, padding=(0, 0))
-        self.decoder = cc.CachedConvTranspose1d(latent, 1, 2 * ratio, stride=ratio, padding=ratio // 2)
+        self.decoder = cc.CachedConvTranspose1d(
+            latent, 1, 2 * ratio, stride=ratio, padding=ratio // 2
+        )
 
 
 class ScriptedTiny(nn_tilde.Module):
@@ -33,19 +36,32 @@ class ScriptedTiny(nn_tilde.Module):
         self.register_attribute("learn_target", False)
         self.register_attribute("temperature", 1.0)
         self.register_method(
-            "encode", in_channels=1, in_ratio=1, out_channels=self.latent_size,
-            out_ratio=ratio_encode, input_labels=["(signal) Input audio signal"],
+            "encode",
+            in_channels=1,
+            in_ratio=1,
+            out_channels=self.latent_size,
+            out_ratio=ratio_encode,
+            input_labels=["(signal) Input audio signal"],
             output_labels=[f"(signal) Latent dimension {i}" for i in range(self.latent_size)],
         )
         self.register_method(
-            "decode", in_channels=self.latent_size, in_ratio=ratio_encode, out_channels=1,
+            "decode",
+            in_channels=self.latent_size,
+            in_ratio=ratio_encode,
+            out_channels=1,
             out_ratio=1,
             input_labels=[f"(signal) Latent dimension {i}" for i in range(self.latent_size)],
             output_labels=["(signal) Reconstructed audio signal"],
         )
-        self.register_method("forward", in_channels=1, in_ratio=1, out_channels=1, out_ratio=1,
-                             input_labels=["(signal) Input audio signal"],
-                             output_labels=["(signal) Reconstructed audio signal"])
+        self.register_method(
+            "forward",
+            in_channels=1,
+            in_ratio=1,
+            out_channels=1,
+            out_ratio=1,
+            input_labels=["(signal) Input audio signal"],
+            output_labels=["(signal) Reconstructed audio signal"],
+        )
 
     @torch.jit.export
     def encode(self, x):

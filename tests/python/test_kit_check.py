@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-import kit_models as km
 import pytest
 
+import kit_models as km
 from nn_tilde.checker import CheckOptions, check_file
 from nn_tilde.checks_behaviour import random_chunks
 from nn_tilde.report import FAIL, PASS, WARN
@@ -21,8 +21,11 @@ def good_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _problems(report) -> list[tuple[str, str, str, str]]:
-    return [(f.status, f.method, f.check, f.message) for f in report.findings
-            if f.status in (WARN, FAIL)]
+    return [
+        (f.status, f.method, f.check, f.message)
+        for f in report.findings
+        if f.status in (WARN, FAIL)
+    ]
 
 
 def test_good_model_passes_strict(good_file: Path) -> None:
@@ -32,8 +35,16 @@ def test_good_model_passes_strict(good_file: Path) -> None:
     assert report.info["methods"] == ["forward", "encode", "decode"]
     # Every behaviour check ran (a check that silently skipped would not prove anything).
     for method in ("forward", "encode", "decode"):
-        for check in ("shape", "fresh_loads", "batch", "chunk", "latency", "reset", "numerics",
-                      "test_vector"):
+        for check in (
+            "shape",
+            "fresh_loads",
+            "batch",
+            "chunk",
+            "latency",
+            "reset",
+            "numerics",
+            "test_vector",
+        ):
             statuses = [f.status for f in report.find(check, method)]
             assert statuses == [PASS], (method, check, statuses)
     assert report.info["latency"]["decode"]["measured"] == 4096
@@ -63,14 +74,18 @@ def test_broken_model_reports_its_rule(key: str, tmp_path: Path) -> None:
 
 
 def test_json_report_shape(good_file: Path) -> None:
-    report = check_file(good_file, CheckOptions.quick(speed=True, speed_seconds=0.01,
-                                                      threads=[1], methods=["forward"]))
+    report = check_file(
+        good_file,
+        CheckOptions.quick(speed=True, speed_seconds=0.01, threads=[1], methods=["forward"]),
+    )
     data = json.loads(report.to_json())
     assert data["status"] == "pass"
     assert set(data["methods"]) == {"(model)", "forward", "encode", "decode"}
     # --method limits the behaviour checks; the contract is still checked for every method.
     assert {f["check"] for f in data["methods"]["encode"]["findings"]} == {
-        "contract.params", "contract.labels"}
+        "contract.params",
+        "contract.labels",
+    }
     assert "chunk" in {f["check"] for f in data["methods"]["forward"]["findings"]}
     rows = data["info"]["speed"]
     assert {r["buffer"] for r in rows} == {4096, 8192}
@@ -87,17 +102,20 @@ def test_unknown_method_option_fails(good_file: Path) -> None:
 
 
 def test_host_torch_older_than_file_fails(good_file: Path) -> None:
-    report = check_file(good_file, CheckOptions.quick(speed=False, host_torch="2.5.1",
-                                                      methods=["forward"]))
+    report = check_file(
+        good_file, CheckOptions.quick(speed=False, host_torch="2.5.1", methods=["forward"])
+    )
     (finding,) = report.find("torch_version")
     assert finding.status == FAIL and "Re-export with torch 2.5" in finding.message
 
 
 def test_sample_rate_mismatch_warns(good_file: Path) -> None:
-    report = check_file(good_file, CheckOptions.quick(speed=False, sample_rate=48000,
-                                                      methods=["encode"]))
-    assert any(f.status == WARN and "Run Pd at 44100 Hz" in f.message
-               for f in report.find("sample_rate"))
+    report = check_file(
+        good_file, CheckOptions.quick(speed=False, sample_rate=48000, methods=["encode"])
+    )
+    assert any(
+        f.status == WARN and "Run Pd at 44100 Hz" in f.message for f in report.find("sample_rate")
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -6,16 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import kit_models as km
 import pytest
 import torch
 
+import kit_models as km
+
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
-ENTRY = [shutil.which("nn-tilde")] if shutil.which("nn-tilde") else [sys.executable, "-m",
-                                                                      "nn_tilde"]
+ENTRY = (
+    [shutil.which("nn-tilde")] if shutil.which("nn-tilde") else [sys.executable, "-m", "nn_tilde"]
+)
 
-MODEL_SCRIPT = '''
+MODEL_SCRIPT = """
 import torch
 import nn_tilde
 
@@ -40,12 +42,13 @@ def build_broken():
 
 def not_a_module():
     return torch.nn.Linear(1, 1)
-'''
+"""
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*ENTRY, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          check=False)
+    return subprocess.run(
+        [*ENTRY, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +85,10 @@ def test_usage_errors_exit_2_and_name_the_fix(tmp_path: Path) -> None:
 
 
 def test_check_good_model_json(files: dict[str, Path], tmp_path: Path) -> None:
-    proc = run(["check", str(files["good"]), "--quick", "--threads", "1", "--seconds", "0.01",
-                "--json"], tmp_path)
+    proc = run(
+        ["check", str(files["good"]), "--quick", "--threads", "1", "--seconds", "0.01", "--json"],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert data["status"] == "pass"
@@ -108,18 +113,33 @@ def test_strict_turns_warnings_into_failure(files: dict[str, Path], tmp_path: Pa
 
 
 def test_bench_recommends_a_setting(files: dict[str, Path], tmp_path: Path) -> None:
-    proc = run(["bench", str(files["good"]), "--quick", "--threads", "1", "--sample-rates",
-                "44100", "--json", "-q"], tmp_path)
+    proc = run(
+        [
+            "bench",
+            str(files["good"]),
+            "--quick",
+            "--threads",
+            "1",
+            "--sample-rates",
+            "44100",
+            "--json",
+            "-q",
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert {(r["method"], r["buffer"]) for r in data["rows"]} == {
-        (m, b) for m in ("forward", "encode", "decode") for b in (512, 2048)}
+        (m, b) for m in ("forward", "encode", "decode") for b in (512, 2048)
+    }
     best = data["recommendation"]["forward"]
     assert best["buffer"] == 512 and best["safe"]
     # forward declares 3 samples of latency on top of one 512-sample buffer.
     assert best["latency_ms"] == pytest.approx(1e3 * (512 + 3) / 44100)
-    text = run(["bench", str(files["good"]), "--quick", "--threads", "1", "--sample-rates",
-                "44100", "-q"], tmp_path)
+    text = run(
+        ["bench", str(files["good"]), "--quick", "--threads", "1", "--sample-rates", "44100", "-q"],
+        tmp_path,
+    )
     assert text.returncode == 0 and "forward: recommended sr 44100 buffer 512" in text.stdout
 
 

@@ -29,8 +29,15 @@ def _run_script(output: Path, cwd: Path, pythonpath: Path | None = None) -> None
     env = dict(os.environ, OMP_NUM_THREADS="1")
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(output)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(output)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -44,15 +51,21 @@ def kit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not REFERENCE_WHEEL or not Path(REFERENCE_WHEEL).is_file():
-        pytest.skip("set NN_TILDE_REFERENCE_WHEEL to the nn-tilde 1.6.0 wheel "
-                    "(pip download nn-tilde==1.6.0 --no-deps) to compare with the reference")
+        pytest.skip(
+            "set NN_TILDE_REFERENCE_WHEEL to the nn-tilde 1.6.0 wheel "
+            "(pip download nn-tilde==1.6.0 --no-deps) to compare with the reference"
+        )
     root = tmp_path_factory.mktemp("reference")
     # The reference writes temporary files inside its package: unpack it under tmp_path.
     with zipfile.ZipFile(REFERENCE_WHEEL) as wheel:
         wheel.extractall(root / "site")
-    probe = subprocess.run([sys.executable, "-c", "import nn_tilde; print(nn_tilde.__file__)"],
-                           env=dict(os.environ, PYTHONPATH=str(root / "site")),
-                           capture_output=True, text=True, check=False)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import nn_tilde; print(nn_tilde.__file__)"],
+        env=dict(os.environ, PYTHONPATH=str(root / "site")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert probe.stdout.startswith(str(root / "site")), probe.stdout + probe.stderr
     out = root / "reference.ts"
     _run_script(out, root, pythonpath=root / "site")
@@ -61,8 +74,9 @@ def reference_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_reference_style_script_exports_with_the_kit(kit_file: Path) -> None:
     report = check_file(kit_file, CheckOptions.quick(speed=False))
-    assert [(f.status, f.check, f.message) for f in report.findings
-            if f.status in (WARN, FAIL)] == []
+    assert [
+        (f.status, f.check, f.message) for f in report.findings if f.status in (WARN, FAIL)
+    ] == []
     model = torch.jit.load(str(kit_file))
     assert model.get_model_sample_rate() == 22050
     assert model.get_learn_target() is False  # the script's own getter, not a generated one

@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
-import kit_models as km
 import pytest
 import torch
 
+import kit_models as km
 import nn_tilde
 from nn_tilde import ExportError
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
