@@ -84,6 +84,7 @@ def check_file(
     con.check_torch_version(report, model, options.host_torch)
     methods = con.check_methods(report, model)
     con.check_attributes(report, model)
+    con.check_clean_state(report, model)
     own = -1
     if probe.has_method(model, "get_model_sample_rate"):
         own = int(model.get_model_sample_rate())

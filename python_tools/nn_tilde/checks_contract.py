@@ -71,6 +71,31 @@ def check_torch_version(report: Report, model: torch.jit.ScriptModule, host: str
         report.add(PASS, "torch_version", f"written by torch {written}, host libtorch {host}")
 
 
+# Streaming caches of cached_conv (the library RAVE uses), by TorchScript class name.
+_CACHE_BUFFERS = {"CachedPadding1d": "pad", "CachedConvTranspose1d": "cache"}
+
+
+def check_clean_state(report: Report, model: torch.jit.ScriptModule) -> None:
+    """Warn when the file was saved with non-zero streaming caches (a warm-up left them)."""
+    dirty = []
+    for name, sub in model.named_modules():
+        buffer = _CACHE_BUFFERS.get(getattr(sub, "original_name", ""))
+        if buffer is None or not sub._c.hasattr(buffer):
+            continue
+        value = getattr(sub, buffer)
+        if isinstance(value, torch.Tensor) and value.numel() and bool(value.abs().max() > 0):
+            dirty.append(f"{name}.{buffer}" if name else buffer)
+    if dirty:
+        report.add(
+            WARN,
+            "clean_state",
+            f"saved with non-zero streaming caches ({', '.join(dirty[:3])}"
+            f"{', ...' if len(dirty) > 3 else ''}): the first buffer after loading carries "
+            f"the exporter's warm-up. Zero them before saving (nn_tilde.Module.export_to_ts "
+            f"does)",
+        )
+
+
 def check_methods(report: Report, model: torch.jit.ScriptModule) -> dict[str, probe.MethodParams]:
     """Methods list, `<m>_params` with four positive values, power-of-two ratios, labels."""
     if probe.has_method(model, "get_methods"):
@@ -346,6 +371,7 @@ __all__ = [
     "MODEL",
     "archive_info",
     "check_attributes",
+    "check_clean_state",
     "check_methods",
     "check_sample_rate",
     "check_torch_version",

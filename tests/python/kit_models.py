@@ -341,6 +341,21 @@ class Clips(RawBase):
         return x * 4.0
 
 
+class DirtyCache(RawBase):
+    """A cached_conv convolution saved after a warm-up on non-silence (RAVE-style export)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import cached_conv as cc
+
+        self.conv = cc.CachedConv1d(1, 1, 3, padding=(2, 0), bias=False)
+        with torch.no_grad():
+            self.conv(torch.ones(cc.MAX_BATCH_SIZE, 1, 16))  # every batch slot alike
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
 def save_raw(model: nn.Module, path: Path) -> Path:
     torch.jit.save(torch.jit.script(model), str(path))
     return path
@@ -386,6 +401,7 @@ BROKEN = {
     ),
     "no_methods": (NoMethods, "fail", "contract.methods", "no nn~ method found"),
     "clips": (Clips, "warn", "numerics", "exceeds full scale"),
+    "dirty_cache": (DirtyCache, "warn", "clean_state", "conv.cache.pad"),
 }
 
 
