@@ -3,11 +3,11 @@
 import io
 import math
 
-import kit_models as km
 import pytest
 import torch
 from torch import nn
 
+import kit_models as km
 from nn_tilde import probe, speed
 from nn_tilde.bench import BenchOptions, format_table, run_bench
 
