@@ -8,16 +8,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
 from . import checks_behaviour as beh
 from . import checks_contract as con
 from . import probe, speed
-from .report import FAIL, PASS, WARN, Report
+from .report import FAIL, MODEL, PASS, WARN, Report
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 def stderr_progress(message: str) -> None:
@@ -60,6 +62,36 @@ def _loader(path: Path, rate: int | None) -> probe.Loader:
     return load
 
 
+class _Guard:
+    """Turns an exception escaping a check into a FAIL finding, so one bad method or getter
+    never stops the report."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def run(self, check: str, method: str, default: T, fn: Callable[..., T], *args: object) -> T:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self.report.add(
+                FAIL,
+                check,
+                f"raised during the {check} check: {beh._first_line(exc)}; every method the "
+                f"host calls must run on any input nn~ can send",
+                method=method,
+            )
+            return default
+
+
+def _own_rate(model: torch.jit.ScriptModule) -> int:
+    own = -1
+    if probe.has_method(model, "get_model_sample_rate"):
+        own = int(model.get_model_sample_rate())
+    if own <= 0 and probe.has_method(model, "get_sample_rate"):
+        own = int(model.get_sample_rate())
+    return own
+
+
 def check_file(
     path: str | Path, options: CheckOptions | None = None, progress: Progress | None = None
 ) -> Report:
@@ -81,17 +113,22 @@ def check_file(
         )
         return report
     report.add(PASS, "load", "loads with torch.jit.load")
-    con.check_torch_version(report, model, options.host_torch)
-    methods = con.check_methods(report, model)
-    con.check_attributes(report, model)
-    con.check_clean_state(report, model)
-    own = -1
-    if probe.has_method(model, "get_model_sample_rate"):
-        own = int(model.get_model_sample_rate())
-    if own <= 0 and probe.has_method(model, "get_sample_rate"):
-        own = int(model.get_sample_rate())
+    g = _Guard(report)
+    g.run("torch_version", MODEL, None, con.check_torch_version, report, model, options.host_torch)
+    methods = g.run("contract.methods", MODEL, {}, con.check_methods, report, model)
+    g.run("attribute", MODEL, None, con.check_attributes, report, model)
+    g.run("clean_state", MODEL, None, con.check_clean_state, report, model)
+    own = g.run("sample_rate", MODEL, -1, _own_rate, model)
     host_rate = options.sample_rate or (own if own > 0 else 44100)
-    rate = con.check_sample_rate(report, torch.jit.load(str(path)), host_rate)
+    rate = g.run(
+        "sample_rate",
+        MODEL,
+        host_rate,
+        con.check_sample_rate,
+        report,
+        torch.jit.load(str(path)),
+        host_rate,
+    )
     report.info["methods"] = list(methods)
     if not methods:
         return report
@@ -109,18 +146,26 @@ def check_file(
     samples = max(2 * max_ratio, 4096)
     for name, params in methods.items():
         say(f"checking {name} {params}")
-        if not beh.check_shapes(report, load, name, params, sizes):
+        if not g.run("shape", name, False, beh.check_shapes, report, load, name, params, sizes):
             continue
-        deterministic = beh.check_determinism(report, load, name, params, samples)
-        if deterministic:
-            beh.check_batch(report, load, name, params, samples)
-            beh.check_chunks(
-                report, load, name, params, max_ratio, options.chunk_trials, options.seed
+        args = (report, load, name, params)
+        if g.run("fresh_loads", name, False, beh.check_determinism, *args, samples):
+            g.run("batch", name, None, beh.check_batch, *args, samples)
+            g.run(
+                "chunk",
+                name,
+                None,
+                beh.check_chunks,
+                *args,
+                max_ratio,
+                options.chunk_trials,
+                options.seed,
             )
-        beh.check_latency(report, load, name, params, probe.declared_latency(model, name))
-        beh.check_reset(report, load, name, params, samples)
-        beh.check_numerics(report, load, name, params, max(samples, 8192), rate)
-        beh.check_test_vector(report, load, name)
+        declared = g.run("latency", name, None, probe.declared_latency, model, name)
+        g.run("latency", name, None, beh.check_latency, *args, declared)
+        g.run("reset", name, None, beh.check_reset, *args, samples)
+        g.run("numerics", name, None, beh.check_numerics, *args, max(samples, 8192), rate)
+        g.run("test_vector", name, None, beh.check_test_vector, report, load, name)
     if options.speed:
         run_speed(report, load, methods, max_ratio, host_rate, options, say)
     return report

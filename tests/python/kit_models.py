@@ -336,6 +336,21 @@ class NoMethods(RawBase):
         return []
 
 
+class GetMethodsRaises(RawBase):
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        raise RuntimeError("boom")
+
+
+class RaisesOnLongInput(RawBase):
+    """Fine for every buffer a host uses up to 4096, raises on longer calls."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] > 4096:
+            raise RuntimeError("input too long")
+        return x * 0.5
+
+
 class Clips(RawBase):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * 4.0
@@ -402,6 +417,9 @@ BROKEN = {
     "no_methods": (NoMethods, "fail", "contract.methods", "no nn~ method found"),
     "clips": (Clips, "warn", "numerics", "exceeds full scale"),
     "dirty_cache": (DirtyCache, "warn", "clean_state", "conv.cache.pad"),
+    "get_methods_raises": (GetMethodsRaises, "fail", "contract.methods", "raised during"),
+    # With --quick the shapes stop at 4096; the 8192-sample numerics probe hits the error.
+    "raises_long_input": (RaisesOnLongInput, "fail", "numerics", "input too long"),
 }
 
 
