@@ -190,3 +190,35 @@ def test_attributes_roundtrip_in_file(good_file: Path) -> None:
     x = torch.zeros(1, 2, 8)
     x[..., 0] = 1.0
     assert m.forward(x)[0, 0, 3].item() == pytest.approx(0.25)
+
+
+class _Noisy(nn_tilde.Module):
+    """RAVE-style decode: latents plus fresh noise from torch's RNG, held for 64 samples."""
+
+    def __init__(self) -> None:
+        super().__init__(sr=44100)
+        self.register_method("decode", 2, 64, 1, 1, latency="auto")
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        z = z + 0.1 * torch.randn_like(z)
+        return torch.tanh(z.sum(1, keepdim=True)).repeat_interleave(64, -1)
+
+
+def test_rng_method_exports_with_a_seeded_test_vector(tmp_path: Path) -> None:
+    from nn_tilde.checker import CheckOptions, check_file
+
+    path = tmp_path / "noisy.ts"
+    _Noisy().export_to_ts(path)
+    m = _load(path)
+    assert m.decode_latency.tolist() == [0]
+    torch.manual_seed(0)
+    again = m.decode(m.decode_test_input)
+    torch.testing.assert_close(again, m.decode_test_output)
+    torch.manual_seed(1)
+    assert not torch.allclose(_load(path).decode(m.decode_test_input), m.decode_test_output)
+    report = check_file(path, CheckOptions.quick(speed=False))
+    assert [(f.status, f.check) for f in report.findings if f.status in ("warn", "fail")] == [
+        ("warn", "nondeterministic")
+    ]
+    assert [f.status for f in report.find("test_vector")] == ["pass"]
