@@ -244,7 +244,7 @@ const AttributeInfo* Engine::attribute(const std::string& name) const { return i
 
 bool Engine::set_attribute(const std::string& name, const std::vector<AttributeValue>& values, std::string& error) {
     if (!info_) {
-        error = "no model loaded";
+        error = "no model loaded: send `load <file> [<method>]` first";
         return false;
     }
     const AttributeInfo* a = info_->attribute(name);
@@ -296,8 +296,12 @@ bool Engine::set_attribute(const std::string& name, const std::vector<AttributeV
 }
 
 bool Engine::get_attribute(const std::string& name, std::string& error) {
-    if (!info_ || !info_->attribute(name)) {
-        error = "unknown attribute '" + name + "'; this model has: " + (info_ ? info_->attribute_names() : std::string("(no model)"));
+    if (!info_) {
+        error = "no model loaded: send `load <file> [<method>]` first";
+        return false;
+    }
+    if (!info_->attribute(name)) {
+        error = "unknown attribute '" + name + "'; this model has: " + info_->attribute_names();
         return false;
     }
     stream_.post(make_task([this, name](WorkerContext& ctx) {
@@ -341,6 +345,13 @@ void Engine::prepare(double sample_rate, int max_block) {
         std::string note, error;
         planned_buffer_ = choose_buffer_size(requested_buffer_, info_ ? info_->buffer_multiple() : 1, note, error);
         if (planned_buffer_ == 0) planned_buffer_ = kDefaultBufferSize;
+    }
+    // Pd calls dsp again for every object whenever any object is created or deleted while DSP runs.
+    // When the rings keep their sizes, keep streaming: re-preparing would drop the buffers in flight
+    // and play L samples of silence on every patch edit (delwrite~ keeps its memory the same way).
+    if (prepared_ && planned_buffer_ == stream_.buffer_size() && max_block == max_block_) {
+        if (parked_) install(std::move(parked_));
+        return;
     }
     max_block_ = max_block;
     stream_.prepare(planned_buffer_, max_block);

@@ -342,7 +342,15 @@ public:
     MethodShape shape() const override { return mi_.shape; }
     bool process(const float* in, int batch, int in_frames, float* out, int out_frames, std::string& error) override {
         torch::NoGradGuard no_grad;
-        at::Tensor x = torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
+        // The input tensor wraps the engine's scratch buffer; it is rebuilt only when that buffer
+        // moves or changes size (saves a TensorImpl allocation per call).
+        if (in != in_ptr_ || batch != in_batch_ || in_frames != in_frames_) {
+            in_tensor_ = torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
+            in_ptr_ = in;
+            in_batch_ = batch;
+            in_frames_ = in_frames;
+        }
+        const at::Tensor& x = in_tensor_;
         at::Tensor y;
         if (!call_checked(method_, mi_, x, out_frames, y, error)) {
             error += "; the model is stopped (fix it, then send `reload`)";
@@ -358,6 +366,9 @@ private:
     std::shared_ptr<LoadedModel> model_;
     MethodInfo mi_;
     torch::jit::Method method_;
+    at::Tensor in_tensor_;
+    const float* in_ptr_ = nullptr;
+    int in_batch_ = 0, in_frames_ = 0;
 };
 
 }  // namespace

@@ -65,9 +65,13 @@ inline int64_t now_ns() noexcept NN_NONBLOCKING {
 // worker would also take, and the audio thread (Wait policy) must not contend for a lock.
 class Event {
 public:
-    // worker or main thread; never blocks
+    // worker or main thread; never blocks. The FUTEX_WAKE system call is made only when a waiter
+    // announced itself: the worker signals after every buffer, and most of the time nobody waits.
+    // seq_cst on word_ and waiters_ (here and in wait) forbids the interleaving where the signaller
+    // misses the waiter and the waiter misses the signal.
     void signal() noexcept {
-        word_.store(1, std::memory_order_release);
+        word_.store(1, std::memory_order_seq_cst);
+        if (waiters_.load(std::memory_order_seq_cst) == 0) return;
 #if defined(__linux__)
         syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 #else
@@ -79,6 +83,11 @@ public:
     // Returns false when timeout_ms elapsed without a signal.
     bool wait(int timeout_ms = -1) noexcept NN_BLOCKING {
         if (word_.exchange(0, std::memory_order_acquire) == 1) return true;
+        waiters_.fetch_add(1, std::memory_order_seq_cst);
+        if (word_.exchange(0, std::memory_order_seq_cst) == 1) {
+            waiters_.fetch_sub(1, std::memory_order_relaxed);
+            return true;
+        }
 #if defined(__linux__)
         timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
         syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, 0,
@@ -87,11 +96,13 @@ public:
         (void)timeout_ms;  // portable fallback: untimed; the worker always signals eventually
         word_.wait(0, std::memory_order_acquire);
 #endif
+        waiters_.fetch_sub(1, std::memory_order_relaxed);
         return word_.exchange(0, std::memory_order_acquire) == 1;
     }
 
 private:
     std::atomic<uint32_t> word_{0};
+    std::atomic<uint32_t> waiters_{0};
 };
 
 // A counting semaphore the audio thread posts to wake the worker. post() is a single atomic
@@ -160,6 +171,28 @@ private:
     sem_t sem_;
 #endif
 };
+
+// One spin-loop step: tells the CPU we are spinning (saves power, frees the sibling hyper-thread).
+inline void cpu_relax() noexcept NN_NONBLOCKING {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+// Spins until pred() is true or `ns` nanoseconds passed; returns pred(). Used before sleeping,
+// where the thing awaited usually arrives within microseconds (see StreamEngine's kSpin constants).
+template <class Pred>
+bool spin_until(Pred pred, int64_t ns) noexcept {
+    if (pred()) return true;
+    const int64_t end = now_ns() + ns;
+    do {
+        for (int i = 0; i < 64; ++i) cpu_relax();
+        if (pred()) return true;
+    } while (now_ns() < end);
+    return false;
+}
 
 // Intrusive multi-producer single-consumer queue (a Treiber stack drained whole and reversed).
 // Producers: any non-audio thread; they allocate the node. Consumer: one thread, which owns and frees

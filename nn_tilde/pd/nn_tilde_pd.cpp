@@ -49,6 +49,27 @@ static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path)
     return false;
 }
 
+// A buffer size typed by the user (creation argument or `bufsize`): true with `n` set when it is a whole
+// number of samples in 1..kMaxBufferSize; otherwise prints why (followed by `then`) and returns false.
+// Checked here, on the double, so that 1e10 or -0.5 are named for what they are rather than wrapped by
+// a cast to int.
+static bool nn_tilde_bufsize_arg(t_nn_tilde* x, double f, const char* then, int& n) {
+    if (f != std::floor(f)) {
+        pd_error(x, "[nn~] buffer size must be a whole number of samples, got %g%s", f, then);
+        return false;
+    }
+    if (f <= 0) {
+        pd_error(x, "[nn~] buffer size must be a positive number of samples, got %.0f%s", f, then);
+        return false;
+    }
+    if (f > nn::kMaxBufferSize) {
+        pd_error(x, "[nn~] buffer size %.0f is too large (at most %d)%s", f, nn::kMaxBufferSize, then);
+        return false;
+    }
+    n = static_cast<int>(f);
+    return true;
+}
+
 static void nn_tilde_report(t_nn_tilde* x, const std::vector<std::string>& warnings) {
     for (const std::string& w : warnings) logpost(x, PD_NORMAL, "[nn~] warning: %s", w.c_str());
 }
@@ -111,18 +132,12 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
     x->x_nin = nin;
     x->x_nout = nout;
     x->x_engine = new nn::Engine(1, nin, nout);
-    if (have_bufsize) {
+    int n = 0;
+    if (have_bufsize && nn_tilde_bufsize_arg(x, bufsize, "; using the default", n)) {
         std::string error, note;
-        const int n = (bufsize == std::floor(bufsize) && std::fabs(bufsize) < 1e9) ? static_cast<int>(bufsize) : -1;
-        if (n <= 0 && bufsize == std::floor(bufsize) && std::fabs(bufsize) < 1e9)
-            pd_error(x, "[nn~] buffer size must be a positive number of samples, got %g; using the default", bufsize);
-        else if (n < 0)
-            pd_error(x, "[nn~] buffer size must be a whole number of samples, got %g; using the default", bufsize);
-        else {
-            x->x_engine->set_buffer_size(n, error, note);  // before the load: no DSP restart involved
-            if (!error.empty()) pd_error(x, "[nn~] %s; using the default", error.c_str());
-            if (!note.empty()) logpost(x, PD_NORMAL, "[nn~] %s", note.c_str());
-        }
+        x->x_engine->set_buffer_size(n, error, note);  // before the load: no DSP restart involved
+        if (!error.empty()) pd_error(x, "[nn~] %s; using the default", error.c_str());
+        if (!note.empty()) logpost(x, PD_NORMAL, "[nn~] %s", note.c_str());
     }
     if (lr.model) {
         std::string error;
@@ -272,12 +287,10 @@ static void nn_tilde_get(t_nn_tilde* x, t_symbol* name) {
 }
 
 static void nn_tilde_bufsize(t_nn_tilde* x, t_floatarg f) {
-    if (f != std::floor(f) || std::fabs(f) > 1e9) {
-        pd_error(x, "[nn~] buffer size must be a whole number of samples, got %g", f);
-        return;
-    }
+    int n = 0;
+    if (!nn_tilde_bufsize_arg(x, f, "", n)) return;
     std::string error, note;
-    const bool restart = x->x_engine->set_buffer_size(static_cast<int>(f), error, note);
+    const bool restart = x->x_engine->set_buffer_size(n, error, note);
     if (!error.empty()) {
         pd_error(x, "[nn~] %s", error.c_str());
         return;

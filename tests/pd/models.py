@@ -191,7 +191,7 @@ class Heavy(nn.Module):
     """A stack of 1-D convolutions costing several ms per 2048-sample buffer (for the benchmark).
     Causal left padding, stateless per call (each buffer is computed independently)."""
 
-    def __init__(self, channels: int = 64, layers: int = 8, kernel: int = 9) -> None:
+    def __init__(self, channels: int = 32, layers: int = 6, kernel: int = 5) -> None:
         super().__init__()
         torch.manual_seed(0)
         _params(self, "forward", (1, 1, 1, 1))
