@@ -4,7 +4,7 @@ Source-compatible with the reference package's `Buffer`: a TorchScript class (it
 into the model file, so a host or the checker needs no Python code from this kit to load it).
 """
 
-from typing import Optional
+from typing import List, Optional
 
 import torch
 
@@ -65,6 +65,13 @@ class Buffer:
     @property
     def has_value(self) -> bool:
         return self.value.numel() != 0
+
+    @property
+    def shape(self) -> List[int]:
+        """Shape of the stored audio, [] when empty."""
+        if not self.has_value:
+            return []
+        return list(self.value.shape)
 
     def get_value(self) -> torch.Tensor:
         return self.value

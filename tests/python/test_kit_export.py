@@ -222,3 +222,37 @@ def test_rng_method_exports_with_a_seeded_test_vector(tmp_path: Path) -> None:
         ("warn", "nondeterministic")
     ]
     assert [f.status for f in report.find("test_vector")] == ["pass"]
+
+
+class _Convolver(nn_tilde.Module):
+    """forward scales x by the mean of a host-sent buffer (1 when no buffer is set)."""
+
+    def __init__(self) -> None:
+        super().__init__(sr=44100)
+        self.register_attribute("impulse", nn_tilde.Buffer(max_samples=1000))
+        self.register_method("forward", 1, 1, 1, 1, latency=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        buffer = self.impulse[0]
+        if buffer.has_value:
+            return x * buffer.get_value().mean()
+        return x
+
+
+def test_buffer_attribute_reaches_the_model(tmp_path: Path) -> None:
+    from nn_tilde.checker import CheckOptions, check_file
+
+    path = tmp_path / "conv.ts"
+    _Convolver().export_to_ts(path)
+    m = _load(path)
+    x = torch.ones(1, 1, 4)
+    assert torch.equal(m(x), x)
+    assert m.set_buffer_attribute("impulse#0", torch.full((1, 10), 0.25), 22050) == 0
+    assert torch.equal(m(x), x * 0.25)
+    assert m.get_impulse() == ("Buffer(samples=10, sr=22050)",)
+    assert m.set_buffer_attribute("impulse#0", torch.ones(1, 2000), 22050) == -1  # max_samples
+    m.clear_buffer_attribute("impulse#0")
+    assert torch.equal(m(x), x)
+    report = check_file(path, CheckOptions.quick(speed=False))
+    assert report.status_of() == "pass"
+    assert [f.status for f in report.find("attribute.buffer")] == ["pass"]
