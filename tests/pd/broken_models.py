@@ -118,6 +118,52 @@ class WrongShape(nn.Module):
         return ["forward"]
 
 
+class ReturnsTuple(nn.Module):
+    """forward returns a tuple of tensors instead of one tensor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _params(self, "forward", (1, 1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        return x, x
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward"]
+
+
+class ListedMissing(nn.Module):
+    """get_methods() lists `decode` and decode_params exists, but there is no decode method."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _params(self, "forward", (1, 1, 1, 1))
+        _params(self, "decode", (1, 1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward", "decode"]
+
+
+class FloatParams(nn.Module):
+    """forward_params is a float tensor holding a non-integer ratio."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("forward_params", torch.tensor([1.0, 1.5, 1.0, 1.0]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward"]
+
+
 # ---- scripted modules that load fine and misbehave while playing ---------------------------------
 
 
@@ -135,6 +181,30 @@ class ThrowsAfter(nn.Module):
         self.calls += 1
         if self.calls > self.limit:
             raise RuntimeError("boom after " + str(self.limit) + " calls")
+        return x
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.calls = 0
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward"]
+
+
+class ShapeAfter(nn.Module):
+    """Identity for `limit` calls after reset(), then returns one frame too few."""
+
+    def __init__(self, limit: int = 4) -> None:
+        super().__init__()
+        _params(self, "forward", (1, 1, 1, 1))
+        self.limit = limit
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.calls > self.limit:
+            return x[:, :, 1:]
         return x
 
     @torch.jit.export
@@ -187,9 +257,14 @@ BUILDERS: Dict[str, Callable[[Path], Path]] = {
     "params5": lambda d: _save(Params((1, 1, 1, 1, 1)), Path(d) / "params5.ts"),
     "ratio0": lambda d: _save(Params((1, 0, 1, 1)), Path(d) / "ratio0.ts"),
     "rationeg": lambda d: _save(Params((1, 1, 1, -2)), Path(d) / "rationeg.ts"),
+    "hugeratio": lambda d: _save(Params((1, 1 << 20, 1, 1)), Path(d) / "hugeratio.ts"),
+    "floatparams": lambda d: _save(FloatParams(), Path(d) / "floatparams.ts"),
+    "listedmissing": lambda d: _save(ListedMissing(), Path(d) / "listedmissing.ts"),
+    "tuple": lambda d: _save(ReturnsTuple(), Path(d) / "tuple.ts"),
     "throws": lambda d: _save(Throws(), Path(d) / "throws.ts"),
     "wrongshape": lambda d: _save(WrongShape(), Path(d) / "wrongshape.ts"),
     "throwsafter": lambda d: _save(ThrowsAfter(), Path(d) / "throwsafter.ts"),
+    "shapeafter": lambda d: _save(ShapeAfter(), Path(d) / "shapeafter.ts"),
     "nan": lambda d: _save(NaNAbove(), Path(d) / "nan.ts"),
     "ratio3": lambda d: _save(Ratio3(), Path(d) / "ratio3.ts"),
 }

@@ -305,6 +305,19 @@ CREATION_CASES = [
         "[nn~] method 'forward': out_ratio is -2; all four params must be positive integers",
     ),
     (
+        "hugeratio",
+        "[nn~] the model's ratios need a buffer of 1048576 samples, more than nn~ allows",
+    ),
+    ("floatparams", "[nn~] method 'forward' `forward_params` holds non-integer values"),
+    (
+        "listedmissing",
+        "[nn~] method 'decode' is listed but the model has no such TorchScript method",
+    ),
+    (
+        "tuple",
+        "[nn~] method 'forward' returned a Tuple, expected a tensor [batch, channels, frames]",
+    ),
+    (
         "throws",
         "[nn~] method 'forward' threw: builtins.RuntimeError: boom: this model always fails",
     ),
@@ -467,26 +480,53 @@ def test_odd_buffer_size_renders_and_bad_bufsize_messages_are_refused(tmp_path: 
 # ---- models that fail or misbehave while playing -------------------------------------------------
 
 
-def test_model_that_throws_during_playback_is_stopped_with_an_error_and_silence(tmp_path: Path):
-    """ThrowsAfter passes the load-time warm-up, plays 4 buffers, then raises on the worker: the
-    error reaches the console through the main thread's clock, once, and the output becomes
-    silence."""
-    copy_models(tmp_path, "throwsafter")
+def test_model_that_fails_during_playback_is_stopped_with_an_error_and_silence(tmp_path: Path):
+    """ThrowsAfter and ShapeAfter pass the load-time warm-up, play 4 buffers, then raise or return a
+    wrong shape on the worker: each error reaches the console through the main thread's clock,
+    once, and the output becomes silence."""
+    copy_models(tmp_path, "throwsafter", "shapeafter")
     n = 8 * B + LAT
-    sc = Scenario(tmp_path, "throwing")
+    sc = Scenario(tmp_path, "failing")
     src = sc.sine(table="in", frames=n)
     sc.nn("t", "throwsafter", source=src, record="out", frames=n)
+    sc.nn("s", "shapeafter", source=src, record="outs", frames=n)
     sc.send("pd dsp 1", "go bang").delay(n / 44.1 + 20)
-    run = sc.send("mark played", "t info").run()
-    msg = "error: [nn~] method 'forward' threw: builtins.RuntimeError: boom after 4 calls"
-    check_sequence(run, [(msg, "played")])
-    line = run.lines()[run.index(msg)]
-    assert line.endswith("; the model is stopped (fix it, then send `reload`)"), line
-    assert len(run.errors()) == 1, run.errors()  # a stopped model is not called again
-    assert run.printed("t")["state"] == ["failed"]
-    y, x = run.tables["out"], run.tables["in"]
-    np.testing.assert_array_equal(y[: LAT + 4 * B], delayed(x, LAT, LAT + 4 * B))
-    assert np.all(y[LAT + 4 * B :] == 0.0), "a failed model must output silence"
+    run = sc.send("mark played", "t info", "s info").run()
+    stopped = "; the model is stopped (fix it, then send `reload`)"
+    threw = "error: [nn~] method 'forward' threw: builtins.RuntimeError: boom after 4 calls"
+    shape = (
+        "error: [nn~] method 'forward' returned shape [1, 1, 2047] for input [1, 1, 2048], expected"
+        " [1, 1, 2048] as its `forward_params` declare" + stopped
+    )
+    check_sequence(run, [(threw, "played"), (shape, "played")])
+    line = run.lines()[run.index(threw)]
+    assert line.endswith(stopped), line
+    assert len(run.errors()) == 2, run.errors()  # a stopped model is not called again
+    assert run.printed("t")["state"] == ["failed"] and run.printed("s")["state"] == ["failed"]
+    x = run.tables["in"]
+    for table in ("out", "outs"):
+        y = run.tables[table]
+        np.testing.assert_array_equal(y[: LAT + 4 * B], delayed(x, LAT, LAT + 4 * B))
+        assert np.all(y[LAT + 4 * B :] == 0.0), "a failed model must output silence"
+
+
+def test_reload_brings_a_failed_model_back(tmp_path: Path):
+    """After ThrowsAfter failed, `reload` (as the error message advises) loads it afresh: 4 good
+    buffers again, then the same error again. The output is the input, silence, the input,
+    silence, buffer for buffer."""
+    copy_models(tmp_path, "throwsafter")
+    n = 3 * SR
+    sc = Scenario(tmp_path, "recover")
+    src = sc.sine(table="in", frames=n)
+    sc.nn("t", "throwsafter", source=src, record="out", frames=n)
+    sc.send("pd dsp 1", "go bang").delay((LAT + 6 * B) / 44.1).mark("failed")
+    sc.send("t reload").wait_loaded("t").mark("reloaded").delay((LAT + 6 * B) / 44.1)
+    run = sc.run(realtime=True)
+    threw = "error: [nn~] method 'forward' threw: builtins.RuntimeError: boom after 4 calls"
+    check_sequence(run, [(threw, "failed"), ("[nn~] loaded ", "reloaded"), (threw, "END")])
+    assert len(run.errors()) == 2, run.errors()
+    kinds = "".join(str(k) for k in classify_buffers(run.tables["out"], run.tables["in"], (1, 0)))
+    assert re.fullmatch(r"0000(1+)00001+", kinds), f"input (0) / silence (1) per buffer: {kinds}"
 
 
 def test_nan_output_is_replaced_by_zero_with_a_warning(tmp_path: Path):
@@ -584,7 +624,7 @@ def classify_buffers(y: np.ndarray, x_in: np.ndarray, gains: Sequence[float]) ->
 
 
 def test_bad_loads_while_a_good_model_keeps_playing(tmp_path: Path):
-    copy_models(tmp_path, "gain", "identity", "random", "truncated", "throws")
+    copy_models(tmp_path, "gain", "identity", "mix2to3", "random", "truncated", "throws")
     n = 3 * SR
     sc = Scenario(tmp_path, "loads")
     src = sc.sine(table="in", frames=n)
@@ -617,21 +657,37 @@ def test_bad_loads_while_a_good_model_keeps_playing(tmp_path: Path):
     ]
     for i, (message, _) in enumerate(expected):
         sc.send(message).wait_loaded("g").mark(f"case{i}")
-    sc.delay(150).send("g load identity").wait_loaded("g").mark("good").delay(300)
+    # a good model with more channels than the object has signal inlets and outlets: it loads with
+    # a warning for each; its first output (left + right) is the input, as the right inlet is silent
+    sc.delay(150).send("g load mix2to3").wait_loaded("g").mark("good").delay(300)
     run = sc.run(realtime=True)
     check_sequence(
-        run, [(m, f"case{i}") for i, (_, m) in enumerate(expected)] + [("[nn~] loaded ", "good")]
+        run,
+        [(m, f"case{i}") for i, (_, m) in enumerate(expected)]
+        + [
+            (
+                "[nn~] warning: method 'forward' has 2 in channel(s) but this object has 1 signal"
+                " inlets: missing inputs get silence; recreate the object (retype its box)",
+                "good",
+            ),
+            (
+                "[nn~] warning: method 'forward' has 3 out channel(s) but this object has 1 signal"
+                " outlets: extra outputs are dropped or silent; recreate the object",
+                "good",
+            ),
+            ("[nn~] loaded ", "good"),
+        ],
     )
     for i in (3, 4, 5):  # loader errors say the old model stays
         line = run.lines()[run.index(expected[i][1])]
         assert line.startswith("error: [nn~]") and line.endswith(keeps), line
     assert len(run.errors()) == len(expected), run.errors()
-    assert run.printed("g")["loaded"][0].endswith("identity.ts"), run.printed("g")
+    assert run.printed("g")["loaded"][0].endswith("mix2to3.ts"), run.printed("g")
     kinds = classify_buffers(run.tables["out"], run.tables["in"], (0.5, 1.0))
     switch = kinds.index(1) if 1 in kinds else len(kinds)
     assert switch >= 5, f"the good model was replaced too early: {kinds}"
     assert kinds == [0] * switch + [1] * (len(kinds) - switch) and switch < len(kinds), (
-        f"gain 0.5 must play through every bad load, then identity after the good one: {kinds}"
+        f"gain 0.5 must play through every bad load, then the input after the good one: {kinds}"
     )
 
 
