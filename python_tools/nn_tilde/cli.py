@@ -241,39 +241,58 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(v is not None for v in result.recommendation.values()) else MODEL_FAILED
 
 
-def _load_factory(source: str):
+def _parse_source(source: str) -> tuple[Path, str]:
     script, sep, name = source.rpartition(":")
     if not sep or not script or not name:
         raise UsageError(f"{source!r}: expected SCRIPT.py:FACTORY, e.g. my_model.py:build")
     path = Path(script)
     if not path.is_file():
         raise UsageError(f"{script}: no such file; give the Python file defining {name}()")
+    return path, name
+
+
+class _UserCodeError(Exception):
+    """The user's script or factory raised; reported with exit code 1."""
+
+
+def _load_factory(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(f"nn_tilde_user_{path.stem}", path)
     if spec is None or spec.loader is None:
-        raise UsageError(f"{script}: cannot import it as a Python module; use a .py file")
+        raise UsageError(f"{path}: cannot import it as a Python module; use a .py file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise _UserCodeError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
     factory = getattr(module, name, None)
     if not callable(factory):
         raise UsageError(
-            f"{script} defines no function {name}(); name the function that "
+            f"{path} defines no function {name}(); name the function that "
             f"returns your nn_tilde.Module"
         )
     return factory
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .module import ExportError, Module
-
+    path, name = _parse_source(args.source)
     metadata = {}
     for item in args.metadata:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--metadata {item!r}: expected KEY=VALUE, e.g. author=Ada")
         metadata[key] = value
-    factory = _load_factory(args.source)
-    model = factory()
+    from .module import ExportError, Module
+
+    try:
+        factory = _load_factory(path, name)
+        try:
+            model = factory()
+        except Exception as exc:
+            raise _UserCodeError(f"{name}() raised {type(exc).__name__}: {exc}") from exc
+    except _UserCodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return MODEL_FAILED
     if not isinstance(model, Module):
         raise UsageError(
             f"{args.source} returned {type(model).__name__}, not an "

@@ -40,6 +40,19 @@ def build_broken():
     return Halve(out_len_offset=1)
 
 
+class BadRatio(nn_tilde.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_method("forward", 1, 3, 1, 1)
+
+    def forward(self, x):
+        return x
+
+
+def bad_ratio():
+    return BadRatio()
+
+
 def not_a_module():
     return torch.nn.Linear(1, 1)
 """
@@ -162,20 +175,33 @@ def test_export_command(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".ts") == ["halve.ts"]
 
 
-def test_export_errors(tmp_path: Path) -> None:
+def test_export_usage_errors(tmp_path: Path) -> None:
     script = tmp_path / "halve.py"
     script.write_text(MODEL_SCRIPT)
     out = tmp_path / "out.ts"
     cases = [
-        (["export", "halve.py", str(out)], 2, "expected SCRIPT.py:FACTORY"),
-        (["export", "nope.py:build", str(out)], 2, "nope.py: no such file"),
-        (["export", f"{script}:missing", str(out)], 2, "defines no function missing()"),
-        (["export", f"{script}:not_a_module", str(out)], 2, "not an nn_tilde.Module"),
-        (["export", f"{script}:build", str(out), "--metadata", "novalue"], 2, "KEY=VALUE"),
-        (["export", f"{script}:build_broken", str(out)], 1, "export failed"),
+        (["export", "halve.py", str(out)], "expected SCRIPT.py:FACTORY"),
+        (["export", "nope.py:build", str(out)], "nope.py: no such file"),
+        (["export", f"{script}:missing", str(out)], "defines no function missing()"),
+        (["export", f"{script}:not_a_module", str(out)], "not an nn_tilde.Module"),
+        (["export", f"{script}:build", str(out), "--metadata", "novalue"], "KEY=VALUE"),
     ]
-    for args, code, fragment in cases:
+    for args, fragment in cases:
         proc = run(args, tmp_path)
-        assert proc.returncode == code, (args, proc.stderr)
+        assert proc.returncode == 2, (args, proc.stderr)
         assert fragment in proc.stderr, (args, proc.stderr)
     assert not out.exists()
+
+
+def test_export_validation_failure_exits_1(tmp_path: Path) -> None:
+    script = tmp_path / "halve.py"
+    script.write_text(MODEL_SCRIPT)
+    out = tmp_path / "out.ts"
+    proc = run(["export", f"{script}:build_broken", str(out)], tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "export failed" in proc.stderr and "returned (1, 1, " in proc.stderr
+    proc = run(["export", f"{script}:bad_ratio", str(out)], tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "bad_ratio() raised ValueError" in proc.stderr and "in_ratio=3" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["halve.py"]
