@@ -393,6 +393,7 @@ std::vector<InfoLine> Engine::describe() const {
         if (const MethodInfo* m = info_->method(method_)) {
             out.push_back({"method", {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
                                       Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
+            if (m->latency >= 0) out.push_back({"modellatency", {Atom::num(m->latency)}});
             if (!m->input_labels.empty()) out.push_back({"inputs", syms(m->input_labels)});
             if (!m->output_labels.empty()) out.push_back({"outputs", syms(m->output_labels)});
         }
@@ -405,6 +406,8 @@ std::vector<InfoLine> Engine::describe() const {
     out.push_back({"channels", {Atom::num(stream_.host_inputs()), Atom::num(stream_.host_outputs())}});
     out.push_back({"buffer", {Atom::num(buffer_size())}});
     out.push_back({"latency", {Atom::num(latency())}});
+    if (info_ && !info_->torch_version.empty()) out.push_back({"torch", {Atom::sym(info_->torch_version)}});
+    if (info_ && !info_->verified.empty()) out.push_back({"verified", syms(info_->verified)});
     out.push_back({"samplerate", {Atom::num(info_ ? info_->model_sample_rate : 0), Atom::num(sample_rate_)}});
     static const char* policies[] = {"wait", "silence", "hold"};
     out.push_back({"policy", {Atom::sym(policies[static_cast<int>(stream_.policy())])}});

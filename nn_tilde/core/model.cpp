@@ -3,8 +3,11 @@
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
+#include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -105,6 +108,66 @@ bool read_params(torch::jit::Module& m, const std::string& name, std::vector<int
 }
 
 std::once_flag g_threads_once;
+
+// "2.13.0+cpu" -> {2, 13, 0}; missing parts are 0.
+std::array<int, 3> version_triple(const std::string& v) {
+    std::array<int, 3> out{0, 0, 0};
+    std::istringstream in(v);
+    for (int& x : out) {
+        std::string part;
+        if (!std::getline(in, part, '.')) break;
+        x = std::atoi(part.c_str());
+    }
+    return out;
+}
+
+// Optional extensions written by the nn_tilde kit (python_tools/FORMAT_EXTENSIONS.md): declared
+// latency, the torch version that wrote the file and embedded test vectors, checked here on the
+// fresh load (before any warm-up call changes a streaming state).
+void read_extensions(torch::jit::Module& module, ModelInfo& info) {
+    for (MethodInfo& mi : info.methods) {
+        const std::string key = mi.name + "_latency";
+        if (module.hasattr(key) && module.attr(key).isTensor()) {
+            at::Tensor t = module.attr(key).toTensor();
+            if (t.numel() == 1 && !t.is_floating_point() && t.item<int64_t>() >= 0) mi.latency = int(t.item<int64_t>());
+        }
+    }
+    if (auto m = module.find_method("get_metadata")) {
+        c10::IValue v = (*m)(std::vector<c10::IValue>{});
+        if (v.isGenericDict()) {
+            for (const auto& kv : v.toGenericDict())
+                if (kv.key().isString() && kv.key().toStringRef() == "torch_version" && kv.value().isString())
+                    info.torch_version = kv.value().toStringRef();
+        }
+    }
+    if (!info.torch_version.empty() && version_triple(info.torch_version) > version_triple(TORCH_VERSION))
+        info.warnings.push_back("the file was written by torch " + info.torch_version + ", newer than this nn~'s libtorch " +
+                                TORCH_VERSION + ": it may load and compute wrong results; re-export it with torch " +
+                                TORCH_VERSION + " or use an nn~ built against a newer libtorch");
+    for (const MethodInfo& mi : info.methods) {
+        const std::string in_key = mi.name + "_test_input", out_key = mi.name + "_test_output";
+        if (!module.hasattr(in_key) || !module.hasattr(out_key)) continue;
+        try {
+            at::Tensor x = module.attr(in_key).toTensor(), want = module.attr(out_key).toTensor();
+            torch::manual_seed(0);
+            at::Tensor got = module.get_method(mi.name)(std::vector<c10::IValue>{x}).toTensor();
+            if (!got.sizes().equals(want.sizes())) {
+                info.warnings.push_back("method '" + mi.name + "' returns shape " + shape_str(got) +
+                                        " on its embedded test input, the file says " + shape_str(want));
+                continue;
+            }
+            const double diff = (got.to(at::kFloat) - want.to(at::kFloat)).abs().max().item<double>();
+            const double tol = 1e-4 + 1e-3 * want.abs().max().item<double>();
+            if (diff <= tol)
+                info.verified.push_back(mi.name);
+            else
+                info.warnings.push_back("method '" + mi.name + "' does not compute what its author saw (embedded test vector: max "
+                                        "difference " + std::to_string(diff) + "); check the file with `nn-tilde check`");
+        } catch (const std::exception& e) {
+            info.warnings.push_back("the embedded test vector of '" + mi.name + "' could not be run: " + short_error(e));
+        }
+    }
+}
 
 }  // namespace
 
@@ -239,6 +302,16 @@ LoadResult load_model(const std::string& path) {
                               "; all four params must be positive integers (at most 1048576)";
                     return r;
                 }
+            // One Pd inlet/outlet per channel and rings of channels x buffer samples: a file declaring a
+            // million channels (or params in the wrong order) would exhaust memory and abort the host.
+            constexpr int64_t kMaxChannels = 1024;
+            for (int i : {0, 2})
+                if (p[i] > kMaxChannels) {
+                    r.error = "method '" + n + "': " + (i ? "out_channels" : "in_channels") + " is " + std::to_string(p[i]) +
+                              "; nn~ accepts at most " + std::to_string(kMaxChannels) + " channels per method (check `" + n +
+                              "_params`: [in_channels, in_ratio, out_channels, out_ratio])";
+                    return r;
+                }
             if (!has_method(module, n)) {
                 r.error = "method '" + n + "' is listed but the model has no such TorchScript method";
                 return r;
@@ -295,11 +368,17 @@ LoadResult load_model(const std::string& path) {
             }
         }
         if (auto bufs = call_string_list(module, "get_buffer_attributes")) info->buffer_attributes = *bufs;
-        if (auto m = module.find_method("get_sample_rate")) {
+        for (const char* getter : {"get_model_sample_rate", "get_sample_rate"}) {
+            auto m = module.find_method(getter);
+            if (!m) continue;
             c10::IValue v = (*m)(std::vector<c10::IValue>{});
-            if (v.isInt() && v.toInt() > 0) info->model_sample_rate = int(v.toInt());
+            if (v.isInt() && v.toInt() > 0) {
+                info->model_sample_rate = int(v.toInt());
+                break;
+            }
         }
         info->has_set_sample_rate = has_method(module, "set_sample_rate");
+        read_extensions(module, *info);
     } catch (const std::exception& e) {
         r.error = "reading the contract of '" + path + "' failed: " + short_error(e);
         return r;
@@ -381,7 +460,13 @@ bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& metho
         torch::jit::Method m = model.module.get_method(mi.name);
         const int calls = mi.name == method ? 3 : 1;
         for (int i = 0; i < calls; ++i) {
-            at::Tensor x = torch::zeros({batch, mi.shape.in_channels, buffer_size / mi.shape.in_ratio});
+            at::Tensor x;
+            try {  // a bad_alloc must become an error here: on the loader thread it would abort Pd
+                x = torch::zeros({batch, mi.shape.in_channels, buffer_size / mi.shape.in_ratio});
+            } catch (const std::exception& e) {
+                error = "cannot allocate the input of method '" + mi.name + "' (" + short_error(e) + ")";
+                return false;
+            }
             at::Tensor y;
             if (!call_checked(m, mi, x, buffer_size / mi.shape.out_ratio, y, error)) {
                 error += " (on a buffer of zeros at load time)";

@@ -23,6 +23,7 @@ struct MethodInfo {
     std::string name;
     MethodShape shape;
     std::vector<std::string> input_labels, output_labels;
+    int latency = -1;  // the model's own delay in samples (kit extension `<m>_latency`); -1: not declared
 };
 
 enum AttributeType : int { kBool = 0, kInt = 1, kFloat = 2, kStr = 3, kTensor = 4, kBuffer = 5 };
@@ -39,7 +40,10 @@ struct ModelInfo {
     std::vector<AttributeInfo> attributes;
     std::vector<std::string> buffer_attributes;
     bool has_set_sample_rate = false;
-    int model_sample_rate = 0;  // the model's own rate as read before the host set its rate; 0: unknown
+    int model_sample_rate = 0;  // the model's own rate (get_model_sample_rate(), else get_sample_rate()
+                                // read before the host sets its rate); 0: unknown
+    std::string torch_version;  // torch that wrote the file (kit metadata), empty: unknown
+    std::vector<std::string> verified;  // methods whose embedded test vector matched at load
     std::vector<std::string> warnings;
 
     const MethodInfo* method(const std::string& name) const;

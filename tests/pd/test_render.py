@@ -118,3 +118,33 @@ def test_stats_count_buffers_without_late_blocks(tmp_path: Path, model_dir: Path
     values = dict(zip(stats[0::2], stats[1::2]))
     assert int(values["buffers"]) >= 20480 // 2048
     assert int(values["late"]) == 0 and int(values["dropped"]) == 0
+
+
+def test_kit_extensions_reported_and_test_vectors_verified(tmp_path: Path):
+    """models/demo.ts (exported by the kit) declares latency, its own rate, the torch that wrote it
+    and test vectors: nn~ reports them and checks the vectors on load. A tampered vector and a file
+    claiming a newer torch are named in warnings."""
+    import torch
+
+    demo = pdrun.REPO / "models" / "demo.ts"
+    x = _signal(1, 4096, seed=8)
+    res = pdrun.render(tmp_path, f"{demo} forward", x, 1)
+    assert not res.nn_errors(), res.log
+    assert res.info["verified"] == ["forward", "encode", "decode"]
+    assert res.info["modellatency"] == ["0"]
+    assert res.info["samplerate"] == ["44100", "44100"]
+    assert res.info["torch"][0].startswith(torch.__version__.split("+")[0])
+    assert "warning" not in res.log
+
+    m = torch.jit.load(str(demo))
+    m.encode_test_output.mul_(2.0).add_(0.5)  # what the author "saw" no longer matches
+    meta = dict(m.get_metadata())
+    meta["torch_version"] = "99.0.0"
+    m._nn_metadata = meta
+    bad = tmp_path / "tampered.ts"
+    m.save(str(bad))
+    res = pdrun.render(tmp_path, f"{bad} forward", x, 1)
+    assert res.returncode == 0
+    assert "method 'encode' does not compute what its author saw" in res.log, res.log
+    assert "written by torch 99.0.0, newer than this nn~'s libtorch" in res.log
+    assert res.info["verified"] == ["forward", "decode"]
