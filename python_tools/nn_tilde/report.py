@@ -79,8 +79,18 @@ class Report:
         for key in ("torch_file", "torch_host", "methods", "sample_rate", "model_sample_rate"):
             if key in self.info:
                 lines.append(f"  {key}: {self.info[key]}")
+        latency = self.info.get("latency", {})
+        numerics = self.info.get("numerics", {})
         for m in self.methods():
             lines.append(f"[{self.status_of(m, strict).upper()}] {m}")
+            if m in latency:
+                lat = latency[m]
+                declared = "not declared" if lat["declared"] is None else lat["declared"]
+                measured = "not measurable" if lat["measured"] is None else lat["measured"]
+                lines.append(f"    latency (samples): measured {measured}, declared {declared}")
+            if m in numerics:
+                parts = [f"{sig} {v['peak']:.3g}/{v['dc']:.3g}" for sig, v in numerics[m].items()]
+                lines.append(f"    output peak/dc: {', '.join(parts)}")
             for f in self.findings:
                 if f.method != m or (f.status in (PASS, SKIP) and not verbose):
                     continue
