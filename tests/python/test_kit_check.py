@@ -126,3 +126,12 @@ def test_random_chunks_are_powers_of_two_summing_to_total(seed: int) -> None:
     assert sum(chunks) == 16384
     assert all(c in (256, 512, 1024, 2048) for c in chunks)
     assert len(set(random_chunks(16384, 256, 2048, random.Random(seed + 10)))) > 1
+
+
+def test_text_report_lists_latency_and_levels(good_file: Path) -> None:
+    report = check_file(good_file, CheckOptions.quick(speed=False, methods=["forward"]))
+    text = report.to_text()
+    assert "[PASS] forward" in text
+    assert "latency (samples): measured 3, declared 3" in text
+    assert "output peak/dc: silence 0/0" in text
+    assert text.splitlines()[-1].startswith("result: PASS (")
