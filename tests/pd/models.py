@@ -210,6 +210,55 @@ class Heavy(nn.Module):
         return ["forward"]
 
 
+class BufferAttributed(nn.Module):
+    """forward: x * mean(|impulse|) once a Pd array was given to the buffer attribute `impulse`
+    (type code 5), else x. Follows the buffer-attribute convention by hand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _params(self, "forward", (1, 1, 1, 1))
+        self.register_buffer("impulse_params", torch.tensor([5], dtype=torch.long))
+        self.buf = torch.zeros(0)
+        self.buf_sr = -1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.buf.numel() == 0:
+            return x
+        return x * self.buf.abs().mean()
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward"]
+
+    @torch.jit.export
+    def get_attributes(self) -> List[str]:
+        return ["impulse"]
+
+    @torch.jit.export
+    def get_buffer_attributes(self) -> List[str]:
+        return ["impulse#0"]
+
+    @torch.jit.export
+    def set_buffer_attribute(self, name: str, buffer: torch.Tensor, sr: int) -> int:
+        if name != "impulse#0" or buffer.dim() != 2 or buffer.shape[0] != 1:
+            return -1
+        self.buf = buffer.clone()
+        self.buf_sr = sr
+        return 0
+
+    @torch.jit.export
+    def clear_buffer_attribute(self, name: str) -> None:
+        self.buf = torch.zeros(0)
+
+    @torch.jit.export
+    def get_impulse(self) -> List[str]:
+        return ["samples=" + str(self.buf.shape[-1]) + ",sr=" + str(self.buf_sr)]
+
+    @torch.jit.export
+    def set_impulse(self, v: str) -> int:
+        return 0
+
+
 BUILDERS = {
     "identity": Identity,
     "gain": Gain,
@@ -217,6 +266,7 @@ BUILDERS = {
     "encdec": EncodeDecode,
     "attributed": Attributed,
     "heavy": Heavy,
+    "bufattr": BufferAttributed,
 }
 
 

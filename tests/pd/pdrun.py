@@ -68,11 +68,13 @@ def render(
     messages: Sequence[str] = (),
     extra_frames: int = 0,
     block: int = 64,
+    arrays: Optional[Dict[str, Sequence[float]]] = None,
 ) -> PdResult:
     """Render `inputs` ([in_channels, frames], float32) through [nn~ <creation>] in pd -batch.
 
     messages: sent to nn~ right after creation and before DSP starts (e.g. "set gain 2").
     extra_frames: recorded beyond the input length (to catch the latency tail).
+    arrays: extra Pd arrays created and filled before the messages are sent (for buffer attributes).
     """
     tmp = Path(tmp)
     n_in = inputs.shape[0]
@@ -122,6 +124,10 @@ def render(
     recs = [obj(f"tabwrite~ nnout{c}") for c in range(n_out)]
     for c in range(n_out):
         conn(nn, c, recs[c], 0)
+    fills = []
+    for name, values in (arrays or {}).items():
+        obj(f"table {name} {len(values)}")
+        fills.append(msg("\\; " + name + " 0 " + " ".join(f"{v:g}" for v in values)))
     setup = None
     if messages:
         setup = msg(" \\, ".join(messages))
@@ -149,6 +155,8 @@ def render(
     conn(after, 0, quit_, 0)
     # loadbang order (right to left): read files, setup messages, start DSP + play/record, info
     conn(trig, 3, reads, 0)
+    for f in fills:  # Pd fans out in connection order: the arrays are filled before `setup` runs
+        conn(trig, 2, f, 0)
     if setup is not None:
         conn(trig, 2, setup, 0)
     conn(trig, 1, go, 0)

@@ -148,3 +148,22 @@ def test_kit_extensions_reported_and_test_vectors_verified(tmp_path: Path):
     assert "method 'encode' does not compute what its author saw" in res.log, res.log
     assert "written by torch 99.0.0, newer than this nn~'s libtorch" in res.log
     assert res.info["verified"] == ["forward", "decode"]
+
+
+def test_buffer_attribute_from_a_pd_array(tmp_path: Path, model_dir: Path):
+    x = _signal(1, 8192, seed=9)
+    res = pdrun.render(tmp_path, f"{model_dir / 'bufattr.ts'} forward 1024", x, 1,
+                       arrays={"imp": [0.5, -0.25, 0.25, -0.5, 0.0]},
+                       messages=["set impulse imp", "get impulse"], extra_frames=2048)
+    assert not res.nn_errors(), res.log
+    assert res.info["impulse"] == ["samples=5\\,sr=44100"]  # Pd's print escapes the comma
+    _check(res, x[:, :8192] * 0.3)
+
+
+def test_buffer_attribute_needs_an_existing_array(tmp_path: Path, model_dir: Path):
+    x = _signal(1, 2048, seed=10)
+    res = pdrun.render(tmp_path, f"{model_dir / 'bufattr.ts'} forward 1024", x, 1,
+                       messages=["set impulse nosucharray", "set impulse 3"], extra_frames=2048)
+    assert "no array named 'nosucharray'" in res.log
+    assert "value 1 of 'impulse' must name a non-empty array (buffer)" in res.log
+    _check(res, x[:, :2048], errors_expected=True)  # unchanged: the identity
