@@ -258,6 +258,8 @@ BUILDERS: Dict[str, Callable[[Path], Path]] = {
     "ratio0": lambda d: _save(Params((1, 0, 1, 1)), Path(d) / "ratio0.ts"),
     "rationeg": lambda d: _save(Params((1, 1, 1, -2)), Path(d) / "rationeg.ts"),
     "hugeratio": lambda d: _save(Params((1, 1 << 20, 1, 1)), Path(d) / "hugeratio.ts"),
+    # just above nn~'s channel limit: harmless (1025 inlets) should the limit ever be dropped
+    "manychannels": lambda d: _save(Params((1025, 1, 1, 1)), Path(d) / "manychannels.ts"),
     "floatparams": lambda d: _save(FloatParams(), Path(d) / "floatparams.ts"),
     "listedmissing": lambda d: _save(ListedMissing(), Path(d) / "listedmissing.ts"),
     "tuple": lambda d: _save(ReturnsTuple(), Path(d) / "tuple.ts"),

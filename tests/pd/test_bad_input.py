@@ -305,6 +305,10 @@ CREATION_CASES = [
         "[nn~] method 'forward': out_ratio is -2; all four params must be positive integers",
     ),
     (
+        "manychannels",
+        "[nn~] method 'forward': in_channels is 1025; nn~ accepts at most 1024 channels per method",
+    ),
+    (
         "hugeratio",
         "[nn~] the model's ratios need a buffer of 1048576 samples, more than nn~ allows",
     ),
