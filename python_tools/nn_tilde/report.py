@@ -1,12 +1,24 @@
 """Findings of `nn-tilde check`: statuses, the human report and the JSON report."""
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 _ORDER = {SKIP: 0, PASS: 1, WARN: 2, FAIL: 3}
 MODEL = "(model)"  # pseudo method name for findings about the whole file
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON: NaN and infinities become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 @dataclass
@@ -72,7 +84,7 @@ class Report:
                 for m in self.methods()
             },
         }
-        return json.dumps(out, indent=2, default=str)
+        return json.dumps(_finite(out), indent=2, default=str, allow_nan=False)
 
     def to_text(self, strict: bool = False, verbose: bool = False) -> str:
         lines = [f"nn~ model check: {self.path}"]

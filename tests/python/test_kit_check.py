@@ -135,3 +135,18 @@ def test_text_report_lists_latency_and_levels(good_file: Path) -> None:
     assert "latency (samples): measured 3, declared 3" in text
     assert "output peak/dc: silence 0/0" in text
     assert text.splitlines()[-1].startswith("result: PASS (")
+
+
+def test_json_is_strict_even_with_nan_outputs(tmp_path: Path) -> None:
+    report = check_file(km.save_raw(km.NanOnSilence(), tmp_path / "nan.ts"), FAST)
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    data = json.loads(report.to_json(), parse_constant=refuse)
+    assert data["status"] == "fail"
+    assert data["info"]["numerics"]["forward"]["silence"] == {
+        "finite": False,
+        "peak": None,
+        "dc": None,
+    }
