@@ -49,3 +49,17 @@ def test_help_documents_every_message():
     assert accepted - documented - {"bang"} == set(), f"undocumented messages: {accepted - documented}"
     assert documented - accepted == set(), f"help shows messages nn~ does not accept: {documented - accepted}"
     assert "bang" in text  # bang is described in words (same as info)
+
+
+def test_install_step_lays_out_a_folder_pd_can_use(tmp_path):
+    build = pdrun.external_dir().parent
+    p = subprocess.run(["cmake", "--install", str(build), "--prefix", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    pkg = tmp_path / "nn~"
+    for f in ["nn~.pd_linux", "nn~-help.pd", "README.md", "models/demo.ts"]:
+        assert (pkg / f).is_file(), f"{f} missing from the installed folder"
+    # from a neutral working directory, with only the installed folder on Pd's path
+    p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-path", str(pkg), "-open", str(pkg / "nn~-help.pd"),
+                        "-send", "pd quit"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    log = p.stdout + p.stderr
+    assert p.returncode == 0 and "error" not in log.lower(), log
