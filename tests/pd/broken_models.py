@@ -231,6 +231,21 @@ class NaNAbove(nn.Module):
         return ["forward"]
 
 
+class NaNOnSilence(nn.Module):
+    """x / x: NaN where the input is 0 (so on the load-time buffer of zeros), 1 elsewhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _params(self, "forward", (1, 1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x / x
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward"]
+
+
 class Ratio3(nn.Module):
     """Identity at ratio 3 in and out: the host decimates by 3 (last sample of each group) and holds
     each output frame for 3 samples. 2048 is not a multiple of 3, so nn~ must adapt its buffer."""
@@ -268,6 +283,7 @@ BUILDERS: Dict[str, Callable[[Path], Path]] = {
     "throwsafter": lambda d: _save(ThrowsAfter(), Path(d) / "throwsafter.ts"),
     "shapeafter": lambda d: _save(ShapeAfter(), Path(d) / "shapeafter.ts"),
     "nan": lambda d: _save(NaNAbove(), Path(d) / "nan.ts"),
+    "nansilence": lambda d: _save(NaNOnSilence(), Path(d) / "nansilence.ts"),
     "ratio3": lambda d: _save(Ratio3(), Path(d) / "ratio3.ts"),
 }
 

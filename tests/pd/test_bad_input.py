@@ -534,23 +534,38 @@ def test_reload_brings_a_failed_model_back(tmp_path: Path):
 
 
 def test_nan_output_is_replaced_by_zero_with_a_warning(tmp_path: Path):
-    copy_models(tmp_path, "nan")
+    """NaNAbove is finite on silence and NaN while playing: nn~ warns once from the worker (through
+    the clock) and counts the samples in `stats`. NaNOnSilence is NaN already on the load-time
+    buffer of zeros: nn~ warns when the object is created. No NaN reaches the output."""
+    copy_models(tmp_path, "nan", "nansilence")
     n = 3 * B + LAT
     sc = Scenario(tmp_path, "nan")
     src = sc.sine(table="in", frames=n)
     sc.nn("nanm", "nan", source=src, record="out", frames=n)
-    sc.send("pd dsp 1", "go bang").delay(n / 44.1 + 20)
+    sc.nn("nans", "nansilence", source=src, record="outs", frames=n)
+    sc.mark("created").send("pd dsp 1", "go bang").delay(n / 44.1 + 20)
     run = sc.send("mark played", "nanm stats").run()
-    check_sequence(run, [("[nn~] warning: the model produced NaN or Inf (", "played")])
-    assert "they are replaced by 0 (see `stats`)" in run.log
-    assert run.log.count("produced NaN or Inf") == 1, (
-        "the warning is printed once, counted in stats"
+    check_sequence(
+        run,
+        [
+            (
+                "[nn~] warning: method 'forward' outputs NaN or Inf on silence; nn~ will replace"
+                " them by 0",
+                "created",
+            ),
+            ("[nn~] warning: the model produced NaN or Inf (", "played"),
+        ],
     )
+    assert "they are replaced by 0 (see `stats`)" in run.log
     stats = run.printed("nanm")["stats"]
     assert int(dict(zip(stats[0::2], stats[1::2], strict=True))["nonfinite"]) > 0, stats
-    y, x = run.tables["out"], delayed(run.tables["in"], LAT, n)
+    x = delayed(run.tables["in"], LAT, n)
+    y = run.tables["out"]
     assert np.isfinite(y).all(), "NaN reached the output file"
     np.testing.assert_array_equal(y, np.where(x > 0.25, 0.0, x).astype(np.float32))
+    ys = run.tables["outs"]
+    assert np.isfinite(ys).all(), "NaN reached the output file"
+    np.testing.assert_array_equal(ys[LAT:], np.where(x[LAT:] == 0, 0.0, 1.0).astype(np.float32))
 
 
 # ---- methods, attributes, policy -----------------------------------------------------------------
