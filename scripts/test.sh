@@ -21,10 +21,15 @@ done
 echo "== pytest"
 # The reference nn_tilde Python package (1.6.0) goes to its own folder: it has the same import name
 # as our kit. Only the compatibility test uses it, in a subprocess.
+REF_WHEEL=build/wheels/nn_tilde-1.6.0-py3-none-any.whl
+if [ ! -f "$REF_WHEEL" ]; then
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps -d build/wheels nn-tilde==1.6.0
+fi
 if [ ! -d build/ref-nn-tilde/nn_tilde ]; then
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps --target build/ref-nn-tilde nn-tilde==1.6.0
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --target build/ref-nn-tilde "$REF_WHEEL"
 fi
 export NN_REF_PACKAGE_DIR="$PWD/build/ref-nn-tilde"
+export NN_TILDE_REFERENCE_WHEEL="$PWD/$REF_WHEEL"
 export NN_PD_DIR="$PWD/build/nn~"
 export NN_STRICT_SKIPS=1  # a skipped test fails the run: everything must run here
 .venv/bin/python -m pytest tests "$@"
