@@ -182,6 +182,8 @@ def check_latency(
     data = {
         "declared": declared,
         "measured": result.samples,
+        "first_reaction": result.first,
+        "last_reaction": result.last,
         "probe": result.probe,
         "resolution": result.resolution,
     }
@@ -190,12 +192,12 @@ def check_latency(
         status = WARN if declared is not None else SKIP
         report.add(status, "latency", f"could not measure: {result.note}", method=name, **data)
         return
-    if result.samples < 0:
+    if result.first is not None and result.first < 0:
         report.add(
             WARN,
             "latency",
-            f"output reacts {-result.samples} samples before its input: "
-            f"the method looks ahead and cannot run causally in real time",
+            f"output reacts {-result.first} samples before its input: the method looks ahead "
+            f"and cannot run causally in real time",
             method=name,
             **data,
         )
@@ -204,25 +206,37 @@ def check_latency(
         report.add(
             PASS,
             "latency",
-            f"measured {result.samples} samples ({result.probe} probe); "
-            f"not declared (add latency={result.samples} to register_method)",
+            f"measured {result.samples} samples ({result.probe} probe); not declared (add "
+            f"latency={result.samples} to register_method)",
             method=name,
             **data,
         )
-    elif abs(declared - result.samples) > result.resolution - 1:
+        return
+    why = result.contradicts(declared)
+    if why is None:
+        report.add(
+            PASS,
+            "latency",
+            f"declared {declared} samples, within the response (first reaction {result.first}, "
+            f"peak {result.samples}, last {result.last})",
+            method=name,
+            **data,
+        )
+    elif result.too_small(declared):
         report.add(
             FAIL,
             "latency",
-            f"declares {declared} samples but measures {result.samples} "
-            f"({result.probe} probe); fix {name}_latency",
+            f"declares {declared} samples but measures {result.samples} ({why}); fix "
+            f"{name}_latency",
             method=name,
             **data,
         )
     else:
         report.add(
-            PASS,
+            WARN,
             "latency",
-            f"declared {declared} samples, measured {result.samples}",
+            f"declares {declared} samples but measures {result.samples} ({why}); check "
+            f"{name}_latency",
             method=name,
             **data,
         )

@@ -208,23 +208,24 @@ def export_module(
             measured = probe.measure_latency(load, m, params, max_latency=max(16384, declared or 0))
             report.latency[m] = measured.samples
             if m in module._auto_latency:
-                if measured.samples is None or measured.samples < 0:
+                if measured.samples is None or min(measured.samples, measured.first or 0) < 0:
                     raise ExportError(
                         f'method "{m}": latency="auto" but it could not be measured '
                         f"({measured.note or 'negative: the method looks ahead'}); declare it"
                     )
                 module.register_buffer(f"{m}_latency", torch.tensor([measured.samples]))
                 changed = True
-            elif (
-                declared is not None
-                and measured.samples is not None
-                and abs(measured.samples - declared) > measured.resolution - 1
-            ):
-                raise ExportError(
-                    f'method "{m}": declared latency {declared} samples but measured '
-                    f"{measured.samples} ({measured.probe} probe); declare latency="
-                    f'{measured.samples} or latency="auto"'
-                )
+            elif declared is not None and measured.samples is not None:
+                why = measured.contradicts(declared)
+                if why is not None and measured.too_small(declared):
+                    raise ExportError(
+                        f'method "{m}": declared latency {declared} samples but measured '
+                        f"{measured.samples} ({why}); declare latency="
+                        f'{measured.samples} or latency="auto"'
+                    )
+                if why is not None:
+                    log.warning("method %s: declared latency %d but %s", m, declared, why)
+                    report.notes.append(f"{m}: declared latency {declared} but {why}")
     if test_vectors:
         samples = max(TEST_VECTOR_SAMPLES, 2 * max_ratio)
         gen = torch.Generator().manual_seed(1234)

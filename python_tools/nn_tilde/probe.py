@@ -159,12 +159,36 @@ def allclose(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float = 1e-3) 
 
 @dataclass
 class LatencyProbe:
-    """Result of an impulse (then step) probe; samples is None when the output never reacted."""
+    """Result of an impulse (then step) probe, in host samples after the input event.
+
+    samples: the latency estimate: where the impulse response peaks (for a step probe, where
+        the output first reacts). Exact for a pure delay; for other models an estimate (the
+        alignment delay of a streamed non-causal convolution cannot be observed without the
+        offline model, only bounded by the response window below). None when nothing reacted.
+    first / last: the first and last output frames that react: any declared latency must lie
+        in [first, last] (the output cannot reflect an event before reacting to it, nor after
+        it stopped reacting).
+    """
 
     samples: int | None
     probe: str
     resolution: int
     note: str = ""
+    first: int | None = None
+    last: int | None = None
+
+    def contradicts(self, declared: int) -> str | None:
+        """Why `declared` cannot be this method's latency, or None when it is consistent."""
+        tol = self.resolution - 1
+        if self.first is not None and declared < self.first - tol:
+            return f"the output first reacts {self.first} samples after the input"
+        if self.probe == "impulse" and self.last is not None and declared > self.last + tol:
+            return f"the impulse response ends {self.last} samples after the input"
+        return None
+
+    def too_small(self, declared: int) -> bool:
+        """Declared latency below the first reaction: certainly wrong."""
+        return self.first is not None and declared < self.first - (self.resolution - 1)
 
 
 def measure_latency(
@@ -174,10 +198,10 @@ def measure_latency(
     max_latency: int = 16384,
     seed: int = 0,
 ) -> LatencyProbe:
-    """Host samples between an input event and the first output frame that reacts to it.
+    """Host samples between an input event and the output's response to it.
 
     Runs silence, then silence with an impulse (and, if nothing reacts, a step) at host sample t0
-    on fresh loads with the same RNG seed, and finds the first output frame that differs. Exact for
+    on fresh loads with the same RNG seed, and compares the outputs frame by frame. Exact for
     audio-rate methods; otherwise accurate to the coarser ratio (`resolution`). A negative value
     means the output reacts before the event: the method looks ahead and cannot stream.
     """
@@ -201,8 +225,12 @@ def measure_latency(
         diff = (y1 - y0).abs().amax(dim=(0, 1))
         hits = torch.nonzero(diff > 1e-6 * (1.0 + scale)).flatten()
         if hits.numel():
-            first = int(hits[0].item())
-            return LatencyProbe(first * params.out_ratio - t0, kind, grain)
+            first = int(hits[0].item()) * params.out_ratio - t0
+            last = int(hits[-1].item()) * params.out_ratio - t0
+            if kind == "step":
+                return LatencyProbe(first, kind, grain, first=first, last=last)
+            peak = int(torch.argmax(diff).item()) * params.out_ratio - t0
+            return LatencyProbe(peak, kind, grain, first=first, last=last)
     return LatencyProbe(
         None, "step", grain, f"output did not react to an impulse or a step within {total} samples"
     )

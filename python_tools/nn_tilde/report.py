@@ -99,7 +99,12 @@ class Report:
                 lat = latency[m]
                 declared = "not declared" if lat["declared"] is None else lat["declared"]
                 measured = "not measurable" if lat["measured"] is None else lat["measured"]
-                lines.append(f"    latency (samples): measured {measured}, declared {declared}")
+                window = ""
+                if lat.get("first_reaction") is not None:
+                    window = f" (reacts {lat['first_reaction']}..{lat['last_reaction']})"
+                lines.append(
+                    f"    latency (samples): measured {measured}{window}, declared {declared}"
+                )
             if m in numerics:
                 parts = [f"{sig} {v['peak']:.3g}/{v['dc']:.3g}" for sig, v in numerics[m].items()]
                 lines.append(f"    output peak/dc: {', '.join(parts)}")

@@ -132,7 +132,7 @@ def test_text_report_lists_latency_and_levels(good_file: Path) -> None:
     report = check_file(good_file, CheckOptions.quick(speed=False, methods=["forward"]))
     text = report.to_text()
     assert "[PASS] forward" in text
-    assert "latency (samples): measured 3, declared 3" in text
+    assert "latency (samples): measured 3 (reacts 3..3), declared 3" in text
     assert "output peak/dc: silence 0/0" in text
     assert text.splitlines()[-1].startswith("result: PASS (")
 

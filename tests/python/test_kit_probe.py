@@ -124,3 +124,31 @@ def test_bench_recommends_nothing_when_nothing_keeps_up(tmp_path) -> None:
     assert (best["sample_rate"], best["buffer"]) == (48000, 64)  # lowest latency wins
     with pytest.raises(ValueError, match="no method 'decode'"):
         run_bench(path, BenchOptions(methods=["decode"]), lambda _m: None)
+
+
+class Symmetric(nn.Module):
+    """A streamed linear-phase FIR: 9 taps centred 4 samples late (lookahead 4, delay 4)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = km.StreamingDelay(1, 8)
+        self.register_buffer("taps", torch.tensor([1.0, 2, 3, 4, 5, 4, 3, 2, 1]).view(1, 1, 9))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        past = (
+            torch.cat([self.line.state[:, :, -8:], x], -1)
+            if self.line.state.shape[0] == x.shape[0]
+            else torch.nn.functional.pad(x, (8, 0))
+        )
+        self.line(x)
+        return torch.nn.functional.conv1d(past, self.taps)
+
+
+def test_response_window_bounds_a_declared_alignment_delay() -> None:
+    result = probe.measure_latency(_loader(Symmetric()), "forward", AUDIO)
+    assert (result.first, result.samples, result.last) == (0, 4, 8)
+    assert result.contradicts(4) is None and result.contradicts(0) is None
+    assert "ends 8 samples" in (result.contradicts(9) or "")
+    delayed = probe.measure_latency(_loader(Delay(5)), "forward", AUDIO)
+    assert delayed.too_small(2) and "first reacts 5" in (delayed.contradicts(2) or "")
+    assert not delayed.too_small(5)
