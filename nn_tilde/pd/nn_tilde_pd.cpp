@@ -326,7 +326,7 @@ static void nn_tilde_free(t_nn_tilde* x) {
     freebytes(x->x_outs, sizeof(t_sample*) * x->x_nout);
 }
 
-extern "C" __attribute__((visibility("default"))) void nn_tilde_setup(void) {
+extern "C" NN_PD_EXPORT void nn_tilde_setup(void) {
     nn_tilde_class = class_new(gensym("nn~"), (t_newmethod)nn_tilde_new, (t_method)nn_tilde_free, sizeof(t_nn_tilde),
                                CLASS_DEFAULT, A_GIMME, 0);
     CLASS_MAINSIGNALIN(nn_tilde_class, t_nn_tilde, x_f);

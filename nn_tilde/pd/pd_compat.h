@@ -15,6 +15,13 @@
 // queue with a clock instead, which works in every version.
 #define NN_PD_HAS_QUEUE_MESS (NN_PD_VERSION >= 5600)
 
+// The one symbol the external exports (everything else is built with hidden visibility).
+#if defined(_WIN32)
+#define NN_PD_EXPORT __declspec(dllexport)
+#else
+#define NN_PD_EXPORT __attribute__((visibility("default")))
+#endif
+
 // nn~ moves samples as 32-bit floats. A double-precision Pd (PD_FLOATSIZE 64) needs a conversion
 // in the perform routine that is not written yet; refuse to build rather than corrupt audio.
 #if defined(PD_FLOATSIZE) && PD_FLOATSIZE != 32

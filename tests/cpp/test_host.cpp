@@ -227,8 +227,9 @@ public:
 static void test_router_through_engine() {
     const int voices = 3, B = 256, block = 64, T = B * 8;
     StreamEngine eng(voices, 2, 1);
-    eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<ItemModel>(); }));
     eng.prepare(B, block);
+    eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<ItemModel>(); }));
+    eng.sync();  // as Engine::load does: the first buffer is computed by this processor
     ChannelRouter r;
     r.prepare(voices, 2, 1, {1, voices}, block);  // inlet 0: mono, inlet 1: one channel per voice
     std::vector<std::vector<double>> in(1 + voices, std::vector<double>(T)), out(voices, std::vector<double>(T));
