@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from . import probe, speed
-from .checker import Progress, _loader
+from .checker import Progress, host_loader
 
 
 @dataclass
@@ -62,7 +62,7 @@ def run_bench(path: str | Path, options: BenchOptions, progress: Progress) -> Be
         latency = probe.declared_latency(model, name) or 0
         safe = []
         for rate in options.sample_rates:
-            load = _loader(Path(path), rate)
+            load = host_loader(Path(path), rate)
             for buffer in buffers:
                 for n in threads:
                     progress(f"bench {name} sr {rate} buffer {buffer} threads {n}")

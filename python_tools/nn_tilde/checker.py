@@ -48,7 +48,8 @@ class CheckOptions:
         return cls(**base)  # type: ignore[arg-type]
 
 
-def _loader(path: Path, rate: int | None) -> probe.Loader:
+def host_loader(path: Path, rate: int | None) -> probe.Loader:
+    """Fresh loads of the file, each told the host rate with set_sample_rate (if any)."""
     raw = probe.loader_from_path(path)
     if rate is None:
         return raw
@@ -76,7 +77,7 @@ class _Guard:
             self.report.add(
                 FAIL,
                 check,
-                f"raised during the {check} check: {beh._first_line(exc)}; every method the "
+                f"raised during the {check} check: {beh.error_line(exc)}; every method the "
                 f"host calls must run on any input nn~ can send",
                 method=method,
             )
@@ -108,7 +109,7 @@ def check_file(
         report.add(
             FAIL,
             "load",
-            f"torch.jit.load failed: {beh._first_line(exc)}. Is this a "
+            f"torch.jit.load failed: {beh.error_line(exc)}. Is this a "
             f"TorchScript file written by torch.jit.save (not torch.save)?",
         )
         return report
@@ -141,7 +142,7 @@ def check_file(
         methods = {m: p for m, p in methods.items() if m in options.methods}
     if not methods:
         return report
-    load = _loader(path, host_rate)
+    load = host_loader(path, host_rate)
     sizes = beh.buffer_sizes(max_ratio, options.largest_buffer)
     samples = max(2 * max_ratio, 4096)
     for name, params in methods.items():

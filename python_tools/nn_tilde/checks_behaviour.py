@@ -24,12 +24,14 @@ def buffer_sizes(max_ratio: int, largest: int = 16384) -> list[int]:
 def _noise(
     params: probe.MethodParams, host_samples: int, seed: int, batch: int = 1
 ) -> torch.Tensor:
+    """Uniform noise in [-0.5, 0.5): x: [batch, in_channels, host_samples // in_ratio]."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.rand(batch, params.in_channels, params.in_frames(host_samples), generator=gen)
-    return x * 1.0 - 0.5
+    return x - 0.5
 
 
-def _first_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
+    """The informative line of an exception (TorchScript puts the message last)."""
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
 
@@ -46,7 +48,7 @@ def check_shapes(
             report.add(
                 FAIL,
                 "shape",
-                f"raised on a {size}-sample buffer (input {tuple(x.shape)}): {_first_line(exc)}",
+                f"raised on a {size}-sample buffer (input {tuple(x.shape)}): {error_line(exc)}",
                 method=name,
                 buffer=size,
             )
@@ -110,7 +112,7 @@ def check_batch(
     try:
         together = probe.call(load(), name, x)
     except Exception as exc:
-        report.add(FAIL, "batch", f"raised with batch 4: {_first_line(exc)}", method=name)
+        report.add(FAIL, "batch", f"raised with batch 4: {error_line(exc)}", method=name)
         return
     singles = torch.cat([probe.call(load(), name, x[i : i + 1]) for i in range(4)], 0)
     if not probe.allclose(together, singles, ATOL):
@@ -253,7 +255,7 @@ def check_reset(
     try:
         model.reset()
     except Exception as exc:
-        report.add(FAIL, "reset", f"reset() raised {_first_line(exc)}", method=name)
+        report.add(FAIL, "reset", f"reset() raised {error_line(exc)}", method=name)
         return
     x = _noise(params, samples, seed=42)
     after = probe.call(model, name, x)
@@ -340,7 +342,7 @@ def check_test_vector(report: Report, load: probe.Loader, name: str) -> None:
         got = probe.call(model, name, x, seed=0)
     except Exception as exc:
         report.add(
-            FAIL, "test_vector", f"raised on its own test input: {_first_line(exc)}", method=name
+            FAIL, "test_vector", f"raised on its own test input: {error_line(exc)}", method=name
         )
         return
     if not probe.allclose(got, want, ATOL):
