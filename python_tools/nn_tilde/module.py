@@ -286,7 +286,7 @@ class Module(torch.nn.Module):
 
 
 def reset_streaming_state(module: torch.nn.Module) -> int:
-    """Zero streaming caches and call `reset()` on submodules that define one; returns count.
+    """Zero streaming caches and call `reset()` on every (sub)module defining one; returns count.
 
     Handles cached_conv's lazily created `pad` / `cache` buffers and any layer with a
     no-argument `reset()` method (the convention of nn_tilde.streaming).
@@ -300,10 +300,8 @@ def reset_streaming_state(module: torch.nn.Module) -> int:
                     with torch.no_grad():
                         buf.zero_()
                     count += 1
-        if sub is module:
-            continue
-        reset = getattr(sub, "reset", None)
-        if callable(reset) and not isinstance(sub, Module):
+        reset = getattr(sub, "reset", None)  # the model's own reset() included
+        if callable(reset):
             try:
                 sig = inspect.signature(reset)
             except (TypeError, ValueError):

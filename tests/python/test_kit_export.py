@@ -258,3 +258,31 @@ def test_buffer_attribute_reaches_the_model(tmp_path: Path) -> None:
     report = check_file(path, CheckOptions.quick(speed=False))
     assert report.status_of() == "pass"
     assert [f.status for f in report.find("attribute.buffer")] == ["pass"]
+
+
+class _OwnState(nn_tilde.Module):
+    """Keeps a running sum in a buffer of the root module, cleared by its own reset()."""
+
+    def __init__(self) -> None:
+        super().__init__(sr=44100)
+        self.register_buffer("total", torch.zeros(1))
+        self.register_method("forward", 1, 1, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.cumsum(x, -1) + self.total
+        self.total = y[..., -1].reshape(-1)[:1].clone()
+        return y * 0.0 + self.total
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.total = torch.zeros(1)
+
+
+def test_root_reset_is_called_before_saving(tmp_path: Path) -> None:
+    model = _OwnState()
+    with torch.no_grad():
+        model(torch.ones(1, 1, 100))
+    assert model.total.item() > 0
+    path = tmp_path / "own.ts"
+    model.export_to_ts(path, validate=False, test_vectors=False, fresh_process=False)
+    assert _load(path).total.item() == 0.0
