@@ -134,14 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
         "recommend the lowest-latency safe setting.",
     )
     bch.add_argument("model", type=Path, metavar="MODEL.ts")
-    bch.add_argument("--sample-rates", type=_positive_int_list, default=[44100, 48000])
+    bch.add_argument(
+        "--sample-rates",
+        type=_positive_int_list,
+        default=[44100, 48000],
+        help="host sample rates, e.g. 44100,48000 (default)",
+    )
     bch.add_argument(
         "--buffers",
         type=_positive_int_list,
         default=None,
         help="buffer sizes (powers of two; default 64..8192 from the largest ratio)",
     )
-    bch.add_argument("--threads", type=_positive_int_list, default=None)
+    bch.add_argument(
+        "--threads", type=_positive_int_list, default=None, help="default: 1 and all cores"
+    )
     bch.add_argument(
         "--seconds", type=_positive_float, default=0.5, help="timing budget per cell (default 0.5)"
     )
@@ -156,9 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.7,
         help="p99 must stay below this share of the buffer period (default 0.7)",
     )
-    bch.add_argument("--method", action="append", default=None)
-    bch.add_argument("--json", action="store_true")
-    bch.add_argument("-q", "--quiet", action="store_true")
+    bch.add_argument("--method", action="append", default=None, help="only this method")
+    bch.add_argument("--json", action="store_true", help="print rows and recommendations as JSON")
+    bch.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return parser
 
 
