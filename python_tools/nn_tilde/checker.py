@@ -96,7 +96,10 @@ def _own_rate(model: torch.jit.ScriptModule) -> int:
 def check_file(
     path: str | Path, options: CheckOptions | None = None, progress: Progress | None = None
 ) -> Report:
-    """Check one model file; never raises for a bad model (problems become findings)."""
+    """Check one model file; never raises for a bad model (problems become findings).
+
+    Raises ValueError only for a bad request: `options.methods` naming a method the file lacks.
+    """
     options = options or CheckOptions()
     say = progress or (lambda _msg: None)
     path = Path(path)
@@ -137,8 +140,8 @@ def check_file(
     max_ratio = max(max(p.in_ratio, p.out_ratio) for p in methods.values())
     if options.methods:
         unknown = [m for m in options.methods if m not in methods]
-        for m in unknown:
-            report.add(FAIL, "contract.method", f"--method {m}: the file has no such nn~ method")
+        if unknown:  # a usage error, not a model failure
+            raise ValueError(f"no nn~ method {unknown[0]!r} in {path}; it has {sorted(methods)}")
         methods = {m: p for m, p in methods.items() if m in options.methods}
     if not methods:
         return report

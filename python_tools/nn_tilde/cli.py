@@ -201,7 +201,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.seconds is not None:
         fields["speed_seconds"] = args.seconds
     options = CheckOptions.quick(**fields) if args.quick else CheckOptions(**fields)
-    report = check_file(args.model, options, _progress(args.quiet))
+    try:
+        report = check_file(args.model, options, _progress(args.quiet))
+    except ValueError as exc:
+        raise UsageError(f"--method: {exc}")
     if args.json:
         print(report.to_json(strict=args.strict))
     else:

@@ -96,9 +96,11 @@ def test_json_report_shape(good_file: Path) -> None:
         assert 0.0 <= r["late_share"] <= 1.0 and r["cold_ms"] > 0
 
 
-def test_unknown_method_option_fails(good_file: Path) -> None:
-    report = check_file(good_file, CheckOptions.quick(speed=False, methods=["nope"]))
-    assert any("no such nn~ method" in f.message for f in report.find("contract.method"))
+def test_unknown_method_option_is_a_usage_error(good_file: Path) -> None:
+    with pytest.raises(
+        ValueError, match=r"no nn~ method 'nope'.*\['decode', 'encode', 'forward'\]"
+    ):
+        check_file(good_file, CheckOptions.quick(speed=False, methods=["nope"]))
 
 
 def test_host_torch_older_than_file_fails(good_file: Path) -> None:

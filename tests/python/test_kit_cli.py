@@ -97,6 +97,11 @@ def test_usage_errors_exit_2_and_name_the_fix(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "positive number" in proc.stderr
 
 
+def test_unknown_method_is_a_usage_error(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["check", str(files["raw"]), "--method", "decode", "--no-speed", "-q"], tmp_path)
+    assert proc.returncode == 2 and "--method: no nn~ method 'decode'" in proc.stderr
+
+
 def test_check_good_model_json(files: dict[str, Path], tmp_path: Path) -> None:
     proc = run(
         ["check", str(files["good"]), "--quick", "--threads", "1", "--seconds", "0.01", "--json"],
