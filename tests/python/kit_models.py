@@ -88,8 +88,9 @@ class GoodModel(nn_tilde.Module):
         self.latent_delay.reset()
 
 
-def export_good(path: Path, **kwargs) -> Path:
-    GoodModel(**kwargs).export_to_ts(path)
+def export_good(path: Path, fresh_process: bool = True, **kwargs) -> Path:
+    """Export GoodModel(**kwargs); fresh_process=False skips the (slow) reload subprocess."""
+    GoodModel(**kwargs).export_to_ts(path, fresh_process=fresh_process)
     return path
 
 

@@ -17,7 +17,8 @@ FAST = CheckOptions.quick(speed=False)
 
 @pytest.fixture(scope="module")
 def good_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return km.export_good(tmp_path_factory.mktemp("check") / "good.ts", ratio=4096)
+    path = tmp_path_factory.mktemp("check") / "good.ts"
+    return km.export_good(path, fresh_process=False, ratio=4096)
 
 
 def _problems(report) -> list[tuple[str, str, str, str]]:

@@ -68,7 +68,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli")
     return {
-        "good": km.export_good(root / "good.ts", ratio=512),
+        "good": km.export_good(root / "good.ts", fresh_process=False, ratio=512),
         "raw": km.save_raw(km.RawBase(), root / "raw.ts"),
         "zero_padded": km.save_raw(km.ZeroPaddedDelay(), root / "zero_padded.ts"),
     }

@@ -72,7 +72,7 @@ def test_saved_file_starts_clean_after_warm_up(tmp_path: Path) -> None:
     with torch.no_grad():
         model(torch.ones(1, 2, 512))  # leaves the delay line full of ones
     path = tmp_path / "warm.ts"
-    model.export_to_ts(path)
+    model.export_to_ts(path, fresh_process=False)
     y = _load(path).forward(torch.zeros(1, 2, 8))
     assert y.abs().max().item() == 0.0
 
@@ -101,7 +101,7 @@ def test_cached_conv_state_reset(tmp_path: Path, user_warm_up: bool) -> None:
         with torch.no_grad():
             model(torch.ones(1, 1, 64))
     path = tmp_path / "conv.ts"
-    model.export_to_ts(path)
+    model.export_to_ts(path, fresh_process=False)
     m = _load(path)
     assert m(torch.zeros(1, 1, 16)).abs().max().item() == 0.0
     # Causal 5-tap kernel with left padding 4: the first tap answers immediately.
@@ -211,7 +211,7 @@ def test_rng_method_exports_with_a_seeded_test_vector(tmp_path: Path) -> None:
     from nn_tilde.checker import CheckOptions, check_file
 
     path = tmp_path / "noisy.ts"
-    _Noisy().export_to_ts(path)
+    _Noisy().export_to_ts(path, fresh_process=False)
     m = _load(path)
     assert m.decode_latency.tolist() == [0]
     torch.manual_seed(0)
@@ -245,7 +245,7 @@ def test_buffer_attribute_reaches_the_model(tmp_path: Path) -> None:
     from nn_tilde.checker import CheckOptions, check_file
 
     path = tmp_path / "conv.ts"
-    _Convolver().export_to_ts(path)
+    _Convolver().export_to_ts(path, fresh_process=False)
     m = _load(path)
     x = torch.ones(1, 1, 4)
     assert torch.equal(m(x), x)
