@@ -163,6 +163,32 @@ def _reload_and_compare(data: bytes, path: Path, inputs: dict[str, torch.Tensor]
             )
 
 
+def _warn_if_not_streaming(
+    load: probe.Loader, name: str, params: probe.MethodParams, max_ratio: int, report: ExportReport
+) -> None:
+    """One call vs. random chunks: a mismatch means clicks in nn~ (warned, not refused, so that
+    offline exports written for the reference package keep working)."""
+    import random
+
+    from .checks_behaviour import random_chunks
+
+    total = max(8 * max_ratio, 8192)
+    x = torch.rand(1, params.in_channels, params.in_frames(total)) - 0.5
+    whole = probe.call(load(), name, x, seed=0)
+    if not probe.allclose(probe.call(load(), name, x, seed=1), whole, _COMPARE_ATOL):
+        return  # draws random numbers: chunked and whole runs cannot be compared
+    chunks = random_chunks(total, max_ratio, max(max_ratio, 2048), random.Random(0))
+    got = probe.call_chunked(load(), name, x, chunks, params)
+    if not probe.allclose(got, whole, _COMPARE_ATOL):
+        note = (
+            f"{name}: output in chunks differs from one call (max diff "
+            f"{probe.max_abs_diff(got, whole):.3g}): not streaming-safe, it will click in nn~; "
+            f"use cached convolutions (cached_conv or nn_tilde.streaming)"
+        )
+        log.warning("method %s", note)
+        report.notes.append(note)
+
+
 def export_module(
     module: Module,
     path: Path,
@@ -226,6 +252,8 @@ def export_module(
                 if why is not None:
                     log.warning("method %s: declared latency %d but %s", m, declared, why)
                     report.notes.append(f"{m}: declared latency {declared} but {why}")
+        if validate and m not in nondeterministic:
+            _warn_if_not_streaming(load, m, params, max_ratio, report)
     if test_vectors:
         samples = max(TEST_VECTOR_SAMPLES, 2 * max_ratio)
         gen = torch.Generator().manual_seed(1234)

@@ -286,3 +286,24 @@ def test_root_reset_is_called_before_saving(tmp_path: Path) -> None:
     path = tmp_path / "own.ts"
     model.export_to_ts(path, validate=False, test_vectors=False, fresh_process=False)
     assert _load(path).total.item() == 0.0
+
+
+class _ZeroPadded(nn_tilde.Module):
+    """Offline-only: a 2-sample delay by zero padding inside each call (clicks when streamed)."""
+
+    def __init__(self) -> None:
+        super().__init__(sr=44100)
+        self.register_method("forward", 1, 1, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.pad(x, (2, 0))[..., : x.shape[-1]]
+
+
+def test_export_warns_about_non_streaming_models(tmp_path: Path) -> None:
+    report = _ZeroPadded().export_to_ts(tmp_path / "pad.ts", fresh_process=False)
+    assert any("not streaming-safe" in n for n in report.notes)
+    assert (tmp_path / "pad.ts").exists()  # warned, not refused (reference scripts keep working)
+    clean = km.GoodModel(ratio=256).export_to_ts(tmp_path / "good.ts", fresh_process=False)
+    assert not any("streaming" in n for n in clean.notes)
+    noisy = _Noisy().export_to_ts(tmp_path / "noisy.ts", fresh_process=False)
+    assert noisy.notes == []
