@@ -372,6 +372,17 @@ class DirtyCache(RawBase):
         return self.conv(x)
 
 
+class NoGetMethods(nn.Module):
+    """Only `forward_params`: hosts must discover the method from the buffer name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("forward_params", torch.tensor([1, 1, 1, 1]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 0.5
+
+
 def save_raw(model: nn.Module, path: Path) -> Path:
     torch.jit.save(torch.jit.script(model), str(path))
     return path
@@ -418,6 +429,7 @@ BROKEN = {
     "no_methods": (NoMethods, "fail", "contract.methods", "no nn~ method found"),
     "clips": (Clips, "warn", "numerics", "exceeds full scale"),
     "dirty_cache": (DirtyCache, "warn", "clean_state", "conv.cache.pad"),
+    "no_get_methods": (NoGetMethods, "warn", "contract.methods", "discovered ['forward']"),
     "get_methods_raises": (GetMethodsRaises, "fail", "contract.methods", "raised during"),
     # With --quick the shapes stop at 4096; the 8192-sample numerics probe hits the error.
     "raises_long_input": (RaisesOnLongInput, "fail", "numerics", "input too long"),
