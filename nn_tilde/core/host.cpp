@@ -351,7 +351,9 @@ std::vector<InfoLine> model_info_lines(const ModelInfo& info) {
         out.push_back({"attribute", v});
     }
     if (!info.buffer_attributes.empty()) out.push_back({"buffers", symbols(info.buffer_attributes)});
-    if (!info.torch_version.empty()) out.push_back({"metadata", {Atom::sym("torch_version"), Atom::sym(info.torch_version)}});
+    for (const auto& [key, value] : info.metadata) out.push_back({"metadata", {Atom::sym(key), Atom::sym(value)}});
+    if (info.metadata.empty() && !info.torch_version.empty())
+        out.push_back({"metadata", {Atom::sym("torch_version"), Atom::sym(info.torch_version)}});
     if (!info.verified.empty()) out.push_back({"verified", symbols(info.verified)});
     for (const auto& w : info.warnings) out.push_back({"warning", {Atom::sym(w)}});
     return out;
@@ -382,7 +384,8 @@ Dict model_info_dict(const ModelInfo& info) {
     }
     d.set_array("buffers", symbols(info.buffer_attributes));
     Dict& meta = d.child("metadata");
-    if (!info.torch_version.empty()) meta.set("torch_version", Atom::sym(info.torch_version));
+    for (const auto& [key, value] : info.metadata) meta.set(key, Atom::sym(value));
+    if (info.metadata.empty() && !info.torch_version.empty()) meta.set("torch_version", Atom::sym(info.torch_version));
     d.set_array("verified", symbols(info.verified));
     d.set_array("warnings", symbols(info.warnings));
     return d;

@@ -5,6 +5,7 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -136,10 +137,13 @@ void read_extensions(torch::jit::Module& module, ModelInfo& info) {
         c10::IValue v = (*m)(std::vector<c10::IValue>{});
         if (v.isGenericDict()) {
             for (const auto& kv : v.toGenericDict())
-                if (kv.key().isString() && kv.key().toStringRef() == "torch_version" && kv.value().isString())
-                    info.torch_version = kv.value().toStringRef();
+                if (kv.key().isString() && kv.value().isString()) {
+                    info.metadata.emplace_back(kv.key().toStringRef(), kv.value().toStringRef());
+                    if (kv.key().toStringRef() == "torch_version") info.torch_version = kv.value().toStringRef();
+                }
         }
     }
+    std::sort(info.metadata.begin(), info.metadata.end());  // a Dict's order is not the file's
     if (!info.torch_version.empty() && version_triple(info.torch_version) > version_triple(TORCH_VERSION))
         info.warnings.push_back("the file was written by torch " + info.torch_version + ", newer than this nn~'s libtorch " +
                                 TORCH_VERSION + ": it may load and compute wrong results; re-export it with torch " +

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "stream.h"
@@ -43,6 +44,7 @@ struct ModelInfo {
     int model_sample_rate = 0;  // the model's own rate (get_model_sample_rate(), else get_sample_rate()
                                 // read before the host sets its rate); 0: unknown
     std::string torch_version;  // torch that wrote the file (kit metadata), empty: unknown
+    std::vector<std::pair<std::string, std::string>> metadata;  // get_metadata()'s string entries, sorted by key
     std::vector<std::string> verified;  // methods whose embedded test vector matched at load
     std::vector<std::string> warnings;
 

@@ -112,6 +112,7 @@ static ModelInfo demo_info() {
     info.methods = {f, enc, dec};
     info.attributes = {AttributeInfo{"drive", {kFloat}}, AttributeInfo{"pair", {kInt, kStr}}};
     info.torch_version = "2.13.0";
+    info.metadata = {{"author", "nn~ project"}, {"torch_version", "2.13.0"}};
     info.verified = {"forward"};
     info.warnings = {"a \"quoted\" warning"};
     return info;
@@ -136,6 +137,7 @@ static void test_info() {
         "method decode 2 512 1 1",
         "attribute drive float",
         "attribute pair int str",
+        "metadata author nn~ project",
         "metadata torch_version 2.13.0",
         "verified forward",
         "warning a \"quoted\" warning",
@@ -157,11 +159,14 @@ static void test_info() {
         "\"outputs\":{\"channels\":2,\"ratio\":512,\"labels\":[\"(signal) loudness\", \"(signal) brightness\"]}},"
         "\"decode\":{\"inputs\":{\"channels\":2,\"ratio\":512,\"labels\":[]},\"outputs\":{\"channels\":1,\"ratio\":1,\"labels\":[]}}},"
         "\"attributes\":{\"drive\":{\"types\":[\"float\"]},\"pair\":{\"types\":[\"int\", \"str\"]}},"
-        "\"buffers\":[],\"metadata\":{\"torch_version\":\"2.13.0\"},\"verified\":[\"forward\"],"
+        "\"buffers\":[],\"metadata\":{\"author\":\"nn~ project\",\"torch_version\":\"2.13.0\"},\"verified\":[\"forward\"],"
         "\"warnings\":[\"a \\\"quoted\\\" warning\"]}";
     EXPECT_MSG(json == want_json, "json: %s", json.c_str());
     EXPECT(d.to_json(2).find("\n  \"path\": \"/models/demo.ts\",\n") != std::string::npos);
     EXPECT(Dict().to_json() == "{}");
+    ModelInfo old_file = info;  // a file whose metadata holds only torch_version (or a host that read only it)
+    old_file.metadata.clear();
+    EXPECT(model_info_dict(old_file).to_json(0).find("\"metadata\":{\"torch_version\":\"2.13.0\"}") != std::string::npos);
 
     EXPECT(format_number(2) == "2" && format_number(0.5) == "0.5" && format_number(-3) == "-3");
 }

@@ -203,6 +203,7 @@ static void test_info() {
     EXPECT(mock::outlet_has(x, 1, "outputs encode (signal) loudness (rms)"));
     EXPECT(mock::outlet_has(x, 1, "latency forward 0"));
     EXPECT(mock::outlet_has(x, 1, "attribute drive float"));
+    EXPECT(mock::outlet_has(x, 1, "metadata name demo"));  // models/make_demo.py's metadata
     const auto dict_msgs = mock::outlet_log(x, 0);
     EXPECT(!dict_msgs.empty() && dict_msgs.back().atoms.size() == 2 && dict_msgs.back().atoms[0] == "dictionary");
     if (!dict_msgs.empty() && dict_msgs.back().atoms.size() == 2) {
@@ -212,6 +213,7 @@ static void test_info() {
                    "dictionary: %s", json.c_str());
         EXPECT(json.find("\"attributes\": {\"drive\": {\"types\": [\"float\"]}}") != std::string::npos);
         EXPECT(json.find("\"samplerate\": 44100") != std::string::npos);
+        EXPECT(json.find("\"licence\": \"CC0-1.0\"") != std::string::npos);
     }
     mock::send(x, "read nosuch");
     EXPECT(mock::console_has("error", "'nosuch' not found"));
