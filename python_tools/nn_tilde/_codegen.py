@@ -69,13 +69,14 @@ def getter_source(attribute: str, codes: Sequence[int]) -> str:
 
 def setter_source(attribute: str, codes: Sequence[int]) -> str:
     """`set_<a>(v0, v1, ...) -> int` storing the new tuple; buffer elements keep their audio."""
-    args = ", ".join(f"v{i}: {_SIG_TYPES[c]}" for i, c in enumerate(codes))
+    # Arguments are named <attribute><index>, as in files written by the reference package.
+    args = ", ".join(f"{attribute}{i}: {_SIG_TYPES[c]}" for i, c in enumerate(codes))
     items = []
     for i, code in enumerate(codes):
         if code == TYPE_HASH[Buffer]:
             items.append(f"self.{attribute}[{i}]")
         else:
-            items.append(f"v{i}")
+            items.append(f"{attribute}{i}")
     return (
         f"@torch.jit.export\ndef set_{attribute}(self, {args}) -> int:\n"
         f"    self.{attribute} = ({', '.join(items)},)\n"

@@ -35,6 +35,8 @@ class ScriptedTiny(nn_tilde.Module):
         ratio_encode = x.shape[-1] // self.encoder(x).shape[-1]
         self.register_attribute("learn_target", False)
         self.register_attribute("temperature", 1.0)
+        self.register_attribute("mix", (0.5, 2, "blend", True))
+        self.register_attribute("impulse", nn_tilde.Buffer())
         self.register_method(
             "encode",
             in_channels=1,

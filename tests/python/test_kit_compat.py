@@ -105,9 +105,21 @@ def test_same_contract_and_outputs_as_reference(kit_file: Path, reference_file: 
     for a in ref.get_attributes():
         assert getattr(ours, f"{a}_params").tolist() == getattr(ref, f"{a}_params").tolist()
         assert getattr(ours, f"get_{a}")() == getattr(ref, f"get_{a}")()
-        ref_args = [arg.type for arg in ref._c._get_method(f"set_{a}").schema.arguments][1:]
-        our_args = [arg.type for arg in ours._c._get_method(f"set_{a}").schema.arguments][1:]
-        assert [str(t) for t in our_args] == [str(t) for t in ref_args]
+        ref_args = ref._c._get_method(f"set_{a}").schema.arguments[1:]
+        our_args = ours._c._get_method(f"set_{a}").schema.arguments[1:]
+        assert [(x.name, str(x.type)) for x in our_args] == [
+            (x.name, str(x.type)) for x in ref_args
+        ]
+        current = getattr(ours, f"get_{a}")()
+        values = current if isinstance(current, tuple) else (current,)  # RAVE getters: scalars
+        assert getattr(ours, f"set_{a}")(*values) == 0
+    assert ours.get_mix() == (0.5, 2, "blend", True)
+    for m in (ours, ref):  # buffer attributes: same names, same protocol
+        assert m.get_buffer_attributes() == ["impulse#0"] and m.is_buffer_empty("impulse#0")
+        assert m.set_buffer_attribute("impulse#0", torch.ones(1, 10), 44100) == 0
+        assert not m.is_buffer_empty("impulse#0")
+        m.clear_buffer_attribute("impulse#0")
+        assert m.is_buffer_empty("impulse#0")
     assert float(ref.decoder.cache.abs().sum()) > 0.0
     assert float(ours.decoder.cache.abs().sum()) == 0.0
     x = torch.randn(1, 1, 4096) * 0.3
