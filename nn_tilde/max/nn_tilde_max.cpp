@@ -174,8 +174,9 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     return x;
 }
 
-// audio thread; wait-free under the live policies; no allocation. qelem_set is Max's documented way
-// to wake the main thread from any thread; it runs only on the edge (first event after a drain).
+// audio thread; our part is wait-free under the live policies and allocates nothing. The one Max call,
+// qelem_set (Max's thread-safe way to wake the main thread; what it costs inside Max could not be
+// measured here), runs only on the edge: the first event after a drain, i.e. on errors and answers.
 static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long numins, double** outs, long numouts,
                              long sampleframes, long flags, void* userparam) {
     (void)dsp64, (void)flags, (void)userparam;
@@ -193,9 +194,9 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
     }
     st.engine->process(st.router.gather(ins, n), st.router.engine_outputs(), n);
     st.router.scatter(outs, n);
-    const bool events = st.engine->has_events();
+    // Inside the gate: nn_max_free closes it before it frees the qelem.
+    if (st.engine->has_events() && !st.poll_armed.exchange(true, std::memory_order_relaxed)) qelem_set(x->x_qelem);
     st.gate.leave();
-    if (events && !st.poll_armed.exchange(true, std::memory_order_relaxed)) qelem_set(x->x_qelem);
 }
 
 // main thread; the previous chain may still be running (see PerformGate).
