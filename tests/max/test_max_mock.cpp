@@ -4,7 +4,7 @@
 // console and dictionaries. Audio is compared with models/demo.ts's forward method computed here
 // (tanh(drive * x) / tanh(drive)), shifted by the latency the object reports.
 //
-//   test_max_mock <nn~ module> <mc.nn~ module> <nn.info module> <models dir>
+//   test_max_mock <nn~ module> <mc.nn~ module> <nn.info module> <models dir> [<test models dir>]
 //
 // This exercises our adapter code on the SDK's declared API; it is not Max (README "Max/MSP").
 #include <cmath>
@@ -188,6 +188,29 @@ static void test_mc() {
     mock::free_object(x);
 }
 
+// A buffer-typed model attribute takes a buffer~'s first channel (tests/max/make_models.py's model).
+static void test_buffer_attribute() {
+    mock::clear_console();
+    void* x = mock::create("nn~", "buffered 256");
+    EXPECT(x != nullptr);
+    if (!x) return;
+    EXPECT(!mock::console_has("error", ""));
+    EXPECT(mock::dsp(x, 44100, 64, {1}));
+    // Two interleaved channels: the first has mean |x| = 0.375, the second (ignored) 9.
+    mock::add_buffer("ir", {0.5f, 9.0f, -0.5f, 9.0f, 0.25f, 9.0f, -0.25f, 9.0f}, 2);
+    mock::send(x, "set impulse ir");
+    mock::send(x, "get impulse");  // answered after the setter ran on the worker
+    EXPECT(mock::pump_until([&] { return mock::outlet_has(x, 1, "impulse buffer"); }, 5000));
+    const int n = 64, blocks = 32, L = 512;
+    auto y = render(x, 1, 1, n, blocks, sine);
+    double worst = 0;
+    for (int t = 3 * L; t < n * blocks; ++t) worst = std::max(worst, std::abs(y[0][static_cast<size_t>(t)] - 0.375 * float(sine(0, t - L))));
+    EXPECT_MSG(worst < 1e-6, "buffer attribute: output differs from 0.375 x by %g", worst);
+    mock::send(x, "set impulse nosuch");
+    EXPECT(mock::console_has("error", "no buffer~ named 'nosuch'"));
+    mock::free_object(x);
+}
+
 static void test_info() {
     mock::clear_console();
     void* x = mock::create("nn.info", "demo");
@@ -224,11 +247,13 @@ static void test_info() {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 5) {
-        std::fprintf(stderr, "usage: test_max_mock <nn~> <mc.nn~> <nn.info> <models dir>\n");
+    if (argc != 5 && argc != 6) {
+        std::fprintf(stderr, "usage: test_max_mock <nn~> <mc.nn~> <nn.info> <models dir> [<test models dir>]\n");
         return 2;
     }
-    mock::init({argv[4]}, 44100);
+    std::vector<std::string> search{argv[4]};
+    if (argc == 6) search.push_back(argv[5]);
+    mock::init(search, 44100);
     for (int i = 1; i <= 3; ++i) {
         std::string error;
         if (!mock::load_external(argv[i], error)) {
@@ -239,6 +264,7 @@ int main(int argc, char** argv) {
     EXPECT(mock::console_has("post", "nn~ 0.1.0: neural audio models in Max"));
     test_nn_tilde();
     test_mc();
+    if (argc == 6) test_buffer_attribute();
     test_info();
     if (g_failures)
         for (const std::string& l : mock::console()) std::fprintf(stderr, "  console: %s\n", l.c_str());
