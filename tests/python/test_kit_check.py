@@ -153,3 +153,17 @@ def test_json_is_strict_even_with_nan_outputs(tmp_path: Path) -> None:
         "peak": None,
         "dc": None,
     }
+
+
+def test_speed_fails_when_no_buffer_keeps_up(tmp_path: Path) -> None:
+    path = km.save_raw(km.RawBase(), tmp_path / "raw.ts")
+    # At 10^12 Hz a buffer lasts nanoseconds: no call can finish within its period.
+    options = CheckOptions.quick(sample_rate=10**12, speed_seconds=0.01, threads=[1])
+    report = check_file(path, options)
+    (finding,) = report.find("speed", "forward")
+    assert finding.status == FAIL and "too slow" in finding.message
+    assert all(row["late_share"] == 1.0 for row in report.info["speed"])
+    relaxed = check_file(
+        path, CheckOptions.quick(sample_rate=8000, speed_seconds=0.01, threads=[1])
+    )
+    assert [f.status for f in relaxed.find("speed", "forward")] == [PASS]
