@@ -43,25 +43,7 @@ typedef struct _nn_info {
 
 static void nn_info_report(t_nn_info* x);
 
-static bool nn_info_resolve(const char* name, std::string& path) {
-    if (nn::is_absolute_path(name)) {
-        path = name;
-        return true;
-    }
-    for (const std::string& c : nn::model_file_candidates(name)) {
-        char file[MAX_FILENAME_CHARS];
-        strncpy_zero(file, c.c_str(), MAX_FILENAME_CHARS);
-        short vol = 0;
-        t_fourcc type = 0;
-        if (locatefile_extended(file, &vol, &type, nullptr, 0) != 0) continue;
-        char full[MAX_PATH_CHARS], native[MAX_PATH_CHARS];
-        if (path_toabsolutesystempath(vol, file, full) != MAX_ERR_NONE) continue;
-        path_nameconform(full, native, PATH_STYLE_NATIVE, PATH_TYPE_BOOT);
-        path = native;
-        return true;
-    }
-    return false;
-}
+static bool nn_info_resolve(const char* name, std::string& path) { return nn_max_resolve_model(nn_info_class, name, path); }
 
 static void* nn_info_new(t_symbol* s, long argc, t_atom* argv) {
     (void)s;
@@ -79,7 +61,7 @@ static void* nn_info_new(t_symbol* s, long argc, t_atom* argv) {
 static void nn_info_read_file(t_nn_info* x, t_symbol* name) {
     std::string path;
     if (!nn_info_resolve(name->s_name, path)) {
-        object_error((t_object*)x, "model file '%s' not found in Max's search path (.ts is added when missing)", name->s_name);
+        object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)", name->s_name);
         return;
     }
     NnInfoState* st = x->x_state;

@@ -80,27 +80,7 @@ static void nn_max_output(t_nn_max* x, const std::string& key, const std::vector
     outlet_anything(x->x_info, gensym(key.c_str()), static_cast<short>(av.size()), av.data());
 }
 
-// Resolve a model name: an absolute path as is, else Max's search path (the patcher's folder, the
-// package's models/ folder, the user's search paths); ".ts" is tried first when missing.
-static bool nn_max_resolve(const char* name, std::string& path) {
-    if (nn::is_absolute_path(name)) {
-        path = name;
-        return true;
-    }
-    for (const std::string& c : nn::model_file_candidates(name)) {
-        char file[MAX_FILENAME_CHARS];
-        strncpy_zero(file, c.c_str(), MAX_FILENAME_CHARS);
-        short vol = 0;
-        t_fourcc type = 0;
-        if (locatefile_extended(file, &vol, &type, nullptr, 0) != 0) continue;
-        char full[MAX_PATH_CHARS], native[MAX_PATH_CHARS];
-        if (path_toabsolutesystempath(vol, file, full) != MAX_ERR_NONE) continue;
-        path_nameconform(full, native, PATH_STYLE_NATIVE, PATH_TYPE_BOOT);
-        path = native;
-        return true;
-    }
-    return false;
-}
+static bool nn_max_resolve(const char* name, std::string& path) { return nn_max_resolve_model(nn_max_class, name, path); }
 
 static void nn_max_report(t_nn_max* x, const std::vector<std::string>& warnings) {
     for (const std::string& w : warnings) object_warn((t_object*)x, "%s", w.c_str());
@@ -127,7 +107,7 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     long nin = 1, nout = 1;
     if (!args.model.empty()) {
         if (!nn_max_resolve(args.model.c_str(), path)) {
-            object_error((t_object*)x, "model file '%s' not found in Max's search path (.ts is added when missing)",
+            object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)",
                          args.model.c_str());
         } else {
             lr = nn::load_model(path);
@@ -281,7 +261,7 @@ static void nn_max_do_load(t_nn_max* x, t_symbol* s, short argc, t_atom* argv) {
     std::string path;
     const char* name = atom_getsym(&argv[0])->s_name;
     if (!nn_max_resolve(name, path)) {
-        object_error((t_object*)x, "model file '%s' not found in Max's search path (.ts is added when missing)", name);
+        object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)", name);
         return;
     }
     x->x_state->engine->load_async(path, argc == 2 ? atom_getsym(&argv[1])->s_name : "");

@@ -50,6 +50,7 @@ struct MockClass {
     long size = 0;
     std::map<std::string, MockMethod> methods;
     std::map<std::string, MockAttr*> attrs;
+    short home = 0;  // class_getpath: the folder of the module that registered the class
 };
 
 struct MockOutlet : Header {
@@ -123,7 +124,9 @@ struct State {
     std::vector<std::string> console;
     std::map<std::string, MockBuffer*> buffers;
     std::map<std::string, MockDict*> dicts;
-    std::vector<std::string> search_path;
+    std::vector<std::string> search_path;  // path ids 1..n
+    std::vector<std::string> module_dirs;  // path ids 1000..: folders externals were loaded from
+    short loading_home = 0;
     std::thread::id main_thread;
     double sample_rate = 44100;
     int dict_counter = 0;
@@ -295,6 +298,7 @@ t_class* class_new(C74_CONST char* name, C74_CONST method mnew, C74_CONST method
     c->mnew = mnew;
     c->mfree = mfree;
     c->size = size;
+    c->home = st().loading_home;
     return reinterpret_cast<t_class*>(c);
 }
 t_max_err class_addmethod(t_class* c, C74_CONST method m, C74_CONST char* name, ...) {
@@ -512,7 +516,14 @@ short locatefile_extended(char* name, short* outvol, t_fourcc* outtype, C74_CONS
         }
     return 1;
 }
+short class_getpath(t_class* c) { return reinterpret_cast<MockClass*>(c)->home; }
+
 t_max_err path_toabsolutesystempath(const short in_path, const char* in_filename, char* out_filepath) {
+    if (in_path >= 1000 && static_cast<size_t>(in_path - 1000) < st().module_dirs.size()) {
+        const std::string& d = st().module_dirs[static_cast<size_t>(in_path - 1000)];
+        std::snprintf(out_filepath, MAX_PATH_CHARS, "%s%s%s", d.c_str(), *in_filename ? "/" : "", in_filename);
+        return MAX_ERR_NONE;
+    }
     const auto& dirs = st().search_path;
     if (in_path < 1 || static_cast<size_t>(in_path) > dirs.size()) return MAX_ERR_GENERIC;
     std::snprintf(out_filepath, MAX_PATH_CHARS, "%s/%s", dirs[static_cast<size_t>(in_path - 1)].c_str(), in_filename);
@@ -627,7 +638,11 @@ bool load_external(const std::string& path, std::string& error) {
         error = "no ext_main in " + path;
         return false;
     }
+    const size_t slash = path.find_last_of('/');
+    st().module_dirs.push_back(slash == std::string::npos ? "." : path.substr(0, slash));
+    st().loading_home = static_cast<short>(1000 + st().module_dirs.size() - 1);
     entry(nullptr);
+    st().loading_home = 0;
     return true;
 }
 
