@@ -262,6 +262,40 @@ static void test_router_through_engine() {
     for (int v = 0; v < voices; ++v) EXPECT(out[v][L - 1] == 0.0);  // silent before the latency
 }
 
+// What nn~'s perform64 (nn_tilde/max) does around the engine, as one nonblocking function: in the
+// RealtimeSanitizer build (build-rtsan) any allocation, lock or blocking call reached from here aborts
+// the test, and clang's -Wfunction-effects checks the callees' annotations at compile time.
+static void max_like_perform(PerformGate& gate, ChannelRouter& r, StreamEngine& eng, const double* const* ins,
+                             double* const* outs, int n) noexcept NN_NONBLOCKING {
+    if (!gate.try_enter()) return;
+    eng.process_live(r.gather(ins, n), r.engine_outputs(), n);
+    r.scatter(outs, n);
+    gate.leave();
+}
+
+static void test_live_perform_path() {
+    const int voices = 2, B = 256, block = 64;
+    StreamEngine eng(voices, 2, 1);
+    eng.set_policy(LatePolicy::Silence);
+    eng.prepare(B, block);
+    eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<ItemModel>(); }));
+    eng.sync();
+    ChannelRouter r;
+    r.prepare(voices, 2, 1, {1, 2}, block);
+    PerformGate gate;
+    gate.open();
+    std::vector<double> a(block, 0.25), b(block, 0.5), y0(block), y1(block);
+    const double* ins[] = {a.data(), b.data(), b.data()};
+    double* outs[] = {y0.data(), y1.data()};
+    double peak = 0;
+    for (int k = 0; k < 400; ++k) {
+        max_like_perform(gate, r, eng, ins, outs, block);
+        if (k % 16 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the worker keep up
+        peak = std::max(peak, y1[block - 1]);
+    }
+    EXPECT_MSG(std::abs(peak - 1.0) < 1e-6, "voice 1 = 0.25 * 2 + 0.5 = 1, got %g", peak);
+}
+
 static void test_gate() {
     PerformGate g;
     EXPECT(!g.is_open());  // closed until the first dsp
@@ -312,6 +346,7 @@ int main() {
     test_assist();
     test_router_mapping();
     test_router_through_engine();
+    test_live_perform_path();
     test_gate();
     TEST_MAIN_END();
 }
