@@ -41,8 +41,10 @@ bool parse_buffer_size(double value, int& out, std::string& error) {
         error = "buffer size must be a whole number of samples, got " + format_number(value);
         return false;
     }
-    if (value <= 0) {
-        error = "buffer size must be a positive number of samples, got " + format_number(value);
+    if (value <= 0) {  // whole here: printed in full, as typed (not 1e+10)
+        char b[96];
+        std::snprintf(b, sizeof b, "buffer size must be a positive number of samples, got %.0f", value);
+        error = b;
         return false;
     }
     if (value > kMaxBufferSize) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "host.h"
 #include "pd_compat.h"
 
 static t_class* nn_tilde_class;
@@ -51,23 +52,12 @@ static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path)
 
 // A buffer size typed by the user (creation argument or `bufsize`): true with `n` set when it is a whole
 // number of samples in 1..kMaxBufferSize; otherwise prints why (followed by `then`) and returns false.
-// Checked here, on the double, so that 1e10 or -0.5 are named for what they are rather than wrapped by
-// a cast to int.
+// The check is nn::parse_buffer_size (host.h), shared with the Max externals.
 static bool nn_tilde_bufsize_arg(t_nn_tilde* x, double f, const char* then, int& n) {
-    if (f != std::floor(f)) {
-        pd_error(x, "[nn~] buffer size must be a whole number of samples, got %g%s", f, then);
-        return false;
-    }
-    if (f <= 0) {
-        pd_error(x, "[nn~] buffer size must be a positive number of samples, got %.0f%s", f, then);
-        return false;
-    }
-    if (f > nn::kMaxBufferSize) {
-        pd_error(x, "[nn~] buffer size %.0f is too large (at most %d)%s", f, nn::kMaxBufferSize, then);
-        return false;
-    }
-    n = static_cast<int>(f);
-    return true;
+    std::string error;
+    if (nn::parse_buffer_size(f, n, error)) return true;
+    pd_error(x, "[nn~] %s%s", error.c_str(), then);
+    return false;
 }
 
 static void nn_tilde_report(t_nn_tilde* x, const std::vector<std::string>& warnings) {

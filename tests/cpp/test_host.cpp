@@ -51,6 +51,7 @@ static void test_args() {
     EXPECT(parse_buffer_size(2048, n, e) && n == 2048);
     EXPECT(parse_buffer_size(kMaxBufferSize, n, e) && n == kMaxBufferSize);
     EXPECT(!parse_buffer_size(0, n, e) && e == "buffer size must be a positive number of samples, got 0");
+    EXPECT(!parse_buffer_size(-1e10, n, e) && e == "buffer size must be a positive number of samples, got -10000000000");
 }
 
 static void test_policy_and_files() {
