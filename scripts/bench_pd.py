@@ -58,7 +58,7 @@ def pd_cpu(model: Path, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
     )
     before = child_cpu()
     p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",
-                        "-path", str(REPO / "build" / "nn~"), "-open", str(patch), "-send", "pd-bench.pd"],
+                        "-path", str(REPO / "build" / "nn~"), "-open", str(patch)],
                        capture_output=True, text=True, timeout=1800)
     if p.returncode != 0:
         raise RuntimeError(p.stdout + p.stderr)

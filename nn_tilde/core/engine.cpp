@@ -1,6 +1,9 @@
 #include "engine.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <set>
 #include <cstdio>
 
 namespace nn {
@@ -40,12 +43,58 @@ int choose_buffer_size(int requested, int multiple, std::string& note, std::stri
     return b;
 }
 
+// ---- process exit ----------------------------------------------------------------------------------
+// Hosts may exit without deleting their objects (Pd does on `pd quit`). Exit then runs libtorch's static
+// destructors while a worker may still be inside a model call: a deadlock or a crash at quit. Every
+// engine registers here, and an atexit handler (registered after libtorch was loaded, so it runs
+// before libtorch's destructors) joins all engine threads first. The registry is leaked on purpose:
+// it must outlive every static destructor.
+namespace {
+std::mutex& registry_mutex() {
+    static auto* m = new std::mutex;
+    return *m;
+}
+std::set<Engine*>& registry() {
+    static auto* s = new std::set<Engine*>;
+    return *s;
+}
+void stop_all_engines() {
+    std::lock_guard<std::mutex> lk(registry_mutex());
+    for (Engine* e : registry()) e->stop_threads();
+}
+std::atomic<int> g_guards{0};
+}  // namespace
+
+// atexit handlers run in reverse order of registration, interleaved with the destructors of statics
+// in reverse order of construction. libtorch builds some statics lazily, during the first calls of
+// a model (e.g. its convolution backend selection), so a handler registered when the first engine
+// was created would run after they are gone, with a worker still inside a call. The guard is
+// therefore registered again after each warm-up and after each processor's first call, which
+// construct those statics. stop_all_engines is idempotent; the count is bounded.
+void arm_exit_guard() {
+    if (g_guards.fetch_add(1) < 256) std::atexit(stop_all_engines);
+}
+
 Engine::Engine(int batch, int host_inputs, int host_outputs)
     : stream_(batch, host_inputs, host_outputs, this) {
     loader_ = std::thread([this] { loader_main(); });
+    arm_exit_guard();
+    std::lock_guard<std::mutex> lk(registry_mutex());
+    registry().insert(this);
+}
+
+void Engine::stop_threads() {
+    stop_.store(true);
+    wake_loader_.signal();
+    if (loader_.joinable()) loader_.join();
+    stream_.shutdown();
 }
 
 Engine::~Engine() {
+    {
+        std::lock_guard<std::mutex> lk(registry_mutex());
+        registry().erase(this);
+    }
     stop_.store(true);
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
@@ -125,12 +174,13 @@ bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& 
     if (b == 0) return false;
     if (!note.empty()) warnings.push_back(note);
     if (!warm_up(*lr.model, info, method, rq.batch, b, error, warnings)) return false;
+    arm_exit_guard();  // after the statics that warm-up constructed
     if (rq.sample_rate > 0 && info.has_set_sample_rate) {
         std::string e;
         if (!set_model_sample_rate(*lr.model, int(std::lround(rq.sample_rate)), e)) warnings.push_back(e);
     }
     if (info.model_sample_rate > 0 && rq.sample_rate > 0 && info.model_sample_rate != int(std::lround(rq.sample_rate)))
-        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) + " Hz but Pd runs at " +
+        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) + " Hz but the host runs at " +
                            std::to_string(int(std::lround(rq.sample_rate))) + " Hz; nn~ does not resample");
     for (const auto& w : info.warnings) warnings.push_back(w);
     warn_channels(*mi, warnings);
@@ -330,6 +380,7 @@ bool Engine::set_buffer_size(int requested, std::string& error, std::string& not
 }
 
 void Engine::prepare(double sample_rate, int max_block) {
+    stream_.set_host_rate(sample_rate);
     if (sample_rate > 0 && sample_rate != sample_rate_) {
         sample_rate_ = sample_rate;
         if (info_ && info_->has_set_sample_rate) {
@@ -419,7 +470,7 @@ InfoLine Engine::stats_line() const {
     return {"stats",
             {Atom::sym("blocks"), Atom::num(double(s.blocks)), Atom::sym("buffers"), Atom::num(double(s.buffers)),
              Atom::sym("late"), Atom::num(double(s.late_blocks)), Atom::sym("dropped"), Atom::num(double(s.dropped_buffers)),
-             Atom::sym("waits"), Atom::num(double(s.waits)), Atom::sym("nonfinite"), Atom::num(double(s.nonfinite)),
+             Atom::sym("waits"), Atom::num(double(s.waits)), Atom::sym("inline"), Atom::num(double(s.inline_buffers)), Atom::sym("nonfinite"), Atom::num(double(s.nonfinite)),
              Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean), Atom::sym("model_ms_max"), Atom::num(s.model_ms_max),
              Atom::sym("audio_us_max"), Atom::num(s.audio_us_max)}};
 }

@@ -40,6 +40,9 @@ public:
 
     Engine(int batch, int host_inputs, int host_outputs);
     ~Engine() override;  // main thread; waits for a running load and a running model call
+    // Joins the loader and the worker now (idempotent); the engine then outputs silence. Called for
+    // every live engine at process exit (see engine.cpp).
+    void stop_threads();
 
     // ---- main thread --------------------------------------------------------------------------
     // Synchronous load (object creation) of a model already read with load_model(), so the host can

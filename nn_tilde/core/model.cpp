@@ -441,6 +441,10 @@ public:
         }
         y = y.to(torch::kFloat).contiguous();
         std::memcpy(out, y.data_ptr<float>(), sizeof(float) * static_cast<size_t>(y.numel()));
+        if (!guarded_) {  // the first call at this size may have built new libtorch statics
+            arm_exit_guard();
+            guarded_ = true;
+        }
         return true;
     }
     std::shared_ptr<LoadedModel> model() const { return model_; }
@@ -450,6 +454,7 @@ private:
     MethodInfo mi_;
     torch::jit::Method method_;
     at::Tensor in_tensor_;
+    bool guarded_ = false;
     const float* in_ptr_ = nullptr;
     int in_batch_ = 0, in_frames_ = 0;
 };

@@ -93,6 +93,10 @@ bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const st
                    int sample_rate, std::string& error);
 bool get_attribute_value(LoadedModel& model, const std::string& name, std::vector<Atom>& out, std::string& error);
 
+// Makes sure every engine's threads are joined at process exit before libtorch's statics are
+// destroyed (defined in engine.cpp; see the comment there). Any thread; may allocate.
+void arm_exit_guard();
+
 // Process-wide libtorch settings for real-time use (called once, before the first load): one
 // intra-op and one inter-op thread, so each nn~ object costs exactly one core at most (its worker).
 void init_torch_threads();

@@ -30,7 +30,7 @@ constexpr int kWaitTimeoutMs = 10000;
 // the next buffer, or the awaited result, usually arrives within microseconds. Live, a buffer comes
 // every B samples (46 ms at 2048/44.1 kHz), so the worker's 30 us spin costs < 0.1 % of a core.
 constexpr int64_t kWorkerSpinNs = 30000;  // worker: wait this long for the next buffer before sleeping
-constexpr int64_t kAudioSpinNs = 20000;   // audio thread, Wait policy: before sleeping on a result
+constexpr int64_t kAudioSpinNs = 20000;   // audio thread, Wait policy: while the worker holds the token
 
 }  // namespace
 
@@ -85,6 +85,10 @@ void StreamEngine::prepare(int buffer_size, int max_block) {
     in_pos_ = 0;
     dropping_ = false;
     out_time_ = 0;
+    buffer_ns_.store(int64_t(1e9 * B_ / host_rate_.load()), std::memory_order_relaxed);
+    submit_ns_ = 0;
+    fast_run_ = 0;
+    inline_ = false;
     std::fill(last_.begin(), last_.end(), 0.0f);
     ctx_.buffer_size = B_;
     {
@@ -108,7 +112,7 @@ void StreamEngine::sync() {
 }
 
 void StreamEngine::reset_stats() noexcept {
-    for (auto* c : {&n_blocks_, &n_buffers_, &n_late_, &n_dropped_, &n_waits_, &n_calls_, &n_nonfinite_})
+    for (auto* c : {&n_blocks_, &n_buffers_, &n_late_, &n_dropped_, &n_waits_, &n_inline_, &n_calls_, &n_nonfinite_})
         c->store(0, std::memory_order_relaxed);
     for (auto* d : {&model_ms_sum_, &model_ms_max_, &audio_us_max_}) d->store(0.0, std::memory_order_relaxed);
 }
@@ -120,6 +124,7 @@ StreamStats StreamEngine::stats() const noexcept {
     s.late_blocks = n_late_.load(std::memory_order_relaxed);
     s.dropped_buffers = n_dropped_.load(std::memory_order_relaxed);
     s.waits = n_waits_.load(std::memory_order_relaxed);
+    s.inline_buffers = n_inline_.load(std::memory_order_relaxed);
     s.model_calls = n_calls_.load(std::memory_order_relaxed);
     s.nonfinite = n_nonfinite_.load(std::memory_order_relaxed);
     s.model_ms_mean = s.model_calls ? model_ms_sum_.load(std::memory_order_relaxed) / double(s.model_calls) : 0.0;
@@ -208,7 +213,7 @@ void StreamEngine::write_input(const float* const* in, int off, int n, bool& wai
         in_pos_ += len;
         done += len;
         if (in_pos_ == B_) {
-            if (!dropping_) submit(s);
+            if (!dropping_) submit(s, Wait);
             in_pos_ = 0;
             ++in_seq_;
         }
@@ -216,7 +221,7 @@ void StreamEngine::write_input(const float* const* in, int off, int n, bool& wai
 }
 
 // audio thread; wait-free; no allocation
-void StreamEngine::submit(Slot& s) noexcept NN_NONBLOCKING {
+void StreamEngine::submit(Slot& s, bool wait_policy) noexcept NN_NONBLOCKING {
     const uint64_t cap = static_cast<uint64_t>(2 * N_);
     const uint64_t tail = q_tail_.load(std::memory_order_relaxed);
     if (tail - q_head_.load(std::memory_order_acquire) >= cap) {  // cannot happen while in_free gates
@@ -230,7 +235,17 @@ void StreamEngine::submit(Slot& s) noexcept NN_NONBLOCKING {
     // release: the worker that acquires q_tail_ sees the slot's input samples and in_free == false.
     q_tail_.store(tail + 1, std::memory_order_release);
     bump(n_buffers_);
-    wake_.post();
+    // Offline detection: a host that hands over buffers more than twice as fast as real time is
+    // rendering offline (pd -batch). Under the Wait policy the audio thread then computes the buffers
+    // itself when it needs them (see wait_for) and the worker is not woken for each one.
+    const int64_t now = now_ns();
+    const bool fast = submit_ns_ != 0 && now - submit_ns_ < buffer_ns_.load(std::memory_order_relaxed) / 2;
+    submit_ns_ = now;
+    fast_run_ = fast ? fast_run_ + 1 : 0;
+    const bool was_inline = inline_;
+    inline_ = wait_policy && fast_run_ >= 4;
+    if (inline_) bump(n_inline_);
+    if (!inline_ || !was_inline) wake_.post();
 }
 
 template <bool Wait>
@@ -283,22 +298,67 @@ void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, 
     }
 }
 
-// audio thread under the Wait policy only; blocks
-bool StreamEngine::wait_until(const std::atomic<int64_t>& seq, int64_t value) noexcept {
-    if (spin_until([&] { return seq.load(std::memory_order_acquire) == value; }, kAudioSpinNs)) return true;
+// ---------------------------------------------------------------------------------------------------
+// The compute token. Whoever holds it (the worker, or the audio thread under the Wait policy) is the
+// only consumer of the submission queue and the only user of ctx_: buffers are computed in order,
+// and the processor is never called from two threads at once. acquire/release make the previous
+// holder's writes (queue head, ctx_, counters) visible to the next one.
+
+bool StreamEngine::try_lock() noexcept {
+    bool expected = false;
+    return token_.compare_exchange_strong(expected, true, std::memory_order_acquire, std::memory_order_relaxed);
+}
+
+void StreamEngine::unlock() noexcept {
+    token_.store(false, std::memory_order_release);
+    done_.signal();  // an audio thread waiting for the token or a result re-checks
+}
+
+// Token holder only: computes the oldest submitted buffer. False when the queue is empty.
+bool StreamEngine::consume_one() {
+    const uint64_t head = q_head_.load(std::memory_order_relaxed);
+    if (N_ == 0 || head == q_tail_.load(std::memory_order_acquire)) return false;
+    const uint64_t cap = static_cast<uint64_t>(2 * N_);
+    process_buffer(queue_[head % cap].load(std::memory_order_relaxed));
+    q_head_.store(head + 1, std::memory_order_release);
+    return true;
+}
+
+// audio thread under the Wait policy only; blocks. Waits until ready() holds, computing queued
+// buffers itself whenever the worker is not computing: sleeping on the worker would cost two
+// context switches per buffer, more than a light model's whole call.
+template <class Ready>
+bool StreamEngine::wait_for(Ready ready) noexcept {
+    const int64_t deadline = now_ns() + int64_t(kWaitTimeoutMs) * 1000000;
     for (;;) {
-        if (seq.load(std::memory_order_acquire) == value) return true;
-        if (!done_.wait(kWaitTimeoutMs)) return seq.load(std::memory_order_acquire) == value;
+        if (ready()) return true;
+        if (try_lock()) {
+            bool progressed = false;
+            try {
+                // Tasks first (set, method, load...): under an offline render the worker rarely gets
+                // the token, and a task must apply before the next buffer, as it would live.
+                if (!tasks_.empty()) run_tasks();
+                while (!ready() && consume_one()) progressed = true;
+            } catch (...) {  // process_buffer catches the model's exceptions; this is bad_alloc at worst
+            }
+            token_.store(false, std::memory_order_release);
+            // Holding the token with an empty queue, nothing else can make it ready (a safety net:
+            // a submitted buffer is queued, being computed by the token holder, or done).
+            if (!progressed) return ready();
+            continue;
+        }
+        if (spin_until([&] { return ready() || !token_.load(std::memory_order_relaxed); }, kAudioSpinNs)) continue;
+        if (now_ns() > deadline) return ready();
+        done_.wait(10);
     }
 }
 
-// audio thread under the Wait policy only; blocks
+bool StreamEngine::wait_until(const std::atomic<int64_t>& seq, int64_t value) noexcept {
+    return wait_for([&] { return seq.load(std::memory_order_acquire) == value; });
+}
+
 bool StreamEngine::wait_free(const std::atomic<bool>& flag) noexcept {
-    if (spin_until([&] { return flag.load(std::memory_order_acquire); }, kAudioSpinNs)) return true;
-    for (;;) {
-        if (flag.load(std::memory_order_acquire)) return true;
-        if (!done_.wait(kWaitTimeoutMs)) return flag.load(std::memory_order_acquire);
-    }
+    return wait_for([&] { return flag.load(std::memory_order_acquire); });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -317,7 +377,6 @@ void StreamEngine::run_tasks() {
 
 void StreamEngine::worker_main() {
     for (;;) {
-        run_tasks();
         {
             std::unique_lock<std::mutex> lk(pause_mutex_);
             if (stop_.load(std::memory_order_acquire)) break;
@@ -329,13 +388,14 @@ void StreamEngine::worker_main() {
                 continue;
             }
         }
-        const uint64_t head = q_head_.load(std::memory_order_relaxed);
-        if (N_ > 0 && head != q_tail_.load(std::memory_order_acquire)) {
-            const uint64_t cap = static_cast<uint64_t>(2 * N_);
-            process_buffer(queue_[head % cap].load(std::memory_order_relaxed));
-            q_head_.store(head + 1, std::memory_order_release);
+        if (!try_lock()) {  // the audio thread is computing (Wait policy): let it finish
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
             continue;
         }
+        run_tasks();
+        const bool did = consume_one();
+        unlock();
+        if (did || !tasks_.empty()) continue;
         // Nothing queued: spin briefly for the next buffer or task, then sleep on the semaphore.
         if (spin_until([&] { return (N_ > 0 && q_head_.load(std::memory_order_relaxed) != q_tail_.load(std::memory_order_acquire)) ||
                                     !tasks_.empty() || stop_.load(std::memory_order_relaxed); }, kWorkerSpinNs))

@@ -57,6 +57,8 @@ struct StreamStats {
     uint64_t late_blocks = 0;       // process() calls that lacked output (live policies)
     uint64_t dropped_buffers = 0;   // input buffers not handed off because the worker was N buffers behind
     uint64_t waits = 0;             // process() calls that had to wait (Wait policy)
+    uint64_t inline_buffers = 0;    // buffers submitted while rendering faster than real time (Wait
+                                    // policy): computed on the audio thread when needed
     uint64_t model_calls = 0;       // processor calls completed
     uint64_t nonfinite = 0;         // output samples that were NaN/Inf and replaced by 0
     double model_ms_mean = 0.0;
@@ -109,6 +111,12 @@ public:
     // main thread, while the host does not call process(). Allocates the rings for buffer size B and
     // host blocks of at most max_block samples; restarts the timeline (output is silent for L samples).
     void prepare(int buffer_size, int max_block);
+    // any thread: the host's sample rate, used to tell a real-time host from an offline render.
+    void set_host_rate(double sample_rate) noexcept {
+        if (sample_rate <= 0) return;
+        host_rate_.store(sample_rate, std::memory_order_relaxed);
+        if (B_ > 0) buffer_ns_.store(int64_t(1e9 * B_ / sample_rate), std::memory_order_relaxed);
+    }
 
     // any non-audio thread. The task runs on the worker before the next buffer.
     void post(Task* task);
@@ -159,7 +167,12 @@ private:
     void write_input(const float* const* in, int off, int n, bool& waited) noexcept NN_NONBLOCKING_IF(!Wait);
     template <bool Wait>
     void read_output(float* const* out, int off, int n, bool& waited, bool& late) noexcept NN_NONBLOCKING_IF(!Wait);
-    void submit(Slot& s) noexcept NN_NONBLOCKING;
+    void submit(Slot& s, bool wait_policy) noexcept NN_NONBLOCKING;
+    bool try_lock() noexcept;
+    void unlock() noexcept;
+    bool consume_one();
+    template <class Ready>
+    bool wait_for(Ready ready) noexcept;
     bool wait_until(const std::atomic<int64_t>& seq, int64_t value) noexcept;
     bool wait_free(const std::atomic<bool>& flag) noexcept;
 
@@ -184,9 +197,15 @@ private:
     bool dropping_ = false;    // this buffer will not be handed off
     int64_t out_time_ = 0;     // samples output since prepare()
     std::vector<float> last_;  // Hold policy: last output sample per channel
+    int64_t submit_ns_ = 0;    // when the previous buffer was submitted
+    int fast_run_ = 0;         // consecutive buffers submitted faster than twice real time
+    bool inline_ = false;      // Wait policy + offline pace: the audio thread computes, the worker sleeps
 
     std::atomic<int> policy_{static_cast<int>(LatePolicy::Wait)};
     std::atomic<bool> enabled_{true};
+    std::atomic<double> host_rate_{44100.0};
+    std::atomic<int64_t> buffer_ns_{0};  // real-time duration of one buffer (B / host rate)
+    std::atomic<bool> token_{false};            // compute token: see try_lock() in stream.cpp
 
     // worker
     WorkerContext ctx_;
@@ -203,7 +222,7 @@ private:
     std::thread thread_;
 
     // counters: written by one thread each, read by anybody (relaxed)
-    std::atomic<uint64_t> n_blocks_{0}, n_buffers_{0}, n_late_{0}, n_dropped_{0}, n_waits_{0};
+    std::atomic<uint64_t> n_blocks_{0}, n_buffers_{0}, n_late_{0}, n_dropped_{0}, n_waits_{0}, n_inline_{0};
     std::atomic<uint64_t> n_calls_{0}, n_nonfinite_{0};
     std::atomic<double> model_ms_sum_{0.0}, model_ms_max_{0.0}, audio_us_max_{0.0};
 };

@@ -167,3 +167,20 @@ def test_buffer_attribute_needs_an_existing_array(tmp_path: Path, model_dir: Pat
     assert "no array named 'nosucharray'" in res.log
     assert "value 1 of 'impulse' must name a non-empty array (buffer)" in res.log
     _check(res, x[:, :2048], errors_expected=True)  # unchanged: the identity
+
+
+def test_quit_while_workers_compute_exits_cleanly(tmp_path: Path, model_dir: Path):
+    """Pd exits without freeing its objects; libtorch's statics must not be destroyed under a worker
+    that is inside a model call (this crashed with SIGSEGV at exit before the exit guard)."""
+    heavy = model_dir / "heavy.ts"
+    patch = tmp_path / "quit.pd"
+    lines = ["#N canvas 0 50 450 300 12;", "#X obj 10 10 loadbang;", "#X msg 10 40 \\; pd dsp 1;",
+             "#X obj 10 70 delay 300;", "#X msg 10 100 \\; pd quit;", "#X obj 10 130 noise~;"]
+    conns = ["#X connect 0 0 1 0;", "#X connect 0 0 2 0;", "#X connect 2 0 3 0;"]
+    for i in range(3):
+        lines.append(f"#X obj 10 {160 + 30 * i} nn~ {heavy} forward 2048;")
+        conns.append(f"#X connect 4 0 {5 + i} 0;")
+    patch.write_text("\n".join(lines + conns) + "\n")
+    for _ in range(3):
+        p = pdrun.run_pd(patch, timeout=120)
+        assert p.returncode == 0, f"exit status {p.returncode}\n{p.stdout}{p.stderr}"
