@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     try {
         torch::jit::Module m = torch::jit::load(path);
         m.eval();
-        torch::NoGradGuard no_grad;
+        c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
         torch::jit::Method fn = m.get_method(method);
         at::Tensor params = m.attr(method + "_params").toTensor();
         const int64_t in_ch = params[0].item<int64_t>(), in_ratio = params[1].item<int64_t>();

@@ -266,7 +266,7 @@ LoadResult load_model(const std::string& path) {
     auto info = std::make_shared<ModelInfo>();
     info->path = path;
     try {
-        torch::NoGradGuard no_grad;
+        c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
         std::vector<std::string> names;
         if (auto listed = call_string_list(module, "get_methods")) {
             names = *listed;
@@ -424,7 +424,7 @@ public:
         : model_(std::move(model)), mi_(std::move(mi)), method_(model_->module.get_method(mi_.name)) {}
     MethodShape shape() const override { return mi_.shape; }
     bool process(const float* in, int batch, int in_frames, float* out, int out_frames, std::string& error) override {
-        torch::NoGradGuard no_grad;
+        c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
         // The input tensor wraps the engine's scratch buffer; it is rebuilt only when that buffer
         // moves or changes size (saves a TensorImpl allocation per call).
         if (in != in_ptr_ || batch != in_batch_ || in_frames != in_frames_) {
@@ -463,7 +463,7 @@ private:
 
 bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& method, int batch, int buffer_size,
              std::string& error, std::vector<std::string>& warnings) {
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
     for (const MethodInfo& mi : info.methods) {
         if (buffer_size % mi.shape.in_ratio || buffer_size % mi.shape.out_ratio) continue;
         torch::jit::Method m = model.module.get_method(mi.name);
@@ -523,7 +523,7 @@ std::shared_ptr<LoadedModel> processor_model(Processor* p) {
 
 bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const std::vector<AttributeValue>& values,
                    int sample_rate, std::string& error) {
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
     try {
         bool any_buffer = false, all_buffer = true;
         for (int t : attr.types) {
@@ -581,7 +581,7 @@ bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const st
 }
 
 bool get_attribute_value(LoadedModel& model, const std::string& name, std::vector<Atom>& out, std::string& error) {
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
     try {
         c10::IValue r = model.module.get_method("get_" + name)(std::vector<c10::IValue>{});
         std::vector<c10::IValue> elems;

@@ -84,7 +84,10 @@ void StreamEngine::prepare(int buffer_size, int max_block) {
     in_seq_ = 0;
     in_pos_ = 0;
     dropping_ = false;
-    out_time_ = 0;
+    out_j_ = -(L_ / B_);
+    out_pos_ = 0;
+    out_slot_ = 0;
+    in_slot_ = 0;
     buffer_ns_.store(int64_t(1e9 * B_ / host_rate_.load()), std::memory_order_relaxed);
     submit_ns_ = 0;
     fast_run_ = 0;
@@ -154,7 +157,10 @@ void StreamEngine::process_wait(const float* const* in, float* const* out, int n
 // audio thread; wait-free when Wait is false; no allocation
 template <bool Wait>
 void StreamEngine::run(const float* const* in, float* const* out, int n) noexcept NN_NONBLOCKING_IF(!Wait) {
-    const int64_t t0 = now_ns();
+    // Calls that cross a buffer boundary (hand-off, result, possibly a wait) are timed for `stats`;
+    // the others only copy samples, and reading the clock twice would cost more than they do.
+    const bool timed = in_pos_ + n >= B_;
+    const int64_t t0 = timed ? now_ns() : 0;
     bump(n_blocks_);
     const int chans_out = batch_ * host_out_;
     if (N_ == 0 || n <= 0) {  // not prepared yet: silence
@@ -174,8 +180,7 @@ void StreamEngine::run(const float* const* in, float* const* out, int n) noexcep
     }
     if (late) bump(n_late_);
     if (waited) bump(n_waits_);
-    const double us = double(now_ns() - t0) * 1e-3;
-    raise_max(audio_us_max_, us);
+    if (timed) raise_max(audio_us_max_, double(now_ns() - t0) * 1e-3);
 }
 
 template <bool Wait>
@@ -184,7 +189,7 @@ void StreamEngine::write_input(const float* const* in, int off, int n, bool& wai
     const size_t stride = static_cast<size_t>(chans) * B_;
     const bool on = enabled();
     for (int done = 0; done < n;) {
-        Slot& s = slots_[in_seq_ % N_];
+        Slot& s = slots_[in_slot_];
         if (in_pos_ == 0) {  // starting buffer in_seq_: may we overwrite this slot's input?
             dropping_ = false;
             if (!on) {
@@ -205,7 +210,7 @@ void StreamEngine::write_input(const float* const* in, int off, int n, bool& wai
         }
         const int len = std::min(n - done, B_ - in_pos_);
         if (!dropping_) {
-            float* base = in_store_.data() + stride * static_cast<size_t>(in_seq_ % N_);
+            float* base = in_store_.data() + stride * static_cast<size_t>(in_slot_);
             for (int c = 0; c < chans; ++c)
                 std::memcpy(base + static_cast<size_t>(c) * B_ + in_pos_, in[c] + off + done,
                             sizeof(float) * static_cast<size_t>(len));
@@ -216,6 +221,7 @@ void StreamEngine::write_input(const float* const* in, int off, int n, bool& wai
             if (!dropping_) submit(s, Wait);
             in_pos_ = 0;
             ++in_seq_;
+            if (++in_slot_ == N_) in_slot_ = 0;  // in_seq_ % N_ without a division
         }
     }
 }
@@ -253,48 +259,45 @@ void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, 
     const int chans = batch_ * host_out_;
     const size_t stride = static_cast<size_t>(chans) * B_;
     const bool hold = policy() == LatePolicy::Hold;
+    // out_j_ / out_pos_ / out_slot_ track (time - L) / B, (time - L) % B and out_j_ % N incrementally
+    // (no 64-bit division per block). out_j_ < 0: the first L samples after prepare(), still silent.
     for (int done = 0; done < n;) {
-        const int64_t rel = out_time_ - L_;
-        int len;
-        if (rel < 0) {  // the first L samples after prepare(): nothing computed yet
-            len = static_cast<int>(std::min<int64_t>(n - done, -rel));
-            for (int c = 0; c < chans; ++c)
-                std::memset(out[c] + off + done, 0, sizeof(float) * static_cast<size_t>(len));
-        } else {
-            const int64_t j = rel / B_;
-            const int pos = static_cast<int>(rel % B_);
-            len = std::min(n - done, B_ - pos);
-            Slot& s = slots_[j % N_];
-            bool ready = false;
-            if (s.submitted == j) {
-                // acquire: pairs with the worker's release after it wrote the output samples
-                ready = s.out_seq.load(std::memory_order_acquire) == j;
-                if constexpr (Wait) {
-                    if (!ready) {
-                        waited = true;
-                        ready = wait_until(s.out_seq, j);
-                    }
+        const int len = std::min(n - done, B_ - out_pos_);
+        const int64_t j = out_j_;
+        bool ready = false;
+        Slot* s = j >= 0 ? &slots_[out_slot_] : nullptr;
+        if (s && s->submitted == j) {
+            // acquire: pairs with the worker's release after it wrote the output samples
+            ready = s->out_seq.load(std::memory_order_acquire) == j;
+            if constexpr (Wait) {
+                if (!ready) {
+                    waited = true;
+                    ready = wait_until(s->out_seq, j);
                 }
-                if (!ready) late = true;
             }
-            if (ready) {
-                const float* base = out_store_.data() + stride * static_cast<size_t>(j % N_);
-                for (int c = 0; c < chans; ++c) {
-                    std::memcpy(out[c] + off + done, base + static_cast<size_t>(c) * B_ + pos,
-                                sizeof(float) * static_cast<size_t>(len));
-                    last_[c] = out[c][off + done + len - 1];
-                }
-            } else if (hold && s.submitted != kDisabled) {
-                for (int c = 0; c < chans; ++c) std::fill_n(out[c] + off + done, len, last_[c]);
-            } else {
-                for (int c = 0; c < chans; ++c) {
-                    std::memset(out[c] + off + done, 0, sizeof(float) * static_cast<size_t>(len));
-                    last_[c] = 0.0f;
-                }
+            if (!ready) late = true;
+        }
+        if (ready) {
+            const float* base = out_store_.data() + stride * static_cast<size_t>(out_slot_);
+            for (int c = 0; c < chans; ++c) {
+                std::memcpy(out[c] + off + done, base + static_cast<size_t>(c) * B_ + out_pos_,
+                            sizeof(float) * static_cast<size_t>(len));
+                last_[c] = out[c][off + done + len - 1];
+            }
+        } else if (hold && s && s->submitted != kDisabled) {
+            for (int c = 0; c < chans; ++c) std::fill_n(out[c] + off + done, len, last_[c]);
+        } else {
+            for (int c = 0; c < chans; ++c) {
+                std::memset(out[c] + off + done, 0, sizeof(float) * static_cast<size_t>(len));
+                last_[c] = 0.0f;
             }
         }
-        out_time_ += len;
+        out_pos_ += len;
         done += len;
+        if (out_pos_ == B_) {
+            out_pos_ = 0;
+            if (++out_j_ > 0 && ++out_slot_ == N_) out_slot_ = 0;
+        }
     }
 }
 

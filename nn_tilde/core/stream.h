@@ -195,7 +195,10 @@ private:
     int64_t in_seq_ = 0;       // buffer being filled
     int in_pos_ = 0;           // samples of it written
     bool dropping_ = false;    // this buffer will not be handed off
-    int64_t out_time_ = 0;     // samples output since prepare()
+    int in_slot_ = 0;          // in_seq_ % N_
+    int64_t out_j_ = 0;        // buffer whose output plays now: (time - L) / B (negative: silence)
+    int out_pos_ = 0;          // position in it: (time - L) % B
+    int out_slot_ = 0;         // out_j_ % N_
     std::vector<float> last_;  // Hold policy: last output sample per channel
     int64_t submit_ns_ = 0;    // when the previous buffer was submitted
     int fast_run_ = 0;         // consecutive buffers submitted faster than twice real time
