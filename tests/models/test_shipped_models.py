@@ -1,0 +1,49 @@
+"""Every model shipped in models/ passes `nn-tilde check --strict`, and is reproduced by the command
+models/README.md gives for it (same contract, same outputs on the embedded test vectors)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = sorted((REPO / "models").glob("*.ts"))
+MAKERS = {"demo.ts": REPO / "models" / "make_demo.py"}
+
+
+def test_models_folder_is_documented():
+    readme = (REPO / "models" / "README.md").read_text()
+    assert MODELS, "models/ ships no model"
+    for m in MODELS:
+        assert m.name in readme, f"{m.name} has no entry in models/README.md"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_shipped_model_passes_the_checker(model: Path):
+    p = subprocess.run(["nn-tilde", "check", "--strict", "--quick", "--no-speed", str(model)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "result: PASS" in p.stdout
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_shipped_model_is_reproduced_by_its_recipe(model: Path, tmp_path: Path):
+    maker = MAKERS.get(model.name)
+    assert maker is not None, f"no recipe known for {model.name}: add it to MAKERS and models/README.md"
+    out = tmp_path / model.name
+    p = subprocess.run([sys.executable, str(maker), str(out)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    shipped, rebuilt = torch.jit.load(str(model)), torch.jit.load(str(out))
+    assert list(shipped.get_methods()) == list(rebuilt.get_methods())
+    for m in shipped.get_methods():
+        assert torch.equal(getattr(shipped, f"{m}_params"), getattr(rebuilt, f"{m}_params"))
+        x = getattr(shipped, f"{m}_test_input")
+        torch.manual_seed(0)
+        a = getattr(shipped, m)(x)
+        torch.manual_seed(0)
+        b = getattr(rebuilt, m)(x)
+        assert torch.allclose(a, b, atol=1e-6), m
