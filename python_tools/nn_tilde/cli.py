@@ -1,4 +1,4 @@
-"""The `nn-tilde` command: export, check and bench nn~ models.
+"""The `nn-tilde` command: export, check and bench nn~ models; render data and train.
 
 Exit codes: 0 success, 1 the model fails (check/bench/export), 2 usage error (bad arguments,
 missing or unreadable files). Diagnostics go to stderr and name the fix.
@@ -8,6 +8,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,14 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser(
         "export",
-        help="export a model built by a Python factory function",
+        help="export a model built by a Python factory function, or a training checkpoint",
         description="Import SCRIPT, call FACTORY() (an nn_tilde.Module), "
-        "validate and save it to OUTPUT.",
+        "validate and save it to OUTPUT. Given a checkpoint of `nn-tilde train` (.pt), export "
+        "its streaming encode/decode/forward and run the checker on the file.",
     )
     exp.add_argument(
         "source",
-        metavar="SCRIPT.py:FACTORY",
-        help="Python file and the name of a no-argument function returning the model",
+        metavar="SCRIPT.py:FACTORY|CHECKPOINT.pt",
+        help="Python file and the name of a no-argument function returning the model, "
+        "or a .pt checkpoint written by `nn-tilde train`",
     )
     exp.add_argument("output", type=Path, metavar="OUTPUT.ts")
     exp.add_argument(
@@ -78,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="metadata stored in the file (repeatable), e.g. author=Ada",
+    )
+    exp.add_argument(
+        "--no-check",
+        action="store_true",
+        help="checkpoints only: skip `nn-tilde check --quick --no-speed` on the exported file",
     )
 
     chk = sub.add_parser(
@@ -166,6 +174,51 @@ def build_parser() -> argparse.ArgumentParser:
     bch.add_argument("--method", action="append", default=None, help="only this method")
     bch.add_argument("--json", action="store_true", help="print rows and recommendations as JSON")
     bch.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+    dat = sub.add_parser(
+        "data",
+        help="render a training set of one instrument with fluidsynth",
+        description="Render generated phrases of a General MIDI instrument with fluidsynth and "
+        "the fluid-soundfont-gm soundfont into OUT/train, OUT/valid and OUT/manifest.json.",
+    )
+    dat.add_argument("output", type=Path, metavar="OUT_DIR")
+    dat.add_argument("--instrument", default="violin", help="e.g. violin, flute, trumpet")
+    dat.add_argument("--train", type=int, default=32, help="training phrases (default 32)")
+    dat.add_argument("--valid", type=int, default=4, help="held-out phrases (default 4)")
+    dat.add_argument("--seconds", type=_positive_float, default=8.0, help="phrase length")
+    dat.add_argument("--sample-rate", type=int, default=44100)
+    dat.add_argument("--seed", type=int, default=0)
+    dat.add_argument("--soundfont", default=None, metavar="FILE.sf2")
+    dat.add_argument("--list", action="store_true", help="list the instruments and exit")
+    dat.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+    trn = sub.add_parser(
+        "train",
+        help="train the streaming autoencoder on a folder of audio",
+        description="Train nn_tilde.streaming.AutoEncoder on DATA_DIR (wav/flac/ogg, or the "
+        "train/ and valid/ folders of `nn-tilde data`); checkpoints and plots go to OUT_DIR. "
+        "Run under `torchrun --nproc_per_node N` for data-parallel training.",
+    )
+    trn.add_argument("data", type=Path, metavar="DATA_DIR")
+    trn.add_argument("output", type=Path, metavar="OUT_DIR")
+    trn.add_argument("--config", type=Path, default=None, metavar="FILE.toml|FILE.json")
+    trn.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value (repeatable), e.g. --set steps=200 --set model.latent=4",
+    )
+    trn.add_argument(
+        "--resume",
+        nargs="?",
+        const="last",
+        default=None,
+        metavar="CHECKPOINT.pt",
+        help="continue from a checkpoint (default OUT_DIR/last.pt)",
+    )
+    trn.add_argument("--print-config", action="store_true", help="print the config and exit")
+    trn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -284,14 +337,19 @@ def _load_factory(path: Path, name: str):
     return factory
 
 
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
-    path, name = _parse_source(args.source)
     metadata = {}
     for item in args.metadata:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--metadata {item!r}: expected KEY=VALUE, e.g. author=Ada")
         metadata[key] = value
+    if Path(args.source).suffix in CHECKPOINT_SUFFIXES:
+        return _export_checkpoint(args, metadata)
+    path, name = _parse_source(args.source)
     from .module import ExportError, Module
 
     try:
@@ -322,6 +380,97 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_checkpoint(args: argparse.Namespace, metadata: dict[str, str]) -> int:
+    ckpt = Path(args.source)
+    if not ckpt.is_file():
+        raise UsageError(f"{ckpt}: no such checkpoint; give a .pt file written by nn-tilde train")
+    from .module import ExportError
+    from .train.export import CheckpointError, model_from_checkpoint
+
+    try:
+        model = model_from_checkpoint(ckpt, metadata)
+    except CheckpointError as exc:
+        raise UsageError(str(exc))
+    try:
+        report = model.export_to_ts(
+            args.output,
+            test_vectors=not args.no_test_vectors,
+            fresh_process=not args.no_fresh_process,
+        )
+    except ExportError as exc:
+        print(f"error: export failed: {exc}", file=sys.stderr)
+        return MODEL_FAILED
+    print(f"exported {args.output} (latency {report.latency})")
+    if args.no_check:
+        return 0
+    from .checker import CheckOptions, check_file
+
+    result = check_file(args.output, CheckOptions.quick(speed=False))
+    print(result.to_text(strict=False, verbose=False))
+    if result.exit_code(False):
+        print(f"error: {args.output} fails `nn-tilde check`; see the report above", file=sys.stderr)
+        return MODEL_FAILED
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from .data import INSTRUMENTS, DataError, render_dataset
+
+    if args.list:
+        for name, (program, low, high) in sorted(INSTRUMENTS.items()):
+            print(f"{name:12s} GM program {program + 1:3d}, MIDI pitches {low}-{high}")
+        return 0
+    if args.train < 1 or args.valid < 0 or args.sample_rate < 1:
+        raise UsageError("--train must be >= 1, --valid >= 0 and --sample-rate positive")
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    try:
+        manifest = render_dataset(
+            args.output,
+            args.instrument,
+            n_train=args.train,
+            n_valid=args.valid,
+            seconds=args.seconds,
+            sample_rate=args.sample_rate,
+            seed=args.seed,
+            soundfont=args.soundfont,
+            progress=say,
+        )
+    except DataError as exc:
+        raise UsageError(str(exc))
+    total = sum(f["seconds"] for f in manifest["files"])
+    print(f"rendered {len(manifest['files'])} files ({total:.1f} s) into {args.output}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config, args.set)
+    except ConfigError as exc:
+        raise UsageError(str(exc))
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return 0
+    if not args.data.is_dir():
+        raise UsageError(f"{args.data}: no such folder; give a folder of .wav/.flac/.ogg files")
+    resume = None
+    if args.resume is not None:
+        resume = args.output / "last.pt" if args.resume == "last" else Path(args.resume)
+        if not resume.is_file():
+            raise UsageError(f"--resume: {resume} does not exist; train without --resume first")
+    from .train.dataset import DataError
+    from .train.loop import train
+
+    try:
+        ckpt = train(config, args.data, args.output, resume=resume, progress=not args.quiet)
+    except DataError as exc:
+        raise UsageError(str(exc))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"trained {ckpt['step']} steps; checkpoint {args.output / 'last.pt'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -336,10 +485,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_usage(sys.stderr)
         print(
-            "error: choose a command: export, check or bench (see nn-tilde --help)", file=sys.stderr
+            "error: choose a command: export, check, bench, data or train (see nn-tilde --help)",
+            file=sys.stderr,
         )
         return USAGE_ERROR
-    commands = {"check": _cmd_check, "bench": _cmd_bench, "export": _cmd_export}
+    commands = {
+        "check": _cmd_check,
+        "bench": _cmd_bench,
+        "export": _cmd_export,
+        "data": _cmd_data,
+        "train": _cmd_train,
+    }
     try:
         return commands[args.command](args)
     except UsageError as exc:

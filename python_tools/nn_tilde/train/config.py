@@ -1,0 +1,149 @@
+"""Training configuration: dataclass defaults < config file (TOML or JSON) < CLI overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A bad config file or override; the message names the fix."""
+
+
+@dataclass
+class ModelConfig:
+    """Arguments of `nn_tilde.streaming.autoencoder.AutoEncoder`."""
+
+    latent: int = 8
+    capacity: int = 16
+    ratios: list[int] = field(default_factory=lambda: [4, 4, 4, 2])
+    dilations: list[int] = field(default_factory=lambda: [1, 3, 9])
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of `nn-tilde train`. Sizes are in samples at `sample_rate`."""
+
+    sample_rate: int = 44100
+    crop: int = 16384  # training excerpt length (a multiple of the model ratio)
+    batch_size: int = 8
+    steps: int = 10000
+    lr: float = 1e-4
+    beta_kl: float = 0.01  # weight of the KL term of the variational latent
+    val_every: int = 500
+    val_crops: int = 16  # fixed validation excerpts
+    val_split: float = 0.1  # share of files held out when the folder has no valid/ subfolder
+    ckpt_every: int = 1000
+    plot: bool = True
+    seed: int = 0
+    loss_scales: list[int] = field(default_factory=lambda: [2048, 1024, 512, 256, 128])
+    num_threads: int = 0  # torch intra-op threads per process; 0 keeps torch's default
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        model = data.pop("model", {}) or {}
+        _check_keys(ModelConfig, model, "model.")
+        _check_keys(cls, data, "")
+        cfg = cls(**data, model=ModelConfig(**model))
+        cfg.validate()
+        return cfg
+
+    @property
+    def ratio(self) -> int:
+        r = 1
+        for x in self.model.ratios:
+            r *= x
+        return r
+
+    def validate(self) -> None:
+        if self.ratio & (self.ratio - 1):
+            raise ConfigError(
+                f"model.ratios {self.model.ratios} multiply to {self.ratio}, not a power of two; "
+                f"nn~ needs power-of-two ratios, e.g. [4, 4, 4, 2]"
+            )
+        if self.crop % self.ratio or self.crop < 2 * self.ratio:
+            raise ConfigError(
+                f"crop={self.crop} must be a multiple of the model ratio {self.ratio} and at "
+                f"least {2 * self.ratio}"
+            )
+        for name in ("batch_size", "steps", "val_every", "ckpt_every", "val_crops", "sample_rate"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if not 0 <= self.val_split < 1:
+            raise ConfigError("val_split must be in [0, 1)")
+
+
+def _check_keys(cls: type, data: dict[str, Any], prefix: str) -> None:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; "
+            f"known: {', '.join(sorted(prefix + k for k in known))}"
+        )
+
+
+def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
+    """Defaults, then `path` (.toml or .json), then `KEY=VALUE` overrides (VALUE parsed as JSON,
+    else kept as a string; dotted keys reach into `model`, e.g. ``model.latent=4``)."""
+    data: dict[str, Any] = TrainConfig().to_dict()
+    if path is not None:
+        data = _merge(data, _read(path))
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set steps=200")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = data
+        parts = key.split(".")
+        for p in parts[:-1]:
+            if not isinstance(node.get(p), dict):
+                raise ConfigError(f"--set {key}: {p} is not a section; try model.{parts[-1]}")
+            node = node[p]
+        node[parts[-1]] = value
+    try:
+        return TrainConfig.from_dict(data)
+    except TypeError as exc:
+        raise ConfigError(f"bad config: {exc}")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file; give a .toml or .json file")
+    text = path.read_text()
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: invalid JSON ({exc})")
+    if path.suffix == ".toml":
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise ConfigError(f"{path}: TOML needs Python >= 3.11; use a .json config instead")
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML ({exc})")
+    raise ConfigError(f"{path}: unknown config format; use a .toml or .json file")
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
