@@ -75,6 +75,22 @@ void arm_exit_guard() {
     if (g_guards.fetch_add(1) < 256) std::atexit(stop_all_engines);
 }
 
+CreationModel load_for_creation(const std::string& path, const std::string& method) {
+    CreationModel c;
+    c.method = method;
+    c.model = load_model(path);
+    if (!c.model.error.empty()) {
+        c.error = c.model.error;
+        return c;
+    }
+    if (c.method.empty()) c.method = c.model.info->default_method();
+    if (const MethodInfo* m = c.model.info->method(c.method)) {
+        c.inputs = m->shape.in_channels;
+        c.outputs = m->shape.out_channels;
+    }
+    return c;
+}
+
 Engine::Engine(int batch, int host_inputs, int host_outputs)
     : stream_(batch, host_inputs, host_outputs, this) {
     loader_ = std::thread([this] { loader_main(); });

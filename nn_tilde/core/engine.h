@@ -24,6 +24,18 @@ constexpr int kMaxBufferSize = 1 << 17;  // 131072 samples (about 3 s at 44.1 kH
 // it differs from the request. Returns 0 and sets `error` when the request is invalid.
 int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error);
 
+// Creation-time load shared by the host adapters: reads the model (main thread; blocks) and picks the
+// method (empty: the model's default), so the host can give the object one inlet per model input and
+// one outlet per model output before handing the model to Engine::load. When the file cannot be
+// loaded, `error` says why and the counts stay 1 and 1; an unknown method is reported by load().
+struct CreationModel {
+    LoadResult model;
+    std::string method;
+    int inputs = 1, outputs = 1;
+    std::string error;
+};
+CreationModel load_for_creation(const std::string& path, const std::string& method);
+
 struct InfoLine {
     std::string key;
     std::vector<Atom> values;

@@ -102,26 +102,17 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
 
     // Load now, on the main thread, so the patcher plays from its first sample and the object gets
     // one signal inlet per model input and one signal outlet per model output.
-    nn::LoadResult lr;
-    std::string path, method_name = args.method;
-    long nin = 1, nout = 1;
+    nn::CreationModel cm;
+    cm.method = args.method;
     if (!args.model.empty()) {
-        if (!nn_max_resolve(args.model.c_str(), path)) {
+        std::string path;
+        if (!nn_max_resolve(args.model.c_str(), path))
             object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)",
                          args.model.c_str());
-        } else {
-            lr = nn::load_model(path);
-            if (!lr.error.empty()) {
-                object_error((t_object*)x, "%s", lr.error.c_str());
-            } else {
-                if (method_name.empty()) method_name = lr.info->default_method();
-                if (const nn::MethodInfo* m = lr.info->method(method_name)) {
-                    nin = m->shape.in_channels;
-                    nout = m->shape.out_channels;
-                }
-            }
-        }
+        else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
+            object_error((t_object*)x, "%s", cm.error.c_str());
     }
+    const long nin = cm.inputs, nout = cm.outputs;
     x->x_nin = nin;
     x->x_nout = nout;
     NnMaxState& st = *x->x_state;
@@ -136,10 +127,10 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
         if (!error.empty()) object_error((t_object*)x, "%s; using the default", error.c_str());
         if (!note.empty()) object_post((t_object*)x, "%s", note.c_str());
     }
-    if (lr.model) {
+    if (cm.model.model) {
         std::string error;
         std::vector<std::string> warnings;
-        if (!st.engine->load(std::move(lr), method_name, sys_getsr(), error, warnings)) object_error((t_object*)x, "%s", error.c_str());
+        if (!st.engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings)) object_error((t_object*)x, "%s", error.c_str());
         nn_max_report(x, warnings);
     }
 

@@ -99,26 +99,17 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
 
     // Load now, on the main thread, so the patch plays from its first sample and the object gets one
     // inlet per model input and one outlet per model output.
-    nn::LoadResult lr;
-    std::string path, method_name = method ? method->s_name : "";
-    int nin = 1, nout = 1;
+    nn::CreationModel cm;
+    cm.method = method ? method->s_name : "";
     if (model) {
-        if (!nn_tilde_resolve(x, model->s_name, path)) {
+        std::string path;
+        if (!nn_tilde_resolve(x, model->s_name, path))
             pd_error(x, "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
                      model->s_name);
-        } else {
-            lr = nn::load_model(path);
-            if (!lr.error.empty()) {
-                pd_error(x, "[nn~] %s", lr.error.c_str());
-            } else {
-                if (method_name.empty()) method_name = lr.info->default_method();
-                if (const nn::MethodInfo* m = lr.info->method(method_name)) {
-                    nin = m->shape.in_channels;
-                    nout = m->shape.out_channels;
-                }
-            }
-        }
+        else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
+            pd_error(x, "[nn~] %s", cm.error.c_str());
     }
+    const int nin = cm.inputs, nout = cm.outputs;
     x->x_nin = nin;
     x->x_nout = nout;
     x->x_engine = new nn::Engine(1, nin, nout);
@@ -129,10 +120,10 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
         if (!error.empty()) pd_error(x, "[nn~] %s; using the default", error.c_str());
         if (!note.empty()) logpost(x, PD_NORMAL, "[nn~] %s", note.c_str());
     }
-    if (lr.model) {
+    if (cm.model.model) {
         std::string error;
         std::vector<std::string> warnings;
-        if (!x->x_engine->load(std::move(lr), method_name, sys_getsr(), error, warnings)) pd_error(x, "[nn~] %s", error.c_str());
+        if (!x->x_engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings)) pd_error(x, "[nn~] %s", error.c_str());
         nn_tilde_report(x, warnings);
     }
 
