@@ -108,7 +108,11 @@ def generate_phrase(rng: random.Random, low: int, high: int, seconds: float) -> 
             continue
         step = rng.choice([-2, -1, -1, 1, 1, 2]) if rng.random() > 0.15 else rng.randint(-7, 7)
         idx = min(max(idx + step, 0), len(pitches) - 1)
-        art = rng.choice(["legato", "detache", "staccato"]) if articulation == "mixed" else articulation
+        art = (
+            rng.choice(["legato", "detache", "staccato"])
+            if articulation == "mixed"
+            else articulation
+        )
         gate = {"legato": 1.02, "detache": 0.85, "staccato": 0.35}[art]
         progress = min(t / seconds, 1.0)
         vel = base_vel + swell * 30 * (progress - 0.5) + rng.uniform(-8, 8)
@@ -128,12 +132,12 @@ def _varlen(value: int) -> bytes:
 
 def midi_bytes(phrase: Phrase, program: int, channel: int = 0) -> bytes:
     """A format-0 Standard MIDI File of `phrase` played by GM `program` (0-based)."""
-    us_per_beat = int(round(60_000_000 / phrase.tempo))
+    us_per_beat = round(60_000_000 / phrase.tempo)
     sec_to_ticks = TICKS * phrase.tempo / 60.0
     events: list[tuple[int, int, bytes]] = []  # (tick, order, data); note-offs before note-ons
     for n in phrase.notes:
-        on = int(round(n.start * sec_to_ticks))
-        off = max(on + 1, int(round((n.start + n.duration) * sec_to_ticks)))
+        on = round(n.start * sec_to_ticks)
+        off = max(on + 1, round((n.start + n.duration) * sec_to_ticks))
         events.append((on, 1, bytes([0x90 | channel, n.pitch, n.velocity])))
         events.append((off, 0, bytes([0x80 | channel, n.pitch, 0])))
     events.sort(key=lambda e: (e[0], e[1]))

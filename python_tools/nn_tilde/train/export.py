@@ -83,8 +83,10 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise CheckpointError(f"{path}: cannot be read by torch.load ({exc}); give a .pt file "
-                              f"written by `nn-tilde train`")
+        raise CheckpointError(
+            f"{path}: cannot be read by torch.load ({exc}); give a .pt file "
+            f"written by `nn-tilde train`"
+        )
     if not isinstance(ckpt, dict) or ckpt.get("kind") != "nn_tilde.autoencoder":
         raise CheckpointError(
             f"{path} is not an `nn-tilde train` checkpoint; export other models with "
@@ -100,8 +102,11 @@ def model_from_checkpoint(path: Path, metadata: dict[str, str] | None = None) ->
     model = build_model(config)
     model.load_state_dict(ckpt["model"])
     model.eval()
-    fields = {"name": Path(path).stem, "training_steps": str(ckpt["step"]),
-              "architecture": "nn_tilde.streaming.AutoEncoder"}
+    fields = {
+        "name": Path(path).stem,
+        "training_steps": str(ckpt["step"]),
+        "architecture": "nn_tilde.streaming.AutoEncoder",
+    }
     fields.update(metadata or {})
     with torch.no_grad():
         return ExportedAutoEncoder(model.streaming(), config.sample_rate, fields)

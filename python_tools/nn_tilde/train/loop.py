@@ -142,8 +142,9 @@ def _train(
         x = train_set.random_batch(config.batch_size, rng)
         gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
         model.train()
-        noise = torch.randn(x.shape[0], config.model.latent, x.shape[-1] // config.ratio,
-                            generator=gen)
+        noise = torch.randn(
+            x.shape[0], config.model.latent, x.shape[-1] // config.ratio, generator=gen
+        )
         y, mean, std = wrapped(x, noise)
         spectral = loss_fn(x, y)
         loss = spectral + config.beta_kl * kl_divergence(mean, std)
@@ -156,8 +157,9 @@ def _train(
         running.append(value)
         if progress:
             rate = step / max(time.perf_counter() - start, 1e-9)
-            stderr_bar(step, config.steps, sum(running[-20:]) / len(running[-20:]),
-                       f" ({rate:.1f} step/s)")
+            stderr_bar(
+                step, config.steps, sum(running[-20:]) / len(running[-20:]), f" ({rate:.1f} step/s)"
+            )
         last = step == config.steps
         if valid_batch is not None and (step % config.val_every == 0 or last):
             v = validate(model, valid_batch, loss_fn)
@@ -168,8 +170,15 @@ def _train(
             ckpt = _checkpoint(config, model, optimizer, step, history)
             _save(ckpt, out_dir, step)
             if config.plot:
-                _plots(model, valid_batch if valid_batch is not None else x, config, history,
-                       out_dir, step, say)
+                _plots(
+                    model,
+                    valid_batch if valid_batch is not None else x,
+                    config,
+                    history,
+                    out_dir,
+                    step,
+                    say,
+                )
         if world > 1:
             dist.barrier()
     return ckpt
@@ -222,5 +231,11 @@ def _plots(model, batch, config, history, out_dir, step, say) -> None:
         model.eval()
         x = batch[:1]
         y = model.decode(model.encode(x))
-    save_plots(out_dir / f"plot_{step:07d}.png", history, x[0, 0].numpy(), y[0, 0].numpy(),
-               config.sample_rate, step)
+    save_plots(
+        out_dir / f"plot_{step:07d}.png",
+        history,
+        x[0, 0].numpy(),
+        y[0, 0].numpy(),
+        config.sample_rate,
+        step,
+    )

@@ -7,8 +7,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def log_spectrogram(x: np.ndarray, n_fft: int = 1024) -> np.ndarray:
@@ -44,8 +44,15 @@ def save_plots(
     seconds = len(x) / sample_rate
     for ax, sig, title in ((axes[1], x, "input"), (axes[2], y, "output")):
         spec = log_spectrogram(sig)
-        ax.imshow(spec, origin="lower", aspect="auto", vmin=-100, vmax=max(spec.max(), -60),
-                  extent=(0, seconds, 0, sample_rate / 2000), cmap="magma")
+        ax.imshow(
+            spec,
+            origin="lower",
+            aspect="auto",
+            vmin=-100,
+            vmax=max(spec.max(), -60),
+            extent=(0, seconds, 0, sample_rate / 2000),
+            cmap="magma",
+        )
         ax.set_title(f"{title} spectrogram")
         ax.set_ylabel("kHz")
     axes[2].set_xlabel("seconds")
