@@ -46,18 +46,17 @@ def pd_cpu(model: Path, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
     patch = tmp / "bench.pd"
     patch.write_text(
         "#N canvas 0 50 500 400 12;\n"
-        "#X obj 10 10 loadbang;\n"
-        "#X msg 10 40 \\; pd dsp 1;\n"
-        f"#X obj 10 70 delay {ms:.3f};\n"
-        "#X msg 10 100 \\; pd quit;\n"
-        "#X obj 10 130 noise~;\n"
-        "#X obj 10 160 *~ 0.1;\n"
-        f"#X obj 10 190 nn~ {model} forward {buffer};\n"
-        "#X obj 10 220 print bench;\n"
-        "#X msg 200 160 info;\n"
-        "#X obj 10 250 t b b;\n"
-        "#X connect 0 0 9 0;\n#X connect 9 0 1 0;\n#X connect 9 1 8 0;\n#X connect 0 0 2 0;\n#X connect 2 0 3 0;\n"
-        "#X connect 4 0 5 0;\n#X connect 5 0 6 0;\n#X connect 6 1 7 0;\n#X connect 8 0 6 0;\n"
+        "#X obj 10 10 loadbang;\n"                         # 0
+        "#X msg 10 40 \\; pd dsp 1;\n"                     # 1
+        f"#X obj 10 70 delay {ms:.3f};\n"                  # 2
+        "#X msg 10 100 \\; pd quit;\n"                     # 3
+        "#X obj 10 130 noise~;\n"                          # 4
+        f"#X obj 10 160 nn~ {model} forward {buffer};\n"   # 5
+        "#X obj 10 190 print bench;\n"                     # 6
+        "#X msg 200 130 info;\n"                           # 7
+        "#X obj 10 220 t b b;\n"                           # 8
+        "#X connect 0 0 8 0;\n#X connect 8 0 1 0;\n#X connect 8 1 7 0;\n#X connect 0 0 2 0;\n"
+        "#X connect 2 0 3 0;\n#X connect 4 0 5 0;\n#X connect 5 1 6 0;\n#X connect 7 0 5 0;\n"
     )
     before = child_cpu()
     p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",

@@ -439,8 +439,9 @@ public:
             error += "; the model is stopped (fix it, then send `reload`)";
             return false;
         }
-        y = y.to(torch::kFloat).contiguous();
-        std::memcpy(out, y.data_ptr<float>(), sizeof(float) * static_cast<size_t>(y.numel()));
+        if (y.scalar_type() != torch::kFloat) y = y.to(torch::kFloat);
+        if (!y.is_contiguous()) y = y.contiguous();
+        std::memcpy(out, y.const_data_ptr<float>(), sizeof(float) * static_cast<size_t>(y.numel()));
         if (!guarded_) {  // the first call at this size may have built new libtorch statics
             arm_exit_guard();
             guarded_ = true;

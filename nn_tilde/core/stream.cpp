@@ -480,12 +480,17 @@ void StreamEngine::process_buffer(int64_t seq) {
         if (listener_) listener_->on_worker_error(error);
         std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
     }
+    // NaN/Inf scan: v * 0 is NaN exactly when v is NaN or Inf, so one vectorisable sum tells whether
+    // the slow per-sample pass is needed at all.
+    float probe = 0.0f;
+    for (const float v : scratch_out_) probe += v * 0.0f;
     uint64_t bad = 0;
-    for (float& v : scratch_out_)
-        if (!std::isfinite(v)) {
-            v = 0.0f;
-            ++bad;
-        }
+    if (probe != 0.0f || std::isnan(probe))
+        for (float& v : scratch_out_)
+            if (!std::isfinite(v)) {
+                v = 0.0f;
+                ++bad;
+            }
     if (bad) {
         if (n_nonfinite_.load(std::memory_order_relaxed) == 0 && listener_)
             listener_->on_worker_warning("the model produced NaN or Inf (" + std::to_string(bad) +
