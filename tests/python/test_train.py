@@ -17,7 +17,11 @@ from nn_tilde.cli import main
 from nn_tilde.train.config import ConfigError, load_config
 from nn_tilde.train.loss import MultiScaleSTFTLoss
 
-pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning"),
+    # matplotlib 3.10.3 calls pyparsing names deprecated in pyparsing 3.3
+    pytest.mark.filterwarnings("ignore:.*deprecated - use:DeprecationWarning"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 22050
