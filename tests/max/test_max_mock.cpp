@@ -188,10 +188,10 @@ static void test_mc() {
     mock::free_object(x);
 }
 
-// A buffer-typed model attribute takes a buffer~'s first channel (tests/max/make_models.py's model).
+// A buffer-typed model attribute takes a buffer~'s first channel (bufattr in tests/pd/models.py).
 static void test_buffer_attribute() {
     mock::clear_console();
-    void* x = mock::create("nn~", "buffered 256");
+    void* x = mock::create("nn~", "bufattr 256");
     EXPECT(x != nullptr);
     if (!x) return;
     EXPECT(!mock::console_has("error", ""));
@@ -200,7 +200,8 @@ static void test_buffer_attribute() {
     mock::add_buffer("ir", {0.5f, 9.0f, -0.5f, 9.0f, 0.25f, 9.0f, -0.25f, 9.0f}, 2);
     mock::send(x, "set impulse ir");
     mock::send(x, "get impulse");  // answered after the setter ran on the worker
-    EXPECT(mock::pump_until([&] { return mock::outlet_has(x, 1, "impulse buffer"); }, 5000));
+    // the model reports the length and rate of what it received: the first channel's 4 samples
+    EXPECT(mock::pump_until([&] { return mock::outlet_has(x, 1, "impulse samples=4,sr=44100"); }, 5000));
     const int n = 64, blocks = 32, L = 512;
     auto y = render(x, 1, 1, n, blocks, sine);
     double worst = 0;
