@@ -12,8 +12,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:  # torch is imported lazily at run time, to keep --help fast
+    from .module import Module
 
 USAGE_ERROR = 2
 MODEL_FAILED = 1
@@ -350,7 +354,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if Path(args.source).suffix in CHECKPOINT_SUFFIXES:
         return _export_checkpoint(args, metadata)
     path, name = _parse_source(args.source)
-    from .module import ExportError, Module
+    from .module import Module
 
     try:
         factory = _load_factory(path, name)
@@ -367,6 +371,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
             f"nn_tilde.Module; subclass nn_tilde.Module and register its methods"
         )
     model.set_metadata(**metadata)
+    return _save(model, args)
+
+
+def _save(model: "Module", args: argparse.Namespace) -> int:
+    """Exports `model` to args.output through the export API; 0 or MODEL_FAILED."""
+    from .module import ExportError
+
     try:
         report = model.export_to_ts(
             args.output,
@@ -384,25 +395,15 @@ def _export_checkpoint(args: argparse.Namespace, metadata: dict[str, str]) -> in
     ckpt = Path(args.source)
     if not ckpt.is_file():
         raise UsageError(f"{ckpt}: no such checkpoint; give a .pt file written by nn-tilde train")
-    from .module import ExportError
     from .train.export import CheckpointError, model_from_checkpoint
 
     try:
         model = model_from_checkpoint(ckpt, metadata)
     except CheckpointError as exc:
         raise UsageError(str(exc))
-    try:
-        report = model.export_to_ts(
-            args.output,
-            test_vectors=not args.no_test_vectors,
-            fresh_process=not args.no_fresh_process,
-        )
-    except ExportError as exc:
-        print(f"error: export failed: {exc}", file=sys.stderr)
-        return MODEL_FAILED
-    print(f"exported {args.output} (latency {report.latency})")
-    if args.no_check:
-        return 0
+    status = _save(model, args)
+    if status != 0 or args.no_check:
+        return status
     from .checker import CheckOptions, check_file
 
     result = check_file(args.output, CheckOptions.quick(speed=False))
