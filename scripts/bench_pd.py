@@ -41,9 +41,11 @@ def floor_cpu(model: Path, buffer: int, n: int) -> float:
     return float(p.stdout.split()[1])
 
 
-def pd_cpu(model: Path, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
+def pd_cpu(model: Path | None, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
+    """CPU seconds of pd -batch rendering n buffers of noise through nn~ (model None: noise~ alone)."""
     ms = n * buffer / 44.1
     patch = tmp / "bench.pd"
+    nn = f"nn~ {model} forward {buffer}" if model else "print nothing"
     patch.write_text(
         "#N canvas 0 50 500 400 12;\n"
         "#X obj 10 10 loadbang;\n"                         # 0
@@ -51,12 +53,13 @@ def pd_cpu(model: Path, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
         f"#X obj 10 70 delay {ms:.3f};\n"                  # 2
         "#X msg 10 100 \\; pd quit;\n"                     # 3
         "#X obj 10 130 noise~;\n"                          # 4
-        f"#X obj 10 160 nn~ {model} forward {buffer};\n"   # 5
+        f"#X obj 10 160 {nn};\n"                           # 5
         "#X obj 10 190 print bench;\n"                     # 6
         "#X msg 200 130 info;\n"                           # 7
         "#X obj 10 220 t b b;\n"                           # 8
         "#X connect 0 0 8 0;\n#X connect 8 0 1 0;\n#X connect 8 1 7 0;\n#X connect 0 0 2 0;\n"
-        "#X connect 2 0 3 0;\n#X connect 4 0 5 0;\n#X connect 5 1 6 0;\n#X connect 7 0 5 0;\n"
+        "#X connect 2 0 3 0;\n"
+        + ("#X connect 4 0 5 0;\n#X connect 5 1 6 0;\n#X connect 7 0 5 0;\n" if model else "")
     )
     before = child_cpu()
     p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",
@@ -88,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'model':<8} {'floor us/buf':>13} {'nn~ us/buf':>11} {'ratio':>7} {'goal':>6}  latency")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        # Pd's own cost (scheduler + noise~, no nn~), for reading the light figure; not subtracted.
+        short, long_ = runs["gain"]
+        alone = sorted((pd_cpu(None, args.buffer, long_, tmp)[0] - pd_cpu(None, args.buffer, short, tmp)[0])
+                       / (long_ - short) for _ in range(args.repeat))[args.repeat // 2] * 1e6
         for name in goals:
             path = models.save(name, tmp)
             short, long_ = runs[name]
@@ -104,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             f = sorted(floors)[len(floors) // 2] * 1e6
             p = sorted(pds)[len(pds) // 2] * 1e6
             print(f"{name:<8} {f:13.1f} {p:11.1f} {p / f:7.2f} {goals[name]:6.2f}  {latency}")
+    print(f"pd alone (noise~, no nn~): {alone:.1f} us/buf, included in the nn~ column above")
     print("reference nn~ (issue 2, measured the same way): light 25.9, heavy 2.55, latency 6080 at buffer 2048")
     return 0
 

@@ -199,6 +199,7 @@ private:
     int64_t out_j_ = 0;        // buffer whose output plays now: (time - L) / B (negative: silence)
     int out_pos_ = 0;          // position in it: (time - L) % B
     int out_slot_ = 0;         // out_j_ % N_
+    bool out_ready_ = false;   // buffer out_j_ was ready at its last read: later blocks just copy
     std::vector<float> last_;  // Hold policy: last output sample per channel
     int64_t submit_ns_ = 0;    // when the previous buffer was submitted
     int fast_run_ = 0;         // consecutive buffers submitted faster than twice real time

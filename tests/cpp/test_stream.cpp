@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <thread>
 #include <vector>
@@ -45,6 +46,23 @@ private:
     int max_sleep_us_;
     std::mt19937 rng_;
     float decay_;  // 0: stateless (live-policy runs, where skipped buffers are allowed)
+};
+
+// Writes a chosen value at one position of each output buffer (the rest: the largest finite float and
+// denormals, which must pass untouched): checks the NaN/Inf scan at every position, tail included.
+class PoisonModel final : public Processor {
+public:
+    PoisonModel(int pos, float value) : pos_(pos), value_(value) {}
+    MethodShape shape() const override { return {1, 1, 1, 1}; }
+    bool process(const float*, int, int, float* out, int fout, std::string&) override {
+        for (int f = 0; f < fout; ++f) out[f] = (f % 2) ? std::numeric_limits<float>::max() : -1e-40f;
+        if (pos_ >= 0) out[pos_] = value_;
+        return true;
+    }
+
+private:
+    int pos_;
+    float value_;
 };
 
 // Reference: the same model called directly on whole buffers, decimating by keeping the last sample
@@ -210,6 +228,32 @@ int main() {
         EXPECT(st.model_calls >= 38);
         // last sample of the last block: frame 255 of its buffer (10240 - L = 9728 = 38 * 256)
         EXPECT(std::fabs(b[63] - (0.5f * 0.25f + 255 * 1e-3f)) < 1e-6f);
+    }
+    // NaN and +-Inf are replaced by 0 and counted wherever they are (B = 100: a tail after the
+    // 64-sample blocks of the scan); finite extremes and denormals pass untouched.
+    {
+        const float inf = std::numeric_limits<float>::infinity();
+        const float bad[] = {std::numeric_limits<float>::quiet_NaN(), inf, -inf, -std::numeric_limits<float>::quiet_NaN()};
+        for (int pos : {-1, 0, 1, 63, 64, 95, 99})
+            for (float v : bad) {
+                StreamEngine eng(1, 1, 1);
+                eng.prepare(100, 100);
+                eng.post(make_task([&](WorkerContext& ctx) { ctx.processor = std::make_unique<PoisonModel>(pos, v); }));
+                eng.sync();
+                std::vector<float> a(100, 0.0f), b(100);
+                const float* ip[] = {a.data()};
+                float* op[] = {b.data()};
+                for (int i = 0; i < 3; ++i) eng.process(ip, op, 100);  // L = 200: the third block is buffer 0
+                const StreamStats st = eng.stats();  // one bad sample per buffer computed so far
+                EXPECT(st.model_calls >= 1);
+                EXPECT_MSG(st.nonfinite == (pos >= 0 ? st.model_calls : 0u), "pos %d: %llu replaced in %llu calls", pos,
+                           (unsigned long long)st.nonfinite, (unsigned long long)st.model_calls);
+                for (int f = 0; f < 100; ++f) {
+                    const float want = f == pos ? 0.0f : (f % 2) ? std::numeric_limits<float>::max() : -1e-40f;
+                    EXPECT_MSG(b[f] == want, "pos %d sample %d: %g", pos, f, double(b[f]));
+                }
+                if (pos < 0) break;
+            }
     }
     TEST_MAIN_END();
 }
