@@ -421,9 +421,10 @@ void Engine::prepare(double sample_rate, int max_block) {
         return;
     }
     max_block_ = max_block;
-    stream_.prepare(planned_buffer_, max_block);
+    // A refusal (rings too large) has been reported as an error event; the object stays silent and
+    // the next dsp call (after `bufsize`) tries again.
+    prepared_ = stream_.prepare(planned_buffer_, max_block);
     if (parked_) install(std::move(parked_));
-    prepared_ = true;
 }
 
 // ---- reporting -----------------------------------------------------------------------------------

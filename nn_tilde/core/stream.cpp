@@ -80,7 +80,7 @@ void StreamEngine::shutdown() {
     // Tasks still queued are freed by the queue's destructor without running.
 }
 
-void StreamEngine::prepare(int buffer_size, int max_block) {
+bool StreamEngine::prepare(int buffer_size, int max_block) {
     // Park the worker: it finishes the buffer it is computing, then waits on pause_cv_.
     {
         std::unique_lock<std::mutex> lk(pause_mutex_);
@@ -98,10 +98,39 @@ void StreamEngine::prepare(int buffer_size, int max_block) {
     N_ = 2 * blocks_per_buffer + 5;
     const size_t in_stride = static_cast<size_t>(batch_) * host_in_ * B_;
     const size_t out_stride = static_cast<size_t>(batch_) * host_out_ * B_;
-    in_store_.assign(in_stride * N_, 0.0f);
-    out_store_.assign(out_stride * N_, 0.0f);
-    slots_ = std::make_unique<Slot[]>(static_cast<size_t>(N_));
-    queue_ = std::make_unique<std::atomic<int64_t>[]>(static_cast<size_t>(2 * N_));
+    const size_t bytes = (in_stride + out_stride) * static_cast<size_t>(N_) * sizeof(float);
+    bool ok = bytes <= kMaxRingBytes;
+    if (ok) {
+        try {
+            in_store_.assign(in_stride * N_, 0.0f);
+            out_store_.assign(out_stride * N_, 0.0f);
+            slots_ = std::make_unique<Slot[]>(static_cast<size_t>(N_));
+            queue_ = std::make_unique<std::atomic<int64_t>[]>(static_cast<size_t>(2 * N_));
+        } catch (const std::bad_alloc&) {
+            ok = false;
+        }
+    }
+    if (!ok) {  // stay unprepared: process() outputs silence, the worker has nothing to compute
+        const int slots = N_;
+        std::vector<float>().swap(in_store_);
+        std::vector<float>().swap(out_store_);
+        slots_.reset();
+        queue_.reset();
+        N_ = 0;
+        L_ = 0;
+        if (listener_)
+            listener_->on_worker_error(
+                "the streaming buffers would take " + std::to_string(bytes >> 20) + " MiB (" +
+                std::to_string(batch_) + " x " + std::to_string(host_in_ + host_out_) + " channels x " +
+                std::to_string(slots) + " buffers of " + std::to_string(B_) +
+                " samples), more than the " + std::to_string(kMaxRingBytes >> 20) +
+                " MiB allowed or available; use a smaller buffer size (message `bufsize`) or a model with "
+                "fewer channels. The object outputs silence.");
+        std::lock_guard<std::mutex> lk(pause_mutex_);
+        pause_requested_ = false;
+        pause_cv_.notify_all();
+        return false;
+    }
     q_head_.store(0);
     q_tail_.store(0);
     in_seq_ = 0;
@@ -123,6 +152,7 @@ void StreamEngine::prepare(int buffer_size, int max_block) {
         pause_requested_ = false;
     }
     pause_cv_.notify_all();
+    return true;
 }
 
 void StreamEngine::post(Task* task) {

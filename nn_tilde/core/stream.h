@@ -110,7 +110,10 @@ public:
 
     // main thread, while the host does not call process(). Allocates the rings for buffer size B and
     // host blocks of at most max_block samples; restarts the timeline (output is silent for L samples).
-    void prepare(int buffer_size, int max_block);
+    // Rings larger than kMaxRingBytes, or an allocation that fails, leave the engine unprepared (it
+    // outputs silence) and return false after telling the listener why and what to change.
+    bool prepare(int buffer_size, int max_block);
+    static constexpr size_t kMaxRingBytes = size_t(1) << 30;
     // any thread: the host's sample rate, used to tell a real-time host from an offline render.
     void set_host_rate(double sample_rate) noexcept {
         if (sample_rate <= 0) return;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -254,6 +255,34 @@ int main() {
                 }
                 if (pos < 0) break;
             }
+    }
+    // Rings that would exceed StreamEngine::kMaxRingBytes are refused with a message naming the fix;
+    // the engine stays silent (no crash, no abort on a failed allocation) and a smaller size works.
+    {
+        struct Errors final : WorkerListener {
+            std::vector<std::string> errors;
+            void on_worker_error(const std::string& m) override { errors.push_back(m); }
+            void on_worker_warning(const std::string&) override {}
+        } listener;
+        const int outs = 5000;
+        StreamEngine eng(1, 1, outs, &listener);
+        EXPECT(!eng.prepare(131072, 64));  // 5001 channels x 7 slots x 131072 samples x 4 bytes = 17.5 GiB
+        EXPECT(listener.errors.size() == 1);
+        EXPECT_MSG(!listener.errors.empty() && listener.errors[0].find("bufsize") != std::string::npos &&
+                       listener.errors[0].find("MiB") != std::string::npos,
+                   "message: %s", listener.errors.empty() ? "" : listener.errors[0].c_str());
+        EXPECT(eng.latency() == 0);
+        std::vector<float> a(64, 0.5f);
+        std::vector<std::vector<float>> o(outs, std::vector<float>(64, 1.0f));
+        const float* ip[] = {a.data()};
+        std::vector<float*> op;
+        for (auto& v : o) op.push_back(v.data());
+        eng.process(ip, op.data(), 64);
+        EXPECT(o[0][0] == 0.0f && o[outs - 1][63] == 0.0f);
+        EXPECT(eng.prepare(64, 64));  // 9 MiB: fine
+        EXPECT(eng.latency() == 128);
+        eng.process(ip, op.data(), 64);
+        EXPECT(listener.errors.size() == 1);
     }
     TEST_MAIN_END();
 }
