@@ -272,6 +272,8 @@ def export_module(
     if changed:
         data = _script_bytes(module)
         load = probe.loader_from_bytes(data)
+    for m in methods:
+        report.declared[m] = probe.declared_latency(load(), m)
 
     tmp_path = path.with_name(path.name + ".partial")
     tmp_path.write_bytes(data)

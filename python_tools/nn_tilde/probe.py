@@ -165,7 +165,8 @@ class LatencyProbe:
         the output first reacts). Exact for a pure delay; for other models an estimate (the
         alignment delay of a streamed non-causal convolution cannot be observed without the
         offline model, only bounded by the response window below). None when nothing reacted.
-    first / last: the first and last output frames that react: any declared latency must lie
+    first / last: the first and last output frames that change at all (bit-exact comparison;
+        the peak uses a 1e-6 threshold): any declared latency must lie
         in [first, last] (the output cannot reflect an event before reacting to it, nor after
         it stopped reacting).
     """
@@ -225,8 +226,13 @@ def measure_latency(
         diff = (y1 - y0).abs().amax(dim=(0, 1))
         hits = torch.nonzero(diff > 1e-6 * (1.0 + scale)).flatten()
         if hits.numel():
-            first = int(hits[0].item()) * params.out_ratio - t0
-            last = int(hits[-1].item()) * params.out_ratio - t0
+            # The bounds count any change at all: an output the event cannot reach is computed
+            # from the same numbers in both runs, so it is bit-identical. A threshold would cut
+            # off a response that starts smoothly (a long filter's tapered tail, e.g. a PQMF
+            # bank's) and put the first reaction after the true, exactly computed delay.
+            changed = torch.nonzero(diff > 0).flatten()
+            first = int(changed[0].item()) * params.out_ratio - t0
+            last = int(changed[-1].item()) * params.out_ratio - t0
             if kind == "step":
                 return LatencyProbe(first, kind, grain, first=first, last=last)
             peak = int(torch.argmax(diff).item()) * params.out_ratio - t0
