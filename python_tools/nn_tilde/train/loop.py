@@ -36,7 +36,12 @@ CHECKPOINT_FORMAT = 1
 def build_model(config: TrainConfig) -> AutoEncoder:
     m = config.model
     return AutoEncoder(
-        latent=m.latent, capacity=m.capacity, ratios=tuple(m.ratios), dilations=tuple(m.dilations)
+        latent=m.latent,
+        capacity=m.capacity,
+        ratios=tuple(m.ratios),
+        dilations=tuple(m.dilations),
+        n_bands=m.n_bands,
+        causal=m.causal,
     )
 
 
