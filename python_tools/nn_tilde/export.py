@@ -231,7 +231,9 @@ def export_module(
                 nondeterministic.append(m)
                 report.notes.append(f"{m}: not deterministic even with a fixed seed")
                 continue
-            measured = probe.measure_latency(load, m, params, max_latency=max(16384, declared or 0))
+            measured = probe.measure_latency(
+                load, m, params, max_latency=max(16384, declared or 0), block=max_ratio
+            )
             report.latency[m] = measured.samples
             if m in module._auto_latency:
                 if measured.samples is None or min(measured.samples, measured.first or 0) < 0:

@@ -192,23 +192,33 @@ class LatencyProbe:
         return self.first is not None and declared < self.first - (self.resolution - 1)
 
 
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
 def measure_latency(
     load: Loader,
     method: str,
     params: MethodParams,
     max_latency: int = 16384,
     seed: int = 0,
+    block: int = 1,
 ) -> LatencyProbe:
     """Host samples between an input event and the output's response to it.
 
     Runs silence, then silence with an impulse (and, if nothing reacts, a step) at host sample t0
-    on fresh loads with the same RNG seed, and compares the outputs frame by frame. Exact for
-    audio-rate methods; otherwise accurate to the coarser ratio (`resolution`). A negative value
-    means the output reacts before the event: the method looks ahead and cannot stream.
+    (a multiple of ``block``, the largest ratio of all methods) on fresh loads with the same RNG
+    seed, and compares the outputs frame by frame. Exact for audio-rate methods; otherwise
+    accurate to the coarser ratio (`resolution`). A negative value means the output reacts
+    before the event: the method looks ahead and cannot stream.
     """
     grain = max(params.in_ratio, params.out_ratio)
-    t0 = next_power_of_two(max(4 * grain, 1024))
-    total = next_power_of_two(t0 + max_latency + 4 * grain)
+    # The event sits where a host buffer starts: at a multiple of `block`, the largest ratio of
+    # all the model's methods (the smallest buffer a host may use). A model whose audio-rate
+    # method runs on latent-rate blocks (an autoencoder's forward) reads a whole block at once,
+    # so an event in mid-block would seem to be answered before it happened.
+    t0 = _round_up(next_power_of_two(max(4 * grain, 1024, 2 * block)), block)
+    total = _round_up(next_power_of_two(t0 + max_latency + 4 * grain), block)
     frames = params.in_frames(total)
     x0 = torch.zeros(1, params.in_channels, frames)
     y0 = call(load(), method, x0, seed=seed)
