@@ -26,6 +26,11 @@ class Timing:
     rtf: float  # mean compute time / buffer duration: below 1 keeps up on average
     late_share: float  # share of calls slower than the buffer period (each one is a dropout)
     cold_ms: float  # first call on a fresh load
+    # mean CPU time per call (all of this process's threads): unlike the wall-clock figures it
+    # does not grow when other processes share the cores, so it is the fair speed figure on a
+    # loaded machine; cpu_speed = buffer duration / cpu_mean_ms ("x real time" on that CPU)
+    cpu_mean_ms: float = 0.0
+    cpu_speed: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -65,13 +70,16 @@ def time_method(
             fn(x)
             cold = time.perf_counter() - start
             durations: list[float] = []
+            cpu = 0.0
             deadline = time.perf_counter() + seconds
             while len(durations) < max_calls and (
                 len(durations) < min_calls or time.perf_counter() < deadline
             ):
+                cpu_start = time.process_time()
                 start = time.perf_counter()
                 fn(x)
                 durations.append(time.perf_counter() - start)
+                cpu += time.process_time() - cpu_start
     finally:
         torch.set_num_threads(previous)
     durations.sort()
@@ -91,4 +99,6 @@ def time_method(
         rtf=mean / period,
         late_share=sum(1 for d in durations if d > period) / len(durations),
         cold_ms=1e3 * cold,
+        cpu_mean_ms=1e3 * cpu / len(durations),
+        cpu_speed=period / max(cpu / len(durations), 1e-9),
     )
