@@ -234,7 +234,10 @@ def _plots(model, batch, config, history, out_dir, step, say) -> None:
         return
     with torch.no_grad():
         model.eval()
-        x = batch[:1]
+        # the loudest crop: a fixed validation crop may well fall on a rest, and a silent
+        # spectrogram shows nothing of the reconstruction
+        loudest = int(batch.pow(2).mean(dim=(1, 2)).argmax())
+        x = batch[loudest : loudest + 1]
         y = model.decode(model.encode(x))
     save_plots(
         out_dir / f"plot_{step:07d}.png",
