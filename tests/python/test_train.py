@@ -205,6 +205,7 @@ def test_export_declares_the_exact_streaming_delay(trained, tmp_path, capsys) ->
     loaded = torch.jit.load(str(out))
     declared = {m: int(getattr(loaded, f"{m}_latency").item()) for m in loaded.get_methods()}
     assert declared == {"encode": 0, "decode": 30, "forward": 30}
+    assert json.loads(loaded.get_metadata()["model_config"])["n_bands"] == 2
     assert f"declared {declared}" in printed
     gen = torch.Generator().manual_seed(3)
     x = 0.3 * torch.randn(1, 1, 4 * 256, generator=gen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,7 @@ def model_from_checkpoint(path: Path, metadata: dict[str, str] | None = None) ->
         "name": Path(path).stem,
         "training_steps": str(ckpt["step"]),
         "architecture": "nn_tilde.streaming.AutoEncoder",
+        "model_config": json.dumps(config.to_dict()["model"], sort_keys=True),
     }
     fields.update(metadata or {})
     with torch.no_grad():
