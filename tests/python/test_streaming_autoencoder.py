@@ -4,6 +4,7 @@ import random
 
 import pytest
 import torch
+
 from nn_tilde.streaming import aligned_outputs, random_chunk_sizes, scripted_roundtrip
 from nn_tilde.streaming.autoencoder import AutoEncoder, StreamingAutoEncoder
 
