@@ -80,12 +80,16 @@ def run_bench(path: str | Path, options: BenchOptions, progress: Progress) -> Be
 
 
 def format_table(result: BenchResult, headroom: float) -> str:
-    lines = ["method       sr     buffer threads  p50ms   p99ms   rtf    late%  latency_ms safe"]
+    lines = [
+        "method       sr     buffer threads  p50ms   p99ms   rtf    late%  latency_ms safe"
+        "  cpu_ms  x_rt_cpu"
+    ]
     for r in result.rows:
         lines.append(
             f"{r['method'][:12]:12} {r['sample_rate']:6} {r['buffer']:6} {r['threads']:7} "
             f"{r['p50_ms']:7.3f} {r['p99_ms']:7.3f} {r['rtf']:6.3f} {100 * r['late_share']:6.1f} "
-            f"{r['latency_ms']:10.2f} {'yes' if r['safe'] else 'no'}"
+            f"{r['latency_ms']:10.2f} {'yes' if r['safe'] else 'no ':4} {r['cpu_mean_ms']:7.3f} "
+            f"{r['cpu_speed']:9.1f}"
         )
     for name, best in result.recommendation.items():
         if best is None:

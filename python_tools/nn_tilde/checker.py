@@ -166,7 +166,7 @@ def check_file(
                 options.seed,
             )
         declared = g.run("latency", name, None, probe.declared_latency, model, name)
-        g.run("latency", name, None, beh.check_latency, *args, declared)
+        g.run("latency", name, None, beh.check_latency, *args, declared, max_ratio)
         g.run("reset", name, None, beh.check_reset, *args, samples)
         g.run("numerics", name, None, beh.check_numerics, *args, max(samples, 8192), rate)
         g.run("test_vector", name, None, beh.check_test_vector, report, load, name)

@@ -178,9 +178,17 @@ def check_chunks(
 
 
 def check_latency(
-    report: Report, load: probe.Loader, name: str, params: probe.MethodParams, declared: int | None
+    report: Report,
+    load: probe.Loader,
+    name: str,
+    params: probe.MethodParams,
+    declared: int | None,
+    block: int = 1,
 ) -> None:
-    result = probe.measure_latency(load, name, params, max_latency=max(16384, declared or 0))
+    """Impulse probe of `name`, the event at a multiple of `block` (the largest ratio)."""
+    result = probe.measure_latency(
+        load, name, params, max_latency=max(16384, declared or 0), block=block
+    )
     data = {
         "declared": declared,
         "measured": result.samples,

@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="export a model built by a Python factory function, or a training checkpoint",
         description="Import SCRIPT, call FACTORY() (an nn_tilde.Module), "
         "validate and save it to OUTPUT. Given a checkpoint of `nn-tilde train` (.pt), export "
-        "its streaming encode/decode/forward and run the checker on the file.",
+        "its streaming encode/decode/forward, declaring the exact streaming delays as "
+        "latencies, and run the checker on the file.",
     )
     exp.add_argument(
         "source",
@@ -199,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     trn = sub.add_parser(
         "train",
         help="train the streaming autoencoder on a folder of audio",
-        description="Train nn_tilde.streaming.AutoEncoder on DATA_DIR (wav/flac/ogg, or the "
+        description="Train nn_tilde.streaming.AutoEncoder (default: causal, 16 PQMF bands, "
+        "latent ratio 2048; see --print-config) on DATA_DIR (wav/flac/ogg, or the "
         "train/ and valid/ folders of `nn-tilde data`); checkpoints and plots go to OUT_DIR. "
         "Run under `torchrun --nproc_per_node N` for data-parallel training.",
     )
@@ -387,7 +389,10 @@ def _save(model: "Module", args: argparse.Namespace) -> int:
     except ExportError as exc:
         print(f"error: export failed: {exc}", file=sys.stderr)
         return MODEL_FAILED
-    print(f"exported {args.output} (latency {report.latency})")
+    print(
+        f"exported {args.output} (latency in samples: declared {report.declared}; "
+        f"impulse-response peak {report.latency})"
+    )
     return 0
 
 

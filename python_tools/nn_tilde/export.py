@@ -231,7 +231,9 @@ def export_module(
                 nondeterministic.append(m)
                 report.notes.append(f"{m}: not deterministic even with a fixed seed")
                 continue
-            measured = probe.measure_latency(load, m, params, max_latency=max(16384, declared or 0))
+            measured = probe.measure_latency(
+                load, m, params, max_latency=max(16384, declared or 0), block=max_ratio
+            )
             report.latency[m] = measured.samples
             if m in module._auto_latency:
                 if measured.samples is None or min(measured.samples, measured.first or 0) < 0:
@@ -272,6 +274,8 @@ def export_module(
     if changed:
         data = _script_bytes(module)
         load = probe.loader_from_bytes(data)
+    for m in methods:
+        report.declared[m] = probe.declared_latency(load(), m)
 
     tmp_path = path.with_name(path.name + ".partial")
     tmp_path.write_bytes(data)

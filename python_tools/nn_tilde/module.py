@@ -323,12 +323,18 @@ class ExportError(RuntimeError):
 
 
 class ExportReport:
-    """What `export_to_ts` verified: per method, the measured latency and comparison results."""
+    """What `export_to_ts` verified: per method, the latency the file declares (``declared``,
+    ``None`` when it declares none), the probe's estimate (``latency``: where the impulse response
+    peaks, an estimate unless the method is a pure delay) and notes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.latency: Dict[str, Optional[int]] = {}
+        self.declared: Dict[str, Optional[int]] = {}
         self.notes: List[str] = []
 
     def __repr__(self) -> str:
-        return f"ExportReport(path={str(self.path)!r}, latency={self.latency}, notes={self.notes})"
+        return (
+            f"ExportReport(path={str(self.path)!r}, declared={self.declared}, "
+            f"latency={self.latency}, notes={self.notes})"
+        )

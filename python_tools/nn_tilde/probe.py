@@ -165,7 +165,8 @@ class LatencyProbe:
         the output first reacts). Exact for a pure delay; for other models an estimate (the
         alignment delay of a streamed non-causal convolution cannot be observed without the
         offline model, only bounded by the response window below). None when nothing reacted.
-    first / last: the first and last output frames that react: any declared latency must lie
+    first / last: the first and last output frames that change at all (bit-exact comparison;
+        the peak uses a 1e-6 threshold): any declared latency must lie
         in [first, last] (the output cannot reflect an event before reacting to it, nor after
         it stopped reacting).
     """
@@ -191,23 +192,33 @@ class LatencyProbe:
         return self.first is not None and declared < self.first - (self.resolution - 1)
 
 
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
 def measure_latency(
     load: Loader,
     method: str,
     params: MethodParams,
     max_latency: int = 16384,
     seed: int = 0,
+    block: int = 1,
 ) -> LatencyProbe:
     """Host samples between an input event and the output's response to it.
 
     Runs silence, then silence with an impulse (and, if nothing reacts, a step) at host sample t0
-    on fresh loads with the same RNG seed, and compares the outputs frame by frame. Exact for
-    audio-rate methods; otherwise accurate to the coarser ratio (`resolution`). A negative value
-    means the output reacts before the event: the method looks ahead and cannot stream.
+    (a multiple of ``block``, the largest ratio of all methods) on fresh loads with the same RNG
+    seed, and compares the outputs frame by frame. Exact for audio-rate methods; otherwise
+    accurate to the coarser ratio (`resolution`). A negative value means the output reacts
+    before the event: the method looks ahead and cannot stream.
     """
     grain = max(params.in_ratio, params.out_ratio)
-    t0 = next_power_of_two(max(4 * grain, 1024))
-    total = next_power_of_two(t0 + max_latency + 4 * grain)
+    # The event sits where a host buffer starts: at a multiple of `block`, the largest ratio of
+    # all the model's methods (the smallest buffer a host may use). A model whose audio-rate
+    # method runs on latent-rate blocks (an autoencoder's forward) reads a whole block at once,
+    # so an event in mid-block would seem to be answered before it happened.
+    t0 = _round_up(next_power_of_two(max(4 * grain, 1024, 2 * block)), block)
+    total = _round_up(next_power_of_two(t0 + max_latency + 4 * grain), block)
     frames = params.in_frames(total)
     x0 = torch.zeros(1, params.in_channels, frames)
     y0 = call(load(), method, x0, seed=seed)
@@ -225,8 +236,13 @@ def measure_latency(
         diff = (y1 - y0).abs().amax(dim=(0, 1))
         hits = torch.nonzero(diff > 1e-6 * (1.0 + scale)).flatten()
         if hits.numel():
-            first = int(hits[0].item()) * params.out_ratio - t0
-            last = int(hits[-1].item()) * params.out_ratio - t0
+            # The bounds count any change at all: an output the event cannot reach is computed
+            # from the same numbers in both runs, so it is bit-identical. A threshold would cut
+            # off a response that starts smoothly (a long filter's tapered tail, e.g. a PQMF
+            # bank's) and put the first reaction after the true, exactly computed delay.
+            changed = torch.nonzero(diff > 0).flatten()
+            first = int(changed[0].item()) * params.out_ratio - t0
+            last = int(changed[-1].item()) * params.out_ratio - t0
             if kind == "step":
                 return LatencyProbe(first, kind, grain, first=first, last=last)
             peak = int(torch.argmax(diff).item()) * params.out_ratio - t0

@@ -26,6 +26,13 @@ class Timing:
     rtf: float  # mean compute time / buffer duration: below 1 keeps up on average
     late_share: float  # share of calls slower than the buffer period (each one is a dropout)
     cold_ms: float  # first call on a fresh load
+    # mean CPU time per call (the calling thread's with 1 thread, where it does all the work;
+    # else all of this process's threads, idle-spinning OpenMP workers included): unlike the
+    # wall-clock figures it barely grows when other processes share the cores, so it is the
+    # fairer speed figure on a loaded machine; cpu_speed = buffer duration / cpu_mean_ms
+    # ("x real time" on that CPU)
+    cpu_mean_ms: float = 0.0
+    cpu_speed: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -64,14 +71,24 @@ def time_method(
             start = time.perf_counter()
             fn(x)
             cold = time.perf_counter() - start
+            # TorchScript's profiling executor optimises the graph on the next calls (the second
+            # one can take as long as the first); a host warms up at load, so these are not timed
+            for _ in range(2):
+                fn(x)
             durations: list[float] = []
+            cpu = 0.0
+            # with one thread, process time would also count OpenMP workers still spinning
+            # after an earlier multi-threaded call
+            clock = time.thread_time if threads == 1 else time.process_time
             deadline = time.perf_counter() + seconds
             while len(durations) < max_calls and (
                 len(durations) < min_calls or time.perf_counter() < deadline
             ):
+                cpu_start = clock()
                 start = time.perf_counter()
                 fn(x)
                 durations.append(time.perf_counter() - start)
+                cpu += clock() - cpu_start
     finally:
         torch.set_num_threads(previous)
     durations.sort()
@@ -91,4 +108,6 @@ def time_method(
         rtf=mean / period,
         late_share=sum(1 for d in durations if d > period) / len(durations),
         cold_ms=1e3 * cold,
+        cpu_mean_ms=1e3 * cpu / len(durations),
+        cpu_speed=period / max(cpu / len(durations), 1e-9),
     )

@@ -152,3 +152,42 @@ def test_response_window_bounds_a_declared_alignment_delay() -> None:
     delayed = probe.measure_latency(_loader(Delay(5)), "forward", AUDIO)
     assert delayed.too_small(2) and "first reacts 5" in (delayed.contradicts(2) or "")
     assert not delayed.too_small(5)
+
+
+class BlockMean(nn.Module):
+    """An audio-rate method computed on whole 2048-sample blocks (like an autoencoder's forward
+    with latent ratio 2048): each block's output is its input's mean, so an event anywhere in
+    a block is answered from the block's first sample on."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.reshape(x.shape[0], x.shape[1], -1, 2048).mean(-1, keepdim=True)
+        return b.expand(-1, -1, -1, 2048).reshape(x.shape)
+
+
+def test_event_sits_where_a_host_buffer_starts() -> None:
+    """The impulse goes at a multiple of the largest ratio of all methods (`block`), where a host
+    buffer starts; in mid-block the method would seem to answer before the event."""
+    result = probe.measure_latency(_loader(BlockMean()), "forward", AUDIO, block=2048)
+    assert (result.first, result.last) == (0, 2047)
+    assert result.contradicts(0) is None
+
+
+class TaperedDelay(nn.Module):
+    """A 5-sample delay, then a causal 7-tap filter whose first tap is 1e-9: the response starts
+    at 5 (far below any sensible threshold), peaks at 8 and ends at 11."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = km.StreamingDelay(1, 5)
+        self.register_buffer("taps", torch.tensor([[[1e-9, 1e-3, 0.2, 1.0, 0.2, 1e-3, 1e-9]]]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.line(x)
+        return torch.nn.functional.conv1d(torch.nn.functional.pad(y, (6, 0)), self.taps)
+
+
+def test_first_reaction_counts_any_change() -> None:
+    """The first reaction is the first output that changes at all, not the first above 1e-6."""
+    result = probe.measure_latency(_loader(TaperedDelay()), "forward", AUDIO)
+    assert (result.first, result.samples, result.last) == (5, 8, 11)
+    assert not result.too_small(5)

@@ -39,8 +39,9 @@ num_threads = 1
 [model]
 latent = 2
 capacity = 4
-ratios = [2, 2]
+ratios = [2]
 dilations = [1]
+n_bands = 2
 """
 
 
@@ -83,6 +84,26 @@ def test_config_layers(tmp_path) -> None:
         load_config(None, ["stepz=3"])
     with pytest.raises(ConfigError, match="power of two"):
         load_config(None, ["model.ratios=[3, 2]"])
+    with pytest.raises(ConfigError, match="n_bands"):
+        load_config(None, ["model.n_bands=3"])
+
+
+def test_default_model_is_pqmf_ratio_2048() -> None:
+    c = load_config(None)
+    assert (c.model.n_bands, c.model.causal, c.ratio) == (16, True, 2048)
+    assert load_config(None, ["model.n_bands=1"]).ratio == 128  # no PQMF
+
+
+def test_checkpoint_config_predating_pqmf_means_no_pqmf() -> None:
+    """A checkpoint written before `n_bands` existed rebuilds the model it was trained as."""
+    from nn_tilde.train.export import config_from_checkpoint
+
+    old = load_config(None).to_dict()
+    for key in ("n_bands", "causal"):
+        del old["model"][key]
+    old["model"]["ratios"] = [4, 4, 4, 2]
+    c = config_from_checkpoint({"config": old})
+    assert (c.model.n_bands, c.model.causal, c.ratio) == (1, False, 128)
 
 
 def test_usage_errors(tmp_path, capsys) -> None:
@@ -149,7 +170,7 @@ def test_export_check_and_pd(trained, tmp_path) -> None:
     report = check_file(out, options)
     assert report.exit_code(False) == 0, report.to_text(strict=False, verbose=False)
 
-    pd_external = ROOT / "build" / "nn~" / "nn~.pd_linux"
+    pd_external = Path(os.environ.get("NN_PD_DIR", ROOT / "build" / "nn~")) / "nn~.pd_linux"
     if not pd_external.exists():
         return
     spec = importlib.util.spec_from_file_location("pdrun", ROOT / "tests" / "pd" / "pdrun.py")
@@ -162,6 +183,42 @@ def test_export_check_and_pd(trained, tmp_path) -> None:
     result = pdrun.render(tmp_path / "pd", f"{out} forward 512", x, 1)
     assert "couldn't create" not in result.log and not result.nn_errors(), result.log
     assert np.isfinite(result.outputs).all() and np.abs(result.outputs).max() > 0
+
+
+def test_export_declares_the_exact_streaming_delay(trained, tmp_path, capsys) -> None:
+    """`nn-tilde export CKPT` declares the streaming layers' delays, not the probe's estimate, and
+    the file's forward, fed chunk by chunk, is the offline model shifted by exactly that delay."""
+    from nn_tilde.train.export import config_from_checkpoint, load_checkpoint
+    from nn_tilde.train.loop import build_model
+
+    out = tmp_path / "tiny.ts"
+    ckpt = trained / "run" / "last.pt"
+    assert main(["export", str(ckpt), str(out), "--no-check", "--no-fresh-process"]) == 0
+    printed = capsys.readouterr().out
+    ck = load_checkpoint(ckpt)
+    model = build_model(config_from_checkpoint(ck))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    stream = model.streaming()
+    # tiny config: 2 causal PQMF bands of 32 taps, so 32 - 2 = 30 samples, all in the synthesis
+    assert (stream.encode_delay, stream.decode_delay, stream.forward_delay) == (0, 30, 30)
+    loaded = torch.jit.load(str(out))
+    declared = {m: int(getattr(loaded, f"{m}_latency").item()) for m in loaded.get_methods()}
+    assert declared == {"encode": 0, "decode": 30, "forward": 30}
+    assert json.loads(loaded.get_metadata()["model_config"])["n_bands"] == 2
+    assert f"declared {declared}" in printed
+    gen = torch.Generator().manual_seed(3)
+    x = 0.3 * torch.randn(1, 1, 4 * 256, generator=gen)
+    sizes = [4, 64, 8, 256, 4, 128, 32, 512, 12, 4]
+    assert sum(sizes) == x.size(-1)
+    with torch.no_grad():
+        loaded.reset()
+        z = torch.cat([loaded.forward(c) for c in torch.split(x, sizes, -1)], -1)
+        y = model(x)
+    d = declared["forward"]
+    torch.testing.assert_close(z[..., d:], y[..., : x.size(-1) - d], atol=1e-4, rtol=1e-3)
+    # one sample off is visibly wrong: the declared delay is the exact one
+    assert (z[..., d + 1 :] - y[..., : x.size(-1) - d - 1]).abs().max() > 1e-3
 
 
 def test_export_cli_rejects_other_pickles(tmp_path, capsys) -> None:

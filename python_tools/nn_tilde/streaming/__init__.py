@@ -9,7 +9,9 @@ Train a model with ordinary non-causal layers, then::
     stream.reset()          # forget the past
     torch.jit.script(stream)  # scriptable; caches live in non-persistent buffers
 
-This subpackage depends only on torch (cached-conv is optional: its offline layers are accepted).
+``PQMFAnalysis`` / ``PQMFSynthesis`` (``pqmf.py``) split audio into bands and back; they
+stream like any conv. This subpackage depends only on torch and numpy (cached-conv is
+optional: its offline layers are accepted).
 """
 
 from .base import Delay, Pointwise, StreamingBranches, StreamingModule, StreamingSequential
@@ -24,12 +26,15 @@ from .convert import (
     to_streaming,
 )
 from .layers import Branches, Conv1d, ConvTranspose1d, Residual, same_padding
+from .pqmf import PQMFAnalysis, PQMFSynthesis
 
 __all__ = [
     "Branches",
     "Conv1d",
     "ConvTranspose1d",
     "Delay",
+    "PQMFAnalysis",
+    "PQMFSynthesis",
     "Pointwise",
     "Residual",
     "StreamingBranches",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from torch import Tensor
 
 from ..module import Module
 from ..streaming.autoencoder import StreamingAutoEncoder
-from .config import TrainConfig
+from .config import LEGACY_MODEL_KEYS, TrainConfig
 from .loop import build_model
 
 
@@ -95,10 +96,21 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return ckpt
 
 
+def config_from_checkpoint(ckpt: dict[str, Any]) -> TrainConfig:
+    """The checkpoint's TrainConfig; model keys it predates get their legacy values (a
+    checkpoint without `n_bands` was trained without PQMF), not today's defaults."""
+    data = dict(ckpt["config"])
+    model = dict(data.get("model") or {})
+    for key, value in LEGACY_MODEL_KEYS.items():
+        model.setdefault(key, value)
+    data["model"] = model
+    return TrainConfig.from_dict(data)
+
+
 def model_from_checkpoint(path: Path, metadata: dict[str, str] | None = None) -> Module:
     """Rebuild the offline AutoEncoder, load its weights, wrap its streaming form for nn~."""
     ckpt = load_checkpoint(path)
-    config = TrainConfig.from_dict(ckpt["config"])
+    config = config_from_checkpoint(ckpt)
     model = build_model(config)
     model.load_state_dict(ckpt["model"])
     model.eval()
@@ -106,6 +118,7 @@ def model_from_checkpoint(path: Path, metadata: dict[str, str] | None = None) ->
         "name": Path(path).stem,
         "training_steps": str(ckpt["step"]),
         "architecture": "nn_tilde.streaming.AutoEncoder",
+        "model_config": json.dumps(config.to_dict()["model"], sort_keys=True),
     }
     fields.update(metadata or {})
     with torch.no_grad():

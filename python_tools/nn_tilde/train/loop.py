@@ -36,7 +36,12 @@ CHECKPOINT_FORMAT = 1
 def build_model(config: TrainConfig) -> AutoEncoder:
     m = config.model
     return AutoEncoder(
-        latent=m.latent, capacity=m.capacity, ratios=tuple(m.ratios), dilations=tuple(m.dilations)
+        latent=m.latent,
+        capacity=m.capacity,
+        ratios=tuple(m.ratios),
+        dilations=tuple(m.dilations),
+        n_bands=m.n_bands,
+        causal=m.causal,
     )
 
 
@@ -229,7 +234,10 @@ def _plots(model, batch, config, history, out_dir, step, say) -> None:
         return
     with torch.no_grad():
         model.eval()
-        x = batch[:1]
+        # the loudest crop: a fixed validation crop may well fall on a rest, and a silent
+        # spectrogram shows nothing of the reconstruction
+        loudest = int(batch.pow(2).mean(dim=(1, 2)).argmax())
+        x = batch[loudest : loudest + 1]
         y = model.decode(model.encode(x))
     save_plots(
         out_dir / f"plot_{step:07d}.png",
