@@ -145,6 +145,7 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
     submit_ns_ = 0;
     fast_run_ = 0;
     inline_ = false;
+    offline_.store(false, std::memory_order_relaxed);
     std::fill(last_.begin(), last_.end(), 0.0f);
     ctx_.buffer_size = B_;
     {
@@ -323,6 +324,7 @@ void StreamEngine::submit(Slot& s, bool wait_policy) noexcept NN_NONBLOCKING {
     const bool was_inline = inline_;
     inline_ = wait_policy && fast_run_ >= 4;
     if (inline_) bump(n_inline_);
+    if (inline_ != was_inline) offline_.store(inline_, std::memory_order_relaxed);
     if (!inline_ || !was_inline) wake_.post();
 }
 
@@ -470,9 +472,18 @@ void StreamEngine::worker_main() {
             continue;
         }
         run_tasks();
-        const bool did = consume_one();
+        // Offline render under Wait: the audio thread computes the buffers when it needs them. A worker
+        // that also took them would keep finding a new one within its spin window and burn a second
+        // core (CPU time up to 2x) racing the audio thread for the token; it sleeps instead, and the
+        // first buffer submitted at real-time pace wakes it (submit posts when inline_ ends).
+        const bool offline = offline_.load(std::memory_order_relaxed);
+        const bool did = !offline && consume_one();
         unlock();
         if (did || !tasks_.empty()) continue;
+        if (offline) {
+            wake_.wait();
+            continue;
+        }
         // Nothing queued: spin briefly for the next buffer or task, then sleep on the semaphore.
         if (spin_until([&] { return (N_ > 0 && q_head_.load(std::memory_order_relaxed) != q_tail_.load(std::memory_order_acquire)) ||
                                     !tasks_.empty() || stop_.load(std::memory_order_relaxed); }, kWorkerSpinNs))

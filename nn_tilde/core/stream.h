@@ -207,6 +207,7 @@ private:
     int64_t submit_ns_ = 0;    // when the previous buffer was submitted
     int fast_run_ = 0;         // consecutive buffers submitted faster than twice real time
     bool inline_ = false;      // Wait policy + offline pace: the audio thread computes, the worker sleeps
+    std::atomic<bool> offline_{false};  // inline_, published for the worker (which then leaves buffers alone)
 
     std::atomic<int> policy_{static_cast<int>(LatePolicy::Wait)};
     std::atomic<bool> enabled_{true};

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <random>
 #include <string>
@@ -64,6 +65,24 @@ public:
 private:
     int pos_;
     float value_;
+};
+
+// Records which thread made each call (for the offline-render test).
+class ThreadModel final : public Processor {
+public:
+    explicit ThreadModel(std::vector<std::thread::id>* ids) : ids_(ids) {}
+    MethodShape shape() const override { return {1, 1, 1, 1}; }
+    bool process(const float* in, int, int fin, float* out, int, std::string&) override {
+        ids_->push_back(std::this_thread::get_id());  // calls are serialised by the compute token
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(5);  // a light model
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        std::memcpy(out, in, sizeof(float) * static_cast<size_t>(fin));
+        return true;
+    }
+
+private:
+    std::vector<std::thread::id>* ids_;
 };
 
 // Reference: the same model called directly on whole buffers, decimating by keeping the last sample
@@ -283,6 +302,39 @@ int main() {
         EXPECT(eng.latency() == 128);
         eng.process(ip, op.data(), 64);
         EXPECT(listener.errors.size() == 1);
+    }
+    // An offline render (blocks as fast as the CPU allows) under Wait: once the engine has seen the
+    // pace, every buffer is computed by the audio thread and the worker sleeps. A worker that kept
+    // taking buffers would burn a second core racing the audio thread for them.
+    {
+        std::vector<std::thread::id> ids;
+        ids.reserve(4096);
+        StreamEngine eng(1, 1, 1);
+        eng.prepare(256, 64);
+        eng.set_host_rate(44100.0);
+        eng.post(make_task([&](WorkerContext& ctx) { ctx.processor = std::make_unique<ThreadModel>(&ids); }));
+        eng.sync();
+        std::vector<float> a(64, 0.25f), b(64);
+        const float* ip[] = {a.data()};
+        float* op[] = {b.data()};
+        auto cpu = [](clockid_t id) {
+            timespec t{};
+            clock_gettime(id, &t);
+            return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+        };
+        const double proc0 = cpu(CLOCK_PROCESS_CPUTIME_ID), self0 = cpu(CLOCK_THREAD_CPUTIME_ID);
+        for (int i = 0; i < 4 * 2000; ++i) eng.process(ip, op, 64);
+        const double self = cpu(CLOCK_THREAD_CPUTIME_ID) - self0;
+        const double others = (cpu(CLOCK_PROCESS_CPUTIME_ID) - proc0) - self;  // the worker: the only other thread
+        EXPECT_MSG(others < 0.1 * self, "the worker used %.1f ms of CPU while the audio thread used %.1f ms", 1e3 * others,
+                   1e3 * self);
+        const StreamStats st = eng.stats();
+        EXPECT(st.inline_buffers >= 1990);
+        size_t on_worker = 0;
+        for (size_t k = 10; k < ids.size(); ++k) on_worker += ids[k] != std::this_thread::get_id();
+        EXPECT_MSG(on_worker == 0, "%zu of %zu buffers computed by the worker during an offline render", on_worker,
+                   ids.size());
+        EXPECT(b[63] == 0.25f);
     }
     TEST_MAIN_END();
 }
