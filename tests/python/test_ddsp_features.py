@@ -216,3 +216,28 @@ def test_float64_and_bench_smoke():
     assert y.dtype == torch.float64 and torch.isfinite(y).all()
     res = bench_features(seconds=0.05)
     assert res["eager"] > 0 and res["scripted"] > 0
+
+
+def test_pitch_eval_sines():
+    from nn_tilde.ddsp import pitch_eval
+
+    rows = pitch_eval.evaluate(step=12, instruments=["sine"], progress=lambda s: None)
+    assert len(rows) == 1 and rows[0]["voiced"] > 0.99
+    assert rows[0]["median"] < 5 and rows[0]["octave"] == 0
+    assert "pure sine" in pitch_eval.format_table(rows)
+
+
+def test_pitch_eval_rendered_flute():
+    import shutil
+
+    from nn_tilde import data
+    from nn_tilde.ddsp import pitch_eval
+
+    try:
+        data.find_soundfont()
+    except data.DataError:
+        pytest.skip("no GM soundfont")
+    if shutil.which("fluidsynth") is None:
+        pytest.skip("no fluidsynth")
+    rows = pitch_eval.evaluate(step=12, instruments=["flute"], progress=lambda s: None)
+    assert rows[0]["voiced"] > 0.9 and rows[0]["median"] < 15 and rows[0]["octave"] < 0.05
