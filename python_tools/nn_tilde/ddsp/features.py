@@ -144,6 +144,9 @@ class Features(StreamingModule):
         self.register_buffer(
             "lag_rank", torch.arange(n_core).float() - n_core - 1.0, persistent=False
         )
+        interp = [[0.5, 1.0, 0.25, 0.0], [0.0, -2.0, 0.0, -1.0], [-0.5, 1.0, -0.25, 0.0]]
+        self.register_buffer("interp", torch.tensor(interp), persistent=False)
+        self.sr_over_q: float = float(sample_rate) / q
         # voicing gate on the mean square of the (decimated) frame
         self.silence_energy: float = float(m * 10.0 ** (silence_db / 10.0))
         win = torch.hann_window(frame, periodic=True, dtype=torch.float64)
@@ -180,6 +183,14 @@ class Features(StreamingModule):
         ):
             cache = torch.zeros(x.size(0), self.context, dtype=x.dtype, device=x.device)
             held = torch.full([x.size(0)], self.f0_init, dtype=x.dtype, device=x.device)
+            # constants follow the stream's dtype and device (cast once, not per call)
+            self.window = self.window.to(x.device, x.dtype)
+            self.a_weight2 = self.a_weight2.to(x.device, x.dtype)
+            self.fir = self.fir.to(x.device, x.dtype)
+            self.inv_overlap = self.inv_overlap.to(x.device, x.dtype)
+            self.tau = self.tau.to(x.device, x.dtype)
+            self.lag_rank = self.lag_rank.to(x.device, x.dtype)
+            self.interp = self.interp.to(x.device, x.dtype)
         return cache, held
 
     # ------------------------------------------------------------------ analysis
@@ -200,14 +211,14 @@ class Features(StreamingModule):
         # --- loudness: Hann frame, power spectrum, A-weighted sum
         raw = buf[:, buf.size(-1) - (n_frames - 1) * self.hop - self.frame :]
         frames = raw.unfold(-1, self.frame, self.hop)  # [B, F, frame]
-        spec = torch.view_as_real(torch.fft.rfft(frames * self.window.to(dtype)))
+        spec = torch.view_as_real(torch.fft.rfft(frames * self.window))
         # [B, F, K, 2] -> [B, F, 2K]: re^2 and im^2 weighted by the same (repeated) A weight
-        power = torch.matmul(spec.flatten(-2).square(), self.a_weight2.to(dtype))
+        power = torch.matmul(spec.flatten(-2).square(), self.a_weight2)
         loud = torch.log10(power + 1e-10) * 10.0
 
         # --- f0: low-pass + decimate, YIN on each decimated frame
         # decimated signal [B, Nd] (a strided FIR: each output uses `taps` input samples)
-        y = torch.matmul(buf.unfold(-1, self.taps, q), self.fir.to(dtype)) if q > 1 else buf
+        y = torch.matmul(buf.unfold(-1, self.taps, q), self.fir) if q > 1 else buf
         yf = y.unfold(-1, self.m, self.hop // q)  # [B, F, m]
         spec_y = torch.fft.rfft(yf, n=self.n_fft)
         acf = torch.fft.irfft(torch.real(spec_y * spec_y.conj()), n=self.n_fft)
@@ -219,41 +230,37 @@ class Features(StreamingModule):
                 c.flip(-1)[..., 1 : self.tmax + 2]  # c[m - 1 - tau]
                 - c[..., : self.tmax + 1]  # c[tau - 1]
                 + energy
-                - 2.0 * acf[..., 1 : self.tmax + 2]
-            )
-            * self.inv_overlap.to(dtype)
+            ).add(acf[..., 1 : self.tmax + 2], alpha=-2.0)
+            * self.inv_overlap
         )
         # cumulative mean normalised difference d'(tau) (>= 0 up to rounding)
-        cmnd = d * self.tau.to(dtype) / (torch.cumsum(d, -1) + 1e-20)
+        cmnd = d * self.tau / (torch.cumsum(d, -1) + 1e-20)
         # lags tmin-1 .. tmax+1 (index = tau - 1); core = tmin .. tmax
         win = cmnd[..., self.tmin - 2 : self.tmax + 1]
         core = win[..., 1:-1]
         # first lag below the threshold where d' stops falling: the bottom of the first dip
         # under the threshold (d' fell into it); none: the global minimum (then unvoiced)
         dips = (core < self.threshold) & (win[..., 2:] > core)
-        key = torch.where(dips, self.lag_rank.to(dtype), core)
+        key = torch.where(dips, self.lag_rank, core)
         best = torch.argmin(key, -1, keepdim=True)  # [B, F, 1]
         abc = torch.gather(win.unfold(-1, 3, 1), -2, best.unsqueeze(-1).expand(-1, -1, 1, 3))
-        a = abc[..., 0]
-        b = abc[..., 1]
-        cc = abc[..., 2]
-        curv = a - 2.0 * b + cc
-        shift = (0.5 * (a - cc) / curv.clamp_min(1e-12)).clamp(-1.0, 1.0)  # [B, F, 1]
-        lag = (best.to(dtype) + shift) * q + self.tmin * q
-        f0 = self.sample_rate / lag
-        periodicity = (1.0 - b + 0.25 * (a - cc) * shift).clamp(0.0, 1.0)
-        voiced = (b < self.threshold) & (energy > self.silence_energy)  # [B, F, 1]
+        # parabola through d'(best - 1, best, best + 1): columns (a - c) / 2, a - 2b + c,
+        # (a - c) / 4, -b, one small matmul instead of a dozen scalar ops
+        p = torch.matmul(abc, self.interp).squeeze(-2)  # [B, F, 4]
+        shift = (p[..., 0] / p[..., 1].clamp_min(1e-12)).clamp(-1.0, 1.0)  # [B, F]
+        # f0 = sr / lag, lag = (tmin + best + shift) * decimate samples
+        f0 = self.sr_over_q / (best.squeeze(-1).to(dtype) + shift + float(self.tmin))
+        # 1 - d' at the interpolated minimum (b - (a - c) / 4 * shift)
+        periodicity = torch.addcmul(p[..., 3], p[..., 2], shift).clamp(-1.0, 0.0) + 1.0
+        voiced = (p[..., 3] > -self.threshold) & (energy.squeeze(-1) > self.silence_energy)
 
         # --- hold the last voiced f0 through unvoiced frames (index 0: the held value)
-        f0_ext = torch.cat([held.unsqueeze(-1), f0.squeeze(-1)], -1)  # [B, F + 1]
+        f0_ext = torch.cat([held.unsqueeze(-1), f0], -1)  # [B, F + 1]
         pos = torch.arange(1, n_frames + 1, device=x.device)
-        last = torch.cummax(torch.where(voiced.squeeze(-1), pos, torch.zeros_like(pos)), -1)[0]
+        last = torch.cummax(torch.where(voiced, pos, 0), -1)[0]
         f0_held = torch.gather(f0_ext, -1, last)
         self.held = f0_held[:, -1].detach()
-        out = torch.cat(
-            [f0_held.unsqueeze(-1), loud.unsqueeze(-1), periodicity, voiced.to(dtype)], -1
-        )
-        return out.transpose(1, 2)
+        return torch.stack([f0_held, loud, periodicity, voiced.to(dtype)], 1)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.analyze(x)[:, :2]
