@@ -87,7 +87,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"{path}: cannot be read by torch.load ({exc}); give a .pt file "
             f"written by `nn-tilde train`"
         )
-    if not isinstance(ckpt, dict) or ckpt.get("kind") != "nn_tilde.autoencoder":
+    if not isinstance(ckpt, dict) or ckpt.get("kind") not in ("nn_tilde.autoencoder", "nn_tilde.ddsp"):
         raise CheckpointError(
             f"{path} is not an `nn-tilde train` checkpoint; export other models with "
             f"`nn-tilde export SCRIPT.py:FACTORY OUT.ts`"
@@ -98,6 +98,10 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def model_from_checkpoint(path: Path, metadata: dict[str, str] | None = None) -> Module:
     """Rebuild the offline AutoEncoder, load its weights, wrap its streaming form for nn~."""
     ckpt = load_checkpoint(path)
+    if ckpt["kind"] == "nn_tilde.ddsp":
+        from ..ddsp.train import model_from_checkpoint as ddsp_model
+
+        return ddsp_model(ckpt, Path(path).stem, metadata)
     config = TrainConfig.from_dict(ckpt["config"])
     model = build_model(config)
     model.load_state_dict(ckpt["model"])
