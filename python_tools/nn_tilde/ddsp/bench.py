@@ -109,6 +109,59 @@ def bench(model_path: Path, buffer: int = 2048, seconds: float = 2.0) -> list[di
     return rows
 
 
+def pd_cpu_per_buffer(
+    model: Path, buffer: int = 2048, short: int = 200, long: int = 2000, repeats: int = 3
+) -> tuple[float, str]:
+    """nn~ inside ``pd -batch -nrt`` playing a 220 Hz sawtooth through ``[nn~ MODEL forward
+    BUFFER]``: CPU seconds per buffer as (long run - short run) / buffers (start-up and loading
+    cancel; as scripts/bench_pd.py), median of ``repeats``. Needs pd and nn~.pd_linux
+    ($NN_PD_DIR, else build/nn~). Returns (seconds per buffer, nn~'s reported latency)."""
+    import os
+    import resource
+    import subprocess
+    import tempfile
+
+    repo = Path(__file__).resolve().parents[3]
+    ext = Path(os.environ.get("NN_PD_DIR", repo / "build" / "nn~"))
+    if not (ext / "nn~.pd_linux").exists():
+        raise FileNotFoundError(f"nn~.pd_linux not in {ext}: build nn~ or set NN_PD_DIR")
+
+    def child_cpu() -> float:
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return u.ru_utime + u.ru_stime
+
+    def run(n: int, tmp: Path) -> tuple[float, str]:
+        patch = tmp / "bench.pd"
+        patch.write_text(
+            "#N canvas 0 50 500 400 12;\n#X obj 10 10 loadbang;\n#X msg 10 40 \\; pd dsp 1;\n"
+            f"#X obj 10 70 delay {n * buffer / 44.1:.3f};\n#X msg 10 100 \\; pd quit;\n"
+            "#X obj 10 130 phasor~ 220;\n#X obj 10 145 *~ 0.3;\n"
+            f"#X obj 10 160 nn~ {model.resolve()} forward {buffer};\n#X obj 10 190 print bench;\n"
+            "#X msg 200 130 info;\n#X obj 10 220 t b b;\n"
+            "#X connect 0 0 9 0;\n#X connect 9 0 1 0;\n#X connect 9 1 8 0;\n#X connect 0 0 2 0;\n"
+            "#X connect 2 0 3 0;\n#X connect 4 0 5 0;\n#X connect 5 0 6 0;\n#X connect 6 1 7 0;\n"
+            "#X connect 8 0 6 0;\n"
+        )
+        before = child_cpu()
+        p = subprocess.run(
+            ["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",
+             "-path", str(ext), "-open", str(patch)],
+            capture_output=True, text=True, timeout=1800,
+        )
+        if p.returncode != 0:
+            raise RuntimeError(p.stdout + p.stderr)
+        return child_cpu() - before, p.stdout + p.stderr
+
+    per, latency = [], "?"
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(repeats):
+            a, log = run(long, Path(d))
+            b, _ = run(short, Path(d))
+            per.append((a - b) / (long - short))
+            latency = next((ln.split()[-1] for ln in log.splitlines() if ln.startswith("bench: latency")), "?")
+    return statistics.median(per), latency
+
+
 def _row(name: str, kind: str, cpu: float, wall: float, audio_s: float) -> dict:
     return {
         "component": name,
@@ -126,8 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buffer", type=int, default=2048)
     parser.add_argument("--seconds", type=float, default=2.0, help="per figure")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--pd", action="store_true", help="also nn~ in pd -batch (CPU per buffer)")
     args = parser.parse_args(argv)
     rows = bench(args.model, args.buffer, args.seconds)
+    if args.pd:
+        sec, latency = pd_cpu_per_buffer(args.model, args.buffer)
+        rows.append(_row(f"nn~ in pd -batch (latency {latency})", "forward, CPU per buffer", sec, sec, args.buffer / 44100))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
