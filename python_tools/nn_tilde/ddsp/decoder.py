@@ -79,16 +79,17 @@ class Decoder(nn.Module):
 class _Unit(nn.Module):
     """One residual unit, time-major and cached: ``x + relu(LayerNorm(conv_k3_d(x)))``.
 
-    The dilated conv is one matrix product: the ``kernel`` taps ``x[t - (k-1-j) d]`` are read as a
+    The dilated conv is one ``addmm``: the ``kernel`` taps ``x[t - (k-1-j) d]`` are read as a
     strided view of ``cat(cache, x)`` and multiplied by the conv weight laid out as
-    [C_out, kernel * C_in]. x: [B, K, C] -> [B, K, C].
+    [kernel * C_in, C_out]. Frames of every batch item are rows of 2-D matrices, so each step is a
+    single ATen call (a 3-D ``linear`` costs several). x: [B * K, C] rows -> [B * K, C].
     """
 
     def __init__(self, conv: nn.Conv1d, norm: ChannelNorm) -> None:
         super().__init__()
         c_out, c_in, kernel = conv.weight.shape
-        w = conv.weight.detach().permute(0, 2, 1).reshape(c_out, kernel * c_in)
-        self.weight = nn.Parameter(w.clone(), requires_grad=False)
+        w = conv.weight.detach().permute(2, 1, 0).reshape(kernel * c_in, c_out)
+        self.weight = nn.Parameter(w.contiguous().clone(), requires_grad=False)
         self.bias = nn.Parameter(conv.bias.detach().clone(), requires_grad=False)
         self.norm_weight = nn.Parameter(norm.weight.detach().clone(), requires_grad=False)
         self.norm_bias = nn.Parameter(norm.bias.detach().clone(), requires_grad=False)
@@ -99,16 +100,17 @@ class _Unit(nn.Module):
         self.context: int = (self.kernel - 1) * self.dilation
         self.register_buffer("cache", torch.zeros(0, self.context, self.channels), persistent=False)
 
-    def forward(self, x: Tensor) -> Tensor:
-        B, K, C = x.size(0), x.size(1), x.size(2)
+    def forward(self, x: Tensor, batch: int) -> Tensor:
+        C = self.channels
+        K = x.size(0) // batch
         cache = self.cache
-        if cache.size(0) != B:
-            cache = torch.zeros(B, self.context, C, dtype=x.dtype, device=x.device)
-        buf = torch.cat([cache, x], 1)  # [B, context + K, C], contiguous
+        if cache.size(0) != batch:
+            cache = torch.zeros(batch, self.context, C, dtype=x.dtype, device=x.device)
+        buf = torch.cat([cache, x.view(batch, K, C)], 1)  # [B, context + K, C], contiguous
         self.cache = buf[:, K:]
         n = self.context + K
-        taps = buf.as_strided([B, K, self.kernel, C], [n * C, C, self.dilation * C, 1])
-        h = F.linear(taps.reshape(B, K, self.kernel * C), self.weight, self.bias)
+        taps = buf.as_strided([batch, K, self.kernel, C], [n * C, C, self.dilation * C, 1])
+        h = torch.addmm(self.bias, taps.reshape(batch * K, self.kernel * C), self.weight)
         h = F.layer_norm(h, (C,), self.norm_weight, self.norm_bias, self.eps)
         return x + torch.relu(h)
 
@@ -118,9 +120,9 @@ class _Unit(nn.Module):
 
 class FusedStreamingDecoder(StreamingModule):
     """Streaming decoder with fewer TorchScript calls than the generic ``to_streaming`` form: the
-    same arithmetic as ``Decoder``, time-major so that LayerNorm and the 1x1 convs are plain
-    ``layer_norm`` / ``linear`` calls with no transposes, each dilated conv one ``linear`` on a
-    strided view of its cache. Delay 0.
+    same arithmetic as ``Decoder`` on rows of frames (2-D ``addmm`` and ``layer_norm``, no
+    transposes between layers), each dilated conv one ``addmm`` on a strided view of its cache.
+    Delay 0.
 
     x: [B, 2, K] -> [B, K, 1 + H + N] (time-major output, ready for the synthesisers).
     ``out_offset`` is added to the output bias (used to fold constant offsets of the controls).
@@ -130,12 +132,12 @@ class FusedStreamingDecoder(StreamingModule):
         super().__init__(0)
         layers = list(decoder.net)
         first, last = layers[0], layers[-1]
-        self.in_weight = nn.Parameter(first.weight.detach()[..., 0].clone(), requires_grad=False)
+        self.in_weight = nn.Parameter(first.weight.detach()[..., 0].t().contiguous(), requires_grad=False)
         self.in_bias = nn.Parameter(first.bias.detach().clone(), requires_grad=False)
         out_bias = last.bias.detach().clone()
         if out_offset is not None:
             out_bias = out_bias + out_offset
-        self.out_weight = nn.Parameter(last.weight.detach()[..., 0].clone(), requires_grad=False)
+        self.out_weight = nn.Parameter(last.weight.detach()[..., 0].t().contiguous(), requires_grad=False)
         self.out_bias = nn.Parameter(out_bias, requires_grad=False)
         units = []
         for res in layers[1:-1]:
@@ -144,10 +146,11 @@ class FusedStreamingDecoder(StreamingModule):
         self.units = nn.ModuleList(units)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F.linear(x.transpose(1, 2), self.in_weight, self.in_bias)
+        B, K = x.size(0), x.size(2)
+        h = torch.addmm(self.in_bias, x.transpose(1, 2).reshape(B * K, x.size(1)), self.in_weight)
         for unit in self.units:
-            x = unit(x)
-        return F.linear(x, self.out_weight, self.out_bias)
+            h = unit(h, B)
+        return torch.addmm(self.out_bias, h, self.out_weight).view(B, K, -1)
 
     @torch.jit.export
     def reset(self) -> None:

@@ -128,9 +128,9 @@ class StreamingDDSP(StreamingModule):
             dec = model.decoder.fused_streaming(offset)
             # input: (log2(f0), loudness dB) instead of (log2(f0 / 440), (dB - mean) / std)
             with torch.no_grad():
-                w = dec.in_weight
-                dec.in_bias -= w[:, 0] * math.log2(440.0) + w[:, 1] * (mean / std)
-                w[:, 1] /= std
+                w = dec.in_weight  # [2, C]: rows for (pitch, loudness)
+                dec.in_bias -= w[0] * math.log2(440.0) + w[1] * (mean / std)
+                w[1] /= std
                 model.noise.interp *= 2.0
                 model.harmonic.basis *= 2.0
             self.decoder: nn.Module = dec
