@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from pdrun import REPO, external_dir, run_pd
 
 MODEL = REPO / "models" / "ddsp_violin.ts"
@@ -27,7 +26,8 @@ def test_violin_demo_patch_plays_and_follows_pitch(tmp_path: Path) -> None:
     wrapper.write_text(
         "#N canvas 0 50 400 300 12;\n#X obj 10 10 ddsp-violin-demo;\n#X obj 10 40 loadbang;\n"
         "#X obj 10 70 delay 5050;\n"
-        f"#X msg 10 100 \\; ddsp-demo-write symbol {out} \\; ddsp-demo-write-in symbol {inp} \\; pd quit;\n"
+        f"#X msg 10 100 \\; ddsp-demo-write symbol {out} "
+        f"\\; ddsp-demo-write-in symbol {inp} \\; pd quit;\n"
         "#X connect 1 0 2 0;\n#X connect 2 0 3 0;\n"
     )
     p = run_pd(wrapper, extra=["-path", str(REPO / "patches")])

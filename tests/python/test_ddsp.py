@@ -30,7 +30,7 @@ def _chunks(total: int, seed: int = 0) -> list[int]:
 
 
 def _run(stream, tensors: list[torch.Tensor], sizes: list[int], dim: int) -> torch.Tensor:
-    pieces = zip(*[torch.split(t, sizes, dim) for t in tensors])
+    pieces = zip(*[torch.split(t, sizes, dim) for t in tensors], strict=True)
     return torch.cat([stream(*p) for p in pieces], -1)
 
 

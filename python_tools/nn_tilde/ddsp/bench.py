@@ -93,12 +93,12 @@ def bench(model_path: Path, buffer: int = 2048, seconds: float = 2.0) -> list[di
     rows = []
     for name, (mod, args) in comps.items():
         for kind, m in (("eager", mod), ("TorchScript", torch.jit.script(mod))):
-            cpu, wall = time_call(lambda: m(*args), seconds)
+            cpu, wall = time_call(lambda m=m, args=args: m(*args), seconds)
             rows.append(_row(name, kind, cpu, wall, audio_s))
     for method, arg in (("forward", x), ("decode", feats)):
         m = torch.jit.load(str(model_path))
         fn = getattr(m, method)
-        cpu, wall = time_call(lambda: fn(arg), seconds)
+        cpu, wall = time_call(lambda fn=fn, arg=arg: fn(arg), seconds)
         rows.append(_row(f"whole model: {method}", "TorchScript (file)", cpu, wall, audio_s))
     m = torch.jit.load(str(model_path)).eval()
     frozen = torch.jit.optimize_for_inference(
@@ -144,9 +144,24 @@ def pd_cpu_per_buffer(
         )
         before = child_cpu()
         p = subprocess.run(
-            ["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",
-             "-path", str(ext), "-open", str(patch)],
-            capture_output=True, text=True, timeout=1800,
+            [
+                "pd",
+                "-nogui",
+                "-batch",
+                "-noprefs",
+                "-nrt",
+                "-noaudio",
+                "-nomidi",
+                "-r",
+                "44100",
+                "-path",
+                str(ext),
+                "-open",
+                str(patch),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         if p.returncode != 0:
             raise RuntimeError(p.stdout + p.stderr)
@@ -158,7 +173,9 @@ def pd_cpu_per_buffer(
             a, log = run(long, Path(d))
             b, _ = run(short, Path(d))
             per.append((a - b) / (long - short))
-            latency = next((ln.split()[-1] for ln in log.splitlines() if ln.startswith("bench: latency")), "?")
+            latency = next(
+                (ln.split()[-1] for ln in log.splitlines() if ln.startswith("bench: latency")), "?"
+            )
     return statistics.median(per), latency
 
 
@@ -174,7 +191,9 @@ def _row(name: str, kind: str, cpu: float, wall: float, audio_s: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nn_tilde.ddsp.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m nn_tilde.ddsp.bench", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("model", type=Path, metavar="MODEL.ts")
     parser.add_argument("--buffer", type=int, default=2048)
     parser.add_argument("--seconds", type=float, default=2.0, help="per figure")
@@ -184,15 +203,29 @@ def main(argv: list[str] | None = None) -> int:
     rows = bench(args.model, args.buffer, args.seconds)
     if args.pd:
         sec, latency = pd_cpu_per_buffer(args.model, args.buffer)
-        rows.append(_row(f"nn~ in pd -batch (latency {latency})", "forward, CPU per buffer", sec, sec, args.buffer / 44100))
+        rows.append(
+            _row(
+                f"nn~ in pd -batch (latency {latency})",
+                "forward, CPU per buffer",
+                sec,
+                sec,
+                args.buffer / 44100,
+            )
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"one thread, buffer {args.buffer}, batch 1; real-time factor = audio time / compute time")
-    print(f"{'component':36s} {'mode':32s} {'us/call cpu':>12s} {'RTF cpu':>9s} {'us/call wall':>13s} {'RTF wall':>9s}")
+    print(
+        f"one thread, buffer {args.buffer}, batch 1; real-time factor = audio time / compute time"
+    )
+    print(
+        f"{'component':36s} {'mode':32s} {'us/call cpu':>12s} {'RTF cpu':>9s} "
+        f"{'us/call wall':>13s} {'RTF wall':>9s}"
+    )
     for r in rows:
         print(
-            f"{r['component']:36s} {r['mode']:32s} {r['us_per_call_cpu']:12.1f} {r['rtf_cpu']:9.1f} "
+            f"{r['component']:36s} {r['mode']:32s} {r['us_per_call_cpu']:12.1f} "
+            f"{r['rtf_cpu']:9.1f} "
             f"{r['us_per_call_wall']:13.1f} {r['rtf_wall']:9.1f}"
         )
     return 0

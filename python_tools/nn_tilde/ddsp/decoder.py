@@ -2,13 +2,15 @@
 dilated CNN from (f0, loudness) frames to synthesiser controls.
 
 Offline it is an ordinary ``nn.Module`` built from the kit's layers (causal ``Conv1d`` padding,
-``Residual``), so ``nn_tilde.streaming.to_streaming`` turns it into cached convolutions with delay 0;
+``Residual``), so ``nn_tilde.streaming.to_streaming`` turns it into cached convolutions with
+delay 0;
 ``FusedStreamingDecoder`` is a hand-flattened streaming form of the same weights with fewer
 TorchScript calls (see models/README.md for what that buys).
 
 Layout: input [B, 2, K] (normalised pitch, normalised loudness) -> 1x1 conv to ``channels`` ->
 ``len(dilations)`` residual units ``x + relu(LayerNorm_C(conv_k3_d(x)))`` -> 1x1 conv (dense) to
-``1 + n_harmonics + n_noise`` raw controls [B, 126, K]. With 8 channels: 2,454 parameters (16 channels: 7,086).
+``1 + n_harmonics + n_noise`` raw controls [B, 126, K]. With 8 channels: 2,454 parameters
+(16 channels: 7,086).
 """
 
 from typing import List, Optional, Sequence
@@ -41,7 +43,9 @@ register_pointwise(ChannelNorm)
 
 def causal_conv(channels: int, dilation: int, kernel: int = 3) -> Conv1d:
     """Conv1d that only looks back: ``(kernel - 1) * dilation`` frames of left padding."""
-    return Conv1d(channels, channels, kernel, dilation=dilation, padding=((kernel - 1) * dilation, 0))
+    return Conv1d(
+        channels, channels, kernel, dilation=dilation, padding=((kernel - 1) * dilation, 0)
+    )
 
 
 class Decoder(nn.Module):
@@ -60,7 +64,11 @@ class Decoder(nn.Module):
         units: List[nn.Module] = [nn.Conv1d(2, channels, 1)]
         for d in dilations:
             units.append(
-                Residual(nn.Sequential(causal_conv(channels, d, kernel), ChannelNorm(channels), nn.ReLU()))
+                Residual(
+                    nn.Sequential(
+                        causal_conv(channels, d, kernel), ChannelNorm(channels), nn.ReLU()
+                    )
+                )
             )
         units.append(nn.Conv1d(channels, self.n_out, 1))
         self.net = nn.Sequential(*units)
@@ -132,12 +140,16 @@ class FusedStreamingDecoder(StreamingModule):
         super().__init__(0)
         layers = list(decoder.net)
         first, last = layers[0], layers[-1]
-        self.in_weight = nn.Parameter(first.weight.detach()[..., 0].t().contiguous(), requires_grad=False)
+        self.in_weight = nn.Parameter(
+            first.weight.detach()[..., 0].t().contiguous(), requires_grad=False
+        )
         self.in_bias = nn.Parameter(first.bias.detach().clone(), requires_grad=False)
         out_bias = last.bias.detach().clone()
         if out_offset is not None:
             out_bias = out_bias + out_offset
-        self.out_weight = nn.Parameter(last.weight.detach()[..., 0].t().contiguous(), requires_grad=False)
+        self.out_weight = nn.Parameter(
+            last.weight.detach()[..., 0].t().contiguous(), requires_grad=False
+        )
         self.out_bias = nn.Parameter(out_bias, requires_grad=False)
         units = []
         for res in layers[1:-1]:

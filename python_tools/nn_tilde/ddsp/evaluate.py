@@ -59,7 +59,9 @@ def sine_baseline(audio: np.ndarray, sample_rate: int, hop: int = 512) -> np.nda
 def spectral_distance(reference: np.ndarray, estimate: np.ndarray) -> float:
     loss = MultiScaleSTFTLoss(SCALES)
     with torch.no_grad():
-        return float(loss(torch.from_numpy(reference)[None, None], torch.from_numpy(estimate)[None, None]))
+        return float(
+            loss(torch.from_numpy(reference)[None, None], torch.from_numpy(estimate)[None, None])
+        )
 
 
 def pitch_following(
@@ -69,7 +71,9 @@ def pitch_following(
     b = analyze_offline(estimate, sample_rate, hop)
     voiced_in = a["voiced"] > 0.5
     both = voiced_in & (b["voiced"] > 0.5)
-    cents = 1200 * np.abs(np.log2(np.maximum(b["f0"][both], 1e-3) / np.maximum(a["f0"][both], 1e-3)))
+    cents = 1200 * np.abs(
+        np.log2(np.maximum(b["f0"][both], 1e-3) / np.maximum(a["f0"][both], 1e-3))
+    )
     return {
         "frames_voiced_in": int(voiced_in.sum()),
         "voiced_share": float(both.sum() / max(voiced_in.sum(), 1)),
@@ -91,7 +95,7 @@ def evaluate(model_path: Path, folder: Path, limit: int = 0) -> dict:
         base = sine_baseline(x, sr)
         p = pitch_following(x, y, sr)
         all_cents.append(p["cents"])
-        voiced += int(round(p["voiced_share"] * p["frames_voiced_in"]))
+        voiced += round(p["voiced_share"] * p["frames_voiced_in"])
         voiced_in += p["frames_voiced_in"]
         rows.append(
             {
@@ -120,9 +124,13 @@ def evaluate(model_path: Path, folder: Path, limit: int = 0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nn_tilde.ddsp.evaluate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m nn_tilde.ddsp.evaluate", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("model", type=Path, metavar="MODEL.ts")
-    parser.add_argument("folder", type=Path, metavar="PHRASES_DIR", help="held-out rendered phrases")
+    parser.add_argument(
+        "folder", type=Path, metavar="PHRASES_DIR", help="held-out rendered phrases"
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N files")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -139,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     s = result["summary"]
     print(
-        f"mean spectral distance {s['spectral_model']:.3f} (sine baseline {s['spectral_baseline']:.3f}, "
+        f"mean spectral distance {s['spectral_model']:.3f} "
+        f"(sine baseline {s['spectral_baseline']:.3f}, "
         f"silence {s['spectral_silence']:.3f}); pitch error median {s['cents_median']} cents, "
         f"95th percentile {s['cents_p95']} cents over {s['voiced_frames_in']} voiced input frames; "
         f"output voiced on {100 * s['voiced_share']:.1f} % of them"

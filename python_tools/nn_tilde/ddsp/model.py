@@ -32,7 +32,9 @@ class Controls(nn.Module):
         super().__init__()
         self.n_harmonics: int = n_harmonics
         self.nyquist: float = 0.5 * sample_rate
-        self.register_buffer("harmonics", torch.arange(1, n_harmonics + 1).float(), persistent=False)
+        self.register_buffer(
+            "harmonics", torch.arange(1, n_harmonics + 1).float(), persistent=False
+        )
 
     def forward(self, f0: Tensor, raw: Tensor):
         raw = raw.transpose(1, 2)  # [B, K, C]
@@ -181,7 +183,7 @@ class StreamingDDSP(StreamingModule):
 
 
 class ExportedDDSP(Module):
-    """nn~ model: timbre transfer at the host rate (no resampling inside; trained at ``sample_rate``).
+    """nn~ model: timbre transfer at the host rate (no resampling; trained at ``sample_rate``).
 
     forward: audio [B, 1, N] -> instrument audio [B, 1, N]
     decode: (f0 Hz, loudness dB) [B, 2, N / hop] -> audio [B, 1, N]

@@ -18,10 +18,8 @@ accumulated in float64).
 """
 
 import math
-from typing import List
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..streaming.base import StreamingModule
@@ -55,14 +53,20 @@ class HarmonicSynth(StreamingModule):
         self.table_size: int = table_size
         j = torch.arange(table_size + 2, dtype=torch.float64) / table_size  # wrap columns
         h = torch.arange(1, n_harmonics + 1, dtype=torch.float64)
-        self.register_buffer("basis", torch.sin(2 * math.pi * h[:, None] * j[None, :]).float(), persistent=False)
+        self.register_buffer(
+            "basis", torch.sin(2 * math.pi * h[:, None] * j[None, :]).float(), persistent=False
+        )
         self.register_buffer("harmonics", h.float(), persistent=False)
         n = torch.arange(hop, dtype=torch.float64)
         # phase (in cycles) at sample n of a frame whose f0 goes linearly from f_prev to f_cur:
         #   f_prev * n / sr + (f_cur - f_prev) * n (n + 1) / (2 hop sr)
         # = f_prev * ramp_a + f_cur * ramp_b
-        self.register_buffer("ramp_a", ((n - n * (n + 1) / (2 * hop)) / sample_rate).float(), persistent=False)
-        self.register_buffer("ramp_b", (n * (n + 1) / (2 * hop * sample_rate)).float(), persistent=False)
+        self.register_buffer(
+            "ramp_a", ((n - n * (n + 1) / (2 * hop)) / sample_rate).float(), persistent=False
+        )
+        self.register_buffer(
+            "ramp_b", (n * (n + 1) / (2 * hop * sample_rate)).float(), persistent=False
+        )
         self.register_buffer("fade", ((n + 1) / hop).float(), persistent=False)
         self.register_buffer("phase", torch.zeros(0, 1, dtype=torch.float64), persistent=False)
         self.register_buffer("last_f0", torch.zeros(0, 1), persistent=False)
@@ -77,13 +81,15 @@ class HarmonicSynth(StreamingModule):
         return (freqs < 0.5 * self.sample_rate) & (freqs >= 20.0)
 
     def forward(self, f0: Tensor, amps: Tensor, masked: bool = False) -> Tensor:
-        """f0 [B, K], amps [B, K, H] (``masked``: already zero outside ``mask(f0)``) -> [B, K * hop]."""
+        """f0 [B, K], amps [B, K, H] (``masked``: zero outside ``mask(f0)``) -> [B, K * hop]."""
         B, K = f0.size(0), f0.size(1)
         f0 = f0.clamp(min=0.0)  # negative "frequencies" would make phases negative
         if self.phase.size(0) != B:
             self.phase = torch.zeros(B, 1, dtype=torch.float64, device=f0.device)
             self.last_f0 = torch.zeros(B, 1, dtype=f0.dtype, device=f0.device)
-            self.last_table = torch.zeros(B, 1, self.table_size + 2, dtype=f0.dtype, device=f0.device)
+            self.last_table = torch.zeros(
+                B, 1, self.table_size + 2, dtype=f0.dtype, device=f0.device
+            )
         if not masked:
             amps = amps * self.mask(f0)
         table = torch.matmul(amps, self.basis)  # [B, K, L + 2]: one band-limited period per frame
@@ -160,7 +166,7 @@ class NoiseSynth(StreamingModule):
             self.tail = torch.zeros(B, 1, self.hop, dtype=mags.dtype, device=mags.device)
             self.position = 0
         gain = torch.matmul(mags, self.interp)  # [B, K, bins]
-        if K <= self.noise_frames:
+        if self.noise_frames >= K:
             rows = self.noise_spec.narrow(0, self.position, K)
         else:  # longer than the table (offline use): cycle it
             index = (torch.arange(K, device=mags.device) + self.position) % self.noise_frames

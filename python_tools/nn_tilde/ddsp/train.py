@@ -55,7 +55,9 @@ def features_key(sample_rate: int, hop: int) -> str:
     return hashlib.sha1(f"{src}|{sample_rate}|{hop}".encode()).hexdigest()[:12]
 
 
-def file_features(path: Path, audio: np.ndarray, sample_rate: int, hop: int, cache: Path) -> np.ndarray:
+def file_features(
+    path: Path, audio: np.ndarray, sample_rate: int, hop: int, cache: Path
+) -> np.ndarray:
     """[2, T // hop] float32 (f0 Hz, loudness dB) of `audio`, from the cache when possible."""
     from .features import compute_features
 
@@ -127,7 +129,11 @@ def train_ddsp(
 
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
-    cache = Path(config.ddsp.feature_cache) if config.ddsp.feature_cache else data_dir / ".nn_tilde_cache" / "ddsp"
+    cache = (
+        Path(config.ddsp.feature_cache)
+        if config.ddsp.feature_cache
+        else data_dir / ".nn_tilde_cache" / "ddsp"
+    )
     train_files, valid_files = split_files(data_dir, config.val_split)
     if not train_files:
         raise DataError(f"{data_dir}: no .wav/.flac/.ogg files; point at a folder of audio")
@@ -158,7 +164,11 @@ def train_ddsp(
             say("resuming with a different feature extractor: loudness statistics refreshed")
         say(f"resumed from {resume} at step {step}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    valid = valid_set.batch(config.val_crops, np.random.default_rng(config.seed + 7919)) if valid_set else None
+    valid = (
+        valid_set.batch(config.val_crops, np.random.default_rng(config.seed + 7919))
+        if valid_set
+        else None
+    )
     ckpt = _checkpoint(config, model, optimizer, step, history)
     running: list[float] = []
     start, first = time.perf_counter(), step
@@ -178,7 +188,9 @@ def train_ddsp(
         running.append(value)
         if progress:
             rate = (step - first) / max(time.perf_counter() - start, 1e-9)
-            stderr_bar(step, config.steps, sum(running[-20:]) / len(running[-20:]), f" ({rate:.1f} step/s)")
+            stderr_bar(
+                step, config.steps, sum(running[-20:]) / len(running[-20:]), f" ({rate:.1f} step/s)"
+            )
         last = step == config.steps
         if valid is not None and (step % config.val_every == 0 or last):
             v = validate(model, valid, loss_fn)
@@ -189,7 +201,14 @@ def train_ddsp(
             ckpt = _checkpoint(config, model, optimizer, step, history)
             _save(ckpt, out_dir, step)
             if config.plot:
-                _plot(model, valid if valid is not None else (feats, audio), config, history, out_dir, step)
+                _plot(
+                    model,
+                    valid if valid is not None else (feats, audio),
+                    config,
+                    history,
+                    out_dir,
+                    step,
+                )
     return ckpt
 
 
@@ -251,7 +270,7 @@ def load_weights(model: DDSP, state: dict[str, Tensor]) -> None:
 
 
 def model_from_checkpoint(ckpt: dict[str, Any], name: str, metadata: dict[str, str] | None = None):
-    """A trained DDSP checkpoint -> the nn~ model (``ExportedDDSP``) with the streaming extractor."""
+    """A DDSP checkpoint -> the nn~ model (``ExportedDDSP``), streaming extractor included."""
     from .features import Features
     from .model import ExportedDDSP
 
@@ -263,9 +282,13 @@ def model_from_checkpoint(ckpt: dict[str, Any], name: str, metadata: dict[str, s
         "name": name,
         "training_steps": str(ckpt["step"]),
         "architecture": f"DDSP-CNN-Tiny ({config.ddsp.channels} channels), nn_tilde.ddsp",
-        "model_sample_rate_note": f"trained at {config.sample_rate} Hz; runs at the host rate, no resampling",
+        "model_sample_rate_note": (
+            f"trained at {config.sample_rate} Hz; runs at the host rate, no resampling"
+        ),
     }
     fields.update(metadata or {})
     hop = config.ddsp.hop
     with torch.no_grad():
-        return ExportedDDSP(model, lambda: Features(sample_rate=config.sample_rate, hop=hop), fields)
+        return ExportedDDSP(
+            model, lambda: Features(sample_rate=config.sample_rate, hop=hop), fields
+        )

@@ -84,7 +84,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         if self.model_type not in ("autoencoder", "ddsp"):
-            raise ConfigError(f"model_type={self.model_type!r}: use \"autoencoder\" or \"ddsp\"")
+            raise ConfigError(f'model_type={self.model_type!r}: use "autoencoder" or "ddsp"')
         if self.model_type == "ddsp":
             self._validate_ddsp()
             return
@@ -109,7 +109,9 @@ class TrainConfig:
         if hop < 1 or hop & (hop - 1):
             raise ConfigError(f"ddsp.hop={hop} is not a power of two; nn~ needs e.g. 512")
         if self.crop % hop or self.crop < 2 * hop:
-            raise ConfigError(f"crop={self.crop} must be a multiple of ddsp.hop={hop}, at least {2 * hop}")
+            raise ConfigError(
+                f"crop={self.crop} must be a multiple of ddsp.hop={hop}, at least {2 * hop}"
+            )
         for name in ("batch_size", "steps", "val_every", "ckpt_every", "val_crops", "sample_rate"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")

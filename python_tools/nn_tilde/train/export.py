@@ -87,7 +87,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"{path}: cannot be read by torch.load ({exc}); give a .pt file "
             f"written by `nn-tilde train`"
         )
-    if not isinstance(ckpt, dict) or ckpt.get("kind") not in ("nn_tilde.autoencoder", "nn_tilde.ddsp"):
+    kinds = ("nn_tilde.autoencoder", "nn_tilde.ddsp")
+    if not isinstance(ckpt, dict) or ckpt.get("kind") not in kinds:
         raise CheckpointError(
             f"{path} is not an `nn-tilde train` checkpoint; export other models with "
             f"`nn-tilde export SCRIPT.py:FACTORY OUT.ts`"
