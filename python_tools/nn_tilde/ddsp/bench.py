@@ -69,10 +69,8 @@ def bench(model_path: Path, buffer: int = 2048, seconds: float = 2.0) -> list[di
     hop = int(scripted.decode_params[1])
     frames = buffer // hop
     audio_s = buffer / sr
-    from ..train.export import load_checkpoint  # noqa: F401  (kit import check)
-
-    # rebuild eager components from the scripted file's submodules is not possible; use the same
-    # classes with the file's constants where they matter for cost (shapes), random weights
+    # Components are timed on fresh instances of the same classes at the file's rate and hop
+    # (random weights: the cost does not depend on their values); "whole model" rows run the file.
     from .model import DDSP
 
     ddsp = DDSP(sample_rate=sr, hop=hop).eval()
