@@ -1,13 +1,20 @@
-"""Main job of the README: render a melody through the shipped demo model inside a real PureData
-(pd -batch), once through [nn~ models/demo forward] and once through [nn~ models/demo encode] ->
-[nn~ models/demo decode], and print where the sound files are with a short summary.
+"""Main job of the README: timbre transfer in a real PureData (pd -batch). The patch
+patches/ddsp-violin-demo.pd makes a voice-like melody in Pd and plays it through
+[nn~ ../models/ddsp_violin forward] (DDSP-CNN-Tiny, models/README.md); the same patch is opened here
+as an abstraction in pd -batch, which writes its input and output (5 s), then this script draws
+their spectrograms into a PNG, measures how closely the violin follows the melody's pitch and
+prints where the files are.
 
-Usage: python scripts/demo.py [--out DIR] [--seconds S]
+With --classic: the earlier demo instead, a melody through the hand-written models/demo.ts (once
+through [nn~ models/demo forward], once through encode -> decode).
+
+Usage: python scripts/demo.py [--out DIR] [--classic [--seconds S]]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,11 +89,106 @@ def describe(name: str, y: np.ndarray) -> str:
     return f"  {name:<22} {len(y) / SR:5.2f} s   rms {rms:.3f}   peak {float(np.abs(y).max()):.3f}"
 
 
+DDSP_SECONDS = 5.0  # what patches/ddsp-violin-demo.pd records
+
+
+def render_ddsp_demo(out: Path, ext: Path) -> tuple[Path, Path, str]:
+    """Open patches/ddsp-violin-demo.pd as an abstraction in pd -batch; returns (input wav, output
+    wav, Pd log). The patch starts its melody and DSP on load; the wrapper saves its recordings."""
+    inp, outp = out / "ddsp-violin-input.wav", out / "ddsp-violin-output.wav"
+    for f in (inp, outp):
+        f.unlink(missing_ok=True)
+    wrapper = out / "ddsp-violin-batch.pd"
+    wrapper.write_text(
+        "#N canvas 0 50 400 300 12;\n"
+        "#X obj 10 10 ddsp-violin-demo;\n"
+        "#X obj 10 40 loadbang;\n"
+        f"#X obj 10 70 delay {DDSP_SECONDS * 1000 + 50:.0f};\n"
+        f"#X msg 10 100 \\; ddsp-demo-write symbol {outp} \\; ddsp-demo-write-in symbol {inp} \\; pd quit;\n"
+        "#X connect 1 0 2 0;\n#X connect 2 0 3 0;\n"
+    )
+    p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", str(SR),
+                        "-path", str(ext), "-path", str(REPO / "patches"), "-open", str(wrapper)],
+                       capture_output=True, text=True, timeout=600)
+    return inp, outp, p.stdout + p.stderr
+
+
+def ddsp_summary(inp: Path, outp: Path, png: Path) -> list[str]:
+    """Spectrogram PNG of input and output, and the output's pitch against the input's."""
+    sys.path.insert(0, str(REPO / "python_tools"))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nn_tilde.ddsp.features import analyze_offline
+    from nn_tilde.train.plots import log_spectrogram
+
+    x, _ = sf.read(inp, dtype="float32")
+    y, _ = sf.read(outp, dtype="float32")
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for ax, sig, title in ((axes[0], x, "input: voice-like melody made in Pd"),
+                           (axes[1], y, "output: [nn~ ../models/ddsp_violin forward] in pd -batch")):
+        spec = log_spectrogram(sig, 2048)
+        ax.imshow(spec, origin="lower", aspect="auto", vmin=-100, vmax=max(spec.max(), -60), cmap="magma",
+                  extent=(0, len(sig) / SR, 0, SR / 2000))
+        ax.set_ylim(0, 8)
+        ax.set_ylabel("kHz")
+        ax.set_title(title)
+    axes[1].set_xlabel("seconds")
+    fig.tight_layout()
+    fig.savefig(png, dpi=80)
+    plt.close(fig)
+    # pitch: nn~ delays by its buffering (2 x 2048) plus the model's own latency (1024)
+    lag = (2 * 2048 + 1024) // 512
+    a, b = analyze_offline(x, SR), analyze_offline(y, SR)
+    fa, fb = a["f0"][: len(a["f0"]) - lag], b["f0"][lag:]
+    both = (a["voiced"][: len(fa)] > 0) & (b["voiced"][lag:] > 0)
+    cents = np.abs(1200 * np.log2(fb[both] / fa[both]))
+    voiced_in = int((a["voiced"][: len(fa)] > 0).sum())
+    return [
+        f"  pitch of the violin vs the melody: median {np.median(cents):.1f} cents, 95th percentile "
+        f"{np.percentile(cents, 95):.1f} cents, voiced on {100 * both.sum() / max(voiced_in, 1):.0f} % of the "
+        f"melody's voiced frames",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=REPO / "out", help="folder for the sound files (default: out/)")
-    ap.add_argument("--seconds", type=float, default=4.0, help="length of the melody (default 4)")
+    ap.add_argument("--classic", action="store_true", help="the demo.ts render instead of the violin")
+    ap.add_argument("--seconds", type=float, default=4.0, help="--classic: length of the melody (default 4)")
     args = ap.parse_args(argv)
+    if not args.classic:
+        return main_ddsp(args.out)
+    return main_classic(args)
+
+
+def main_ddsp(out_arg: Path) -> int:
+    ext = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))  # as tests/pd/pdrun.py
+    if not (ext / "nn~.pd_linux").exists():
+        print("error: build/nn~/nn~.pd_linux is missing: run scripts/setup.sh first", file=sys.stderr)
+        return 1
+    out = out_arg.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    inp, outp, log = render_ddsp_demo(out, ext)
+    if not inp.exists() or not outp.exists() or "error" in log.lower():
+        print(log, file=sys.stderr)
+        print("error: the Pd render failed (see the log above)", file=sys.stderr)
+        return 1
+    png = out / "ddsp-violin-spectrogram.png"
+    lines = ddsp_summary(inp, outp, png)
+    print(f"Rendered patches/ddsp-violin-demo.pd in pd -batch: a melody made in Pd, played on the violin by "
+          f"[nn~ ../models/ddsp_violin forward] ({DDSP_SECONDS:g} s):")
+    for f in (inp, outp):
+        y, _ = sf.read(f, dtype="float32")
+        print(describe(f.name, y))
+    print("\n".join(lines))
+    print(f"Sound files and spectrogram: {out}/  ({png.name})")
+    return 0
+
+
+def main_classic(args: argparse.Namespace) -> int:
     if not 0.5 <= args.seconds <= 60:
         print("error: --seconds must be between 0.5 and 60", file=sys.stderr)
         return 2

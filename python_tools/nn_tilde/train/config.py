@@ -37,6 +37,21 @@ LEGACY_MODEL_KEYS: dict[str, Any] = {"n_bands": 1, "causal": False}
 
 
 @dataclass
+class DDSPConfig:
+    """Arguments of `nn_tilde.ddsp.model.DDSP` (used when `model_type = "ddsp"`)."""
+
+    hop: int = 512  # feature frame hop in samples (a power of two)
+    channels: int = 8  # 8: DDSP-CNN-Tiny (2,454 parameters); 16: 7,086
+    dilations: list[int] = field(default_factory=lambda: [1, 3, 9, 1, 3, 9])
+    n_harmonics: int = 60
+    n_noise: int = 65
+    reverb: bool = False
+    reverb_length: int = 8192
+    table_size: int = 1024
+    feature_cache: str = ""  # default: DATA/.nn_tilde_cache/ddsp
+
+
+@dataclass
 class TrainConfig:
     """Every knob of `nn-tilde train`. Sizes are in samples at `sample_rate`."""
 
@@ -55,6 +70,8 @@ class TrainConfig:
     loss_scales: list[int] = field(default_factory=lambda: [2048, 1024, 512, 256, 128])
     num_threads: int = 0  # torch intra-op threads per process; 0 keeps torch's default
     model: ModelConfig = field(default_factory=ModelConfig)
+    model_type: str = "autoencoder"  # or "ddsp" (nn_tilde.ddsp, section [ddsp])
+    ddsp: DDSPConfig = field(default_factory=DDSPConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,9 +80,11 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         data = dict(data)
         model = data.pop("model", {}) or {}
+        ddsp = data.pop("ddsp", {}) or {}
         _check_keys(ModelConfig, model, "model.")
+        _check_keys(DDSPConfig, ddsp, "ddsp.")
         _check_keys(cls, data, "")
-        cfg = cls(**data, model=ModelConfig(**model))
+        cfg = cls(**data, model=ModelConfig(**model), ddsp=DDSPConfig(**ddsp))
         cfg.validate()
         return cfg
 
@@ -78,6 +97,11 @@ class TrainConfig:
         return r
 
     def validate(self) -> None:
+        if self.model_type not in ("autoencoder", "ddsp"):
+            raise ConfigError(f'model_type={self.model_type!r}: use "autoencoder" or "ddsp"')
+        if self.model_type == "ddsp":
+            self._validate_ddsp()
+            return
         n = self.model.n_bands
         if n < 1 or n & (n - 1):
             raise ConfigError(
@@ -99,6 +123,18 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be at least 1")
         if not 0 <= self.val_split < 1:
             raise ConfigError("val_split must be in [0, 1)")
+
+    def _validate_ddsp(self) -> None:
+        hop = self.ddsp.hop
+        if hop < 1 or hop & (hop - 1):
+            raise ConfigError(f"ddsp.hop={hop} is not a power of two; nn~ needs e.g. 512")
+        if self.crop % hop or self.crop < 2 * hop:
+            raise ConfigError(
+                f"crop={self.crop} must be a multiple of ddsp.hop={hop}, at least {2 * hop}"
+            )
+        for name in ("batch_size", "steps", "val_every", "ckpt_every", "val_crops", "sample_rate"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
 
 
 def _check_keys(cls: type, data: dict[str, Any], prefix: str) -> None:

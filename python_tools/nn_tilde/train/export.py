@@ -88,7 +88,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"{path}: cannot be read by torch.load ({exc}); give a .pt file "
             f"written by `nn-tilde train`"
         )
-    if not isinstance(ckpt, dict) or ckpt.get("kind") != "nn_tilde.autoencoder":
+    kinds = ("nn_tilde.autoencoder", "nn_tilde.ddsp")
+    if not isinstance(ckpt, dict) or ckpt.get("kind") not in kinds:
         raise CheckpointError(
             f"{path} is not an `nn-tilde train` checkpoint; export other models with "
             f"`nn-tilde export SCRIPT.py:FACTORY OUT.ts`"
@@ -110,6 +111,10 @@ def config_from_checkpoint(ckpt: dict[str, Any]) -> TrainConfig:
 def model_from_checkpoint(path: Path, metadata: dict[str, str] | None = None) -> Module:
     """Rebuild the offline AutoEncoder, load its weights, wrap its streaming form for nn~."""
     ckpt = load_checkpoint(path)
+    if ckpt["kind"] == "nn_tilde.ddsp":
+        from ..ddsp.train import model_from_checkpoint as ddsp_model
+
+        return ddsp_model(ckpt, Path(path).stem, metadata)
     config = config_from_checkpoint(ckpt)
     model = build_model(config)
     model.load_state_dict(ckpt["model"])

@@ -92,6 +92,10 @@ def train(
     say: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> dict[str, Any]:
     """Train; returns the final checkpoint dict. Raises DataError for an unusable data folder."""
+    if config.model_type == "ddsp":
+        from ..ddsp.train import train_ddsp
+
+        return train_ddsp(config, data_dir, out_dir, resume, progress, say)
     rank, world = _distributed()
     try:
         return _train(config, data_dir, out_dir, resume, progress and rank == 0, say, rank, world)

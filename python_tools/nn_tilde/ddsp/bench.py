@@ -1,0 +1,233 @@
+"""Real-time factor of a DDSP nn~ model per component and whole (prints figures; not a test).
+
+    python -m nn_tilde.ddsp.bench models/ddsp_violin.ts [--buffer 2048] [--seconds 2]
+
+One thread (``torch.set_num_threads(1)``), batch 1, ``buffer`` samples per call as nn~ would call.
+Components, each eager (Python modules) and TorchScript (``torch.jit.script``): ``features``
+(streaming f0 + loudness), ``decoder`` (fused streaming CNN), ``synthesis`` (controls, harmonic
+wavetable and filtered noise), ``reverb`` (a learned 8192-tap reverb, streamed by FFT; not in the
+shipped models); whole: the model file's ``forward`` and ``decode`` (TorchScript as nn~ runs it),
+and the same after ``torch.jit.freeze`` + ``optimize_for_inference`` for comparison.
+
+Real-time factor = audio seconds per call / seconds of compute per call; each figure is the
+median over ``repeats`` runs of the thread CPU time (``time.thread_time``, which other processes
+on a busy machine do not inflate) and, for reference, of the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .features import Features
+from .model import StreamingDDSP
+from .synth import Reverb
+
+
+def time_call(fn: Callable[[], object], seconds: float, repeats: int = 5) -> tuple[float, float]:
+    """(median thread-CPU seconds per call, median wall seconds per call)."""
+    with torch.no_grad():
+        for _ in range(30):
+            fn()
+        cpu, wall = [], []
+        for _ in range(repeats):
+            n, c0, w0 = 0, time.thread_time(), time.perf_counter()
+            while time.perf_counter() - w0 < seconds / repeats:
+                fn()
+                n += 1
+            cpu.append((time.thread_time() - c0) / n)
+            wall.append((time.perf_counter() - w0) / n)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+class _Synthesis(torch.nn.Module):
+    """The synthesis half of StreamingDDSP (controls -> harmonic + noise), for timing alone."""
+
+    def __init__(self, s: StreamingDDSP) -> None:
+        super().__init__()
+        self.s = s
+
+    def forward(self, f0: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        ctrl = torch.sigmoid(raw).pow(self.s.ln10)
+        h = self.s.n_harmonics
+        dist = ctrl[..., 1 : 1 + h] * self.s.harmonic.mask(f0)
+        norm = ctrl[..., :1] / (dist.sum(-1, keepdim=True) + 5e-8)
+        return self.s.harmonic(f0, dist * norm, True) + self.s.noise(ctrl[..., 1 + h :])
+
+
+def bench(model_path: Path, buffer: int = 2048, seconds: float = 2.0) -> list[dict]:
+    torch.set_num_threads(1)
+    scripted = torch.jit.load(str(model_path))
+    sr = int(scripted.get_model_sample_rate())
+    hop = int(scripted.decode_params[1])
+    frames = buffer // hop
+    audio_s = buffer / sr
+    # Components are timed on fresh instances of the same classes at the file's rate and hop
+    # (random weights: the cost does not depend on their values); "whole model" rows run the file.
+    from .model import DDSP
+
+    ddsp = DDSP(sample_rate=sr, hop=hop).eval()
+    stream = StreamingDDSP(ddsp)
+    x = torch.randn(1, 1, buffer) * 0.1
+    feats = torch.stack([torch.full((1, frames), 330.0), torch.full((1, frames), -30.0)], 1)
+    x_dec = torch.cat([torch.log2(feats[:, :1]), feats[:, 1:]], 1)
+    raw = torch.randn(1, frames, stream.decoder.out_bias.numel())
+    f0 = feats[:, 0]
+    wet = torch.randn(1, buffer) * 0.1
+    comps = {
+        "features": (Features(sr, hop).eval(), (x,)),
+        "decoder": (stream.decoder, (x_dec,)),
+        "synthesis": (_Synthesis(stream), (f0, raw)),
+        "reverb (8192 taps)": (Reverb(8192, sr).eval(), (wet,)),
+        "decode path (decoder + synthesis)": (stream, (feats,)),
+    }
+    rows = []
+    for name, (mod, args) in comps.items():
+        for kind, m in (("eager", mod), ("TorchScript", torch.jit.script(mod))):
+            cpu, wall = time_call(lambda m=m, args=args: m(*args), seconds)
+            rows.append(_row(name, kind, cpu, wall, audio_s))
+    for method, arg in (("forward", x), ("decode", feats)):
+        m = torch.jit.load(str(model_path))
+        fn = getattr(m, method)
+        cpu, wall = time_call(lambda fn=fn, arg=arg: fn(arg), seconds)
+        rows.append(_row(f"whole model: {method}", "TorchScript (file)", cpu, wall, audio_s))
+    m = torch.jit.load(str(model_path)).eval()
+    frozen = torch.jit.optimize_for_inference(
+        torch.jit.freeze(m, preserved_attrs=["decode", "features"])
+    )
+    cpu, wall = time_call(lambda: frozen(x), seconds)
+    rows.append(_row("whole model: forward", "frozen + optimize_for_inference", cpu, wall, audio_s))
+    return rows
+
+
+def pd_cpu_per_buffer(
+    model: Path, buffer: int = 2048, short: int = 200, long: int = 2000, repeats: int = 3
+) -> tuple[float, str]:
+    """nn~ inside ``pd -batch -nrt`` playing a 220 Hz sawtooth through ``[nn~ MODEL forward
+    BUFFER]``: CPU seconds per buffer as (long run - short run) / buffers (start-up and loading
+    cancel; as scripts/bench_pd.py), median of ``repeats``. Needs pd and nn~.pd_linux
+    ($NN_PD_DIR, else build/nn~). Returns (seconds per buffer, nn~'s reported latency)."""
+    import os
+    import resource
+    import subprocess
+    import tempfile
+
+    repo = Path(__file__).resolve().parents[3]
+    ext = Path(os.environ.get("NN_PD_DIR", repo / "build" / "nn~"))
+    if not (ext / "nn~.pd_linux").exists():
+        raise FileNotFoundError(f"nn~.pd_linux not in {ext}: build nn~ or set NN_PD_DIR")
+
+    def child_cpu() -> float:
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return u.ru_utime + u.ru_stime
+
+    def run(n: int, tmp: Path) -> tuple[float, str]:
+        patch = tmp / "bench.pd"
+        patch.write_text(
+            "#N canvas 0 50 500 400 12;\n#X obj 10 10 loadbang;\n#X msg 10 40 \\; pd dsp 1;\n"
+            f"#X obj 10 70 delay {n * buffer / 44.1:.3f};\n#X msg 10 100 \\; pd quit;\n"
+            "#X obj 10 130 phasor~ 220;\n#X obj 10 145 *~ 0.3;\n"
+            f"#X obj 10 160 nn~ {model.resolve()} forward {buffer};\n#X obj 10 190 print bench;\n"
+            "#X msg 200 130 info;\n#X obj 10 220 t b b;\n"
+            "#X connect 0 0 9 0;\n#X connect 9 0 1 0;\n#X connect 9 1 8 0;\n#X connect 0 0 2 0;\n"
+            "#X connect 2 0 3 0;\n#X connect 4 0 5 0;\n#X connect 5 0 6 0;\n#X connect 6 1 7 0;\n"
+            "#X connect 8 0 6 0;\n"
+        )
+        before = child_cpu()
+        p = subprocess.run(
+            [
+                "pd",
+                "-nogui",
+                "-batch",
+                "-noprefs",
+                "-nrt",
+                "-noaudio",
+                "-nomidi",
+                "-r",
+                "44100",
+                "-path",
+                str(ext),
+                "-open",
+                str(patch),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if p.returncode != 0:
+            raise RuntimeError(p.stdout + p.stderr)
+        return child_cpu() - before, p.stdout + p.stderr
+
+    per, latency = [], "?"
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(repeats):
+            a, log = run(long, Path(d))
+            b, _ = run(short, Path(d))
+            per.append((a - b) / (long - short))
+            latency = next(
+                (ln.split()[-1] for ln in log.splitlines() if ln.startswith("bench: latency")), "?"
+            )
+    return statistics.median(per), latency
+
+
+def _row(name: str, kind: str, cpu: float, wall: float, audio_s: float) -> dict:
+    return {
+        "component": name,
+        "mode": kind,
+        "us_per_call_cpu": round(cpu * 1e6, 1),
+        "us_per_call_wall": round(wall * 1e6, 1),
+        "rtf_cpu": round(audio_s / cpu, 1),
+        "rtf_wall": round(audio_s / wall, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m nn_tilde.ddsp.bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("model", type=Path, metavar="MODEL.ts")
+    parser.add_argument("--buffer", type=int, default=2048)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per figure")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--pd", action="store_true", help="also nn~ in pd -batch (CPU per buffer)")
+    args = parser.parse_args(argv)
+    rows = bench(args.model, args.buffer, args.seconds)
+    if args.pd:
+        sec, latency = pd_cpu_per_buffer(args.model, args.buffer)
+        rows.append(
+            _row(
+                f"nn~ in pd -batch (latency {latency})",
+                "forward, CPU per buffer",
+                sec,
+                sec,
+                args.buffer / 44100,
+            )
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(
+        f"one thread, buffer {args.buffer}, batch 1; real-time factor = audio time / compute time"
+    )
+    print(
+        f"{'component':36s} {'mode':32s} {'us/call cpu':>12s} {'RTF cpu':>9s} "
+        f"{'us/call wall':>13s} {'RTF wall':>9s}"
+    )
+    for r in rows:
+        print(
+            f"{r['component']:36s} {r['mode']:32s} {r['us_per_call_cpu']:12.1f} "
+            f"{r['rtf_cpu']:9.1f} "
+            f"{r['us_per_call_wall']:13.1f} {r['rtf_wall']:9.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
