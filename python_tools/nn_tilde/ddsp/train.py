@@ -125,7 +125,7 @@ def train_ddsp(
     say: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> dict[str, Any]:
     """Train a DDSP model; returns the final checkpoint dict."""
-    from ..train.loop import stderr_bar
+    from ..train.loop import StepLog
 
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
@@ -170,8 +170,7 @@ def train_ddsp(
         else None
     )
     ckpt = _checkpoint(config, model, optimizer, step, history)
-    running: list[float] = []
-    start, first = time.perf_counter(), step
+    log = StepLog(config, history, step, progress)
     while step < config.steps:
         rng = np.random.default_rng([config.seed, step])
         feats, audio = train_set.batch(config.batch_size, rng)
@@ -183,21 +182,10 @@ def train_ddsp(
         loss.backward()
         optimizer.step()
         step += 1
-        value = float(loss.detach())
-        history["train"].append([step, value])
-        running.append(value)
-        if progress:
-            rate = (step - first) / max(time.perf_counter() - start, 1e-9)
-            stderr_bar(
-                step, config.steps, sum(running[-20:]) / len(running[-20:]), f" ({rate:.1f} step/s)"
-            )
-        last = step == config.steps
-        if valid is not None and (step % config.val_every == 0 or last):
-            v = validate(model, valid, loss_fn)
-            history["valid"].append([step, v])
-            if progress:
-                print(f"\nstep {step}: validation loss {v:.4f}", file=sys.stderr)
-        if step % config.ckpt_every == 0 or last:
+        log.train(step, float(loss.detach()))
+        if valid is not None and log.due(step, config.val_every):
+            log.valid(step, validate(model, valid, loss_fn))
+        if log.due(step, config.ckpt_every):
             ckpt = _checkpoint(config, model, optimizer, step, history)
             _save(ckpt, out_dir, step)
             if config.plot:

@@ -83,6 +83,35 @@ def stderr_bar(step: int, total: int, loss: float, extra: str = "") -> None:
     print(f"\r[{bar}] {step}/{total} loss {loss:.4f}{extra}", end=end, file=sys.stderr, flush=True)
 
 
+class StepLog:
+    """What every training loop does after an optimiser step: the train-loss history, the
+    progress bar (mean of the last 20 losses, steps per second since this run started), and the
+    validation / checkpoint schedule (every N steps and at the last one)."""
+
+    def __init__(
+        self, config: TrainConfig, history: dict[str, list[list[float]]], step: int, progress: bool
+    ) -> None:
+        self.total, self.history, self.progress = config.steps, history, progress
+        self.first, self.start = step, time.perf_counter()
+        self.running: list[float] = []
+
+    def train(self, step: int, value: float) -> None:
+        self.history["train"].append([step, value])
+        self.running.append(value)
+        if self.progress:
+            rate = (step - self.first) / max(time.perf_counter() - self.start, 1e-9)
+            recent = self.running[-20:]
+            stderr_bar(step, self.total, sum(recent) / len(recent), f" ({rate:.1f} step/s)")
+
+    def due(self, step: int, every: int) -> bool:
+        return step % every == 0 or step == self.total
+
+    def valid(self, step: int, value: float) -> None:
+        self.history["valid"].append([step, value])
+        if self.progress:
+            print(f"\nstep {step}: validation loss {value:.4f}", file=sys.stderr)
+
+
 def train(
     config: TrainConfig,
     data_dir: Path,
@@ -145,7 +174,7 @@ def _train(
     out_dir.mkdir(parents=True, exist_ok=True)
     valid_batch = valid_set.fixed_batch(config.val_crops, config.seed) if valid_set else None
     ckpt: dict[str, Any] = _checkpoint(config, model, optimizer, step, history)
-    running, start = [], time.perf_counter()
+    log = StepLog(config, history, step, progress)
     while step < config.steps:
         rng = np.random.default_rng([config.seed, rank, step])
         x = train_set.random_batch(config.batch_size, rng)
@@ -161,21 +190,10 @@ def _train(
         loss.backward()
         optimizer.step()
         step += 1
-        value = _mean_across(float(spectral.detach()), world)
-        history["train"].append([step, value])
-        running.append(value)
-        if progress:
-            rate = step / max(time.perf_counter() - start, 1e-9)
-            stderr_bar(
-                step, config.steps, sum(running[-20:]) / len(running[-20:]), f" ({rate:.1f} step/s)"
-            )
-        last = step == config.steps
-        if valid_batch is not None and (step % config.val_every == 0 or last):
-            v = validate(model, valid_batch, loss_fn)
-            history["valid"].append([step, v])
-            if progress:
-                print(f"\nstep {step}: validation loss {v:.4f}", file=sys.stderr)
-        if rank == 0 and (step % config.ckpt_every == 0 or last):
+        log.train(step, _mean_across(float(spectral.detach()), world))
+        if valid_batch is not None and log.due(step, config.val_every):
+            log.valid(step, validate(model, valid_batch, loss_fn))
+        if rank == 0 and log.due(step, config.ckpt_every):
             ckpt = _checkpoint(config, model, optimizer, step, history)
             _save(ckpt, out_dir, step)
             if config.plot:
