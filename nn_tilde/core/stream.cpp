@@ -126,10 +126,6 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
                 " samples), more than the " + std::to_string(kMaxRingBytes >> 20) +
                 " MiB allowed or available; use a smaller buffer size (message `bufsize`) or a model with "
                 "fewer channels. The object outputs silence.");
-        std::lock_guard<std::mutex> lk(pause_mutex_);
-        pause_requested_ = false;
-        pause_cv_.notify_all();
-        return false;
     }
     q_head_.store(0);
     q_tail_.store(0);
@@ -153,7 +149,7 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
         pause_requested_ = false;
     }
     pause_cv_.notify_all();
-    return true;
+    return ok;
 }
 
 void StreamEngine::post(Task* task) {
