@@ -7,7 +7,14 @@ Components, each eager (Python modules) and TorchScript (``torch.jit.script``): 
 (streaming f0 + loudness), ``decoder`` (fused streaming CNN), ``synthesis`` (controls, harmonic
 wavetable and filtered noise), ``reverb`` (a learned 8192-tap reverb, streamed by FFT; not in the
 shipped models); whole: the model file's ``forward`` and ``decode`` (TorchScript as nn~ runs it),
-and the same after ``torch.jit.freeze`` + ``optimize_for_inference`` for comparison.
+and the same after ``torch.jit.freeze`` + ``optimize_for_inference`` for comparison; ``--pd``: nn~
+running ``forward`` in ``pd -batch``.
+
+Floors, measured in the same run: an empty TorchScript method call, one trivial op (the slope of
+an unrolled chain of ``x + 1``), one rfft of a buffer's analysis frames, and a bare decoder (the
+issue's layers with no streaming caches: a lower bound of the real decoder). The last line compares
+the 800x goal's budget with the bare decoder plus the FFT, a lower bound of any TorchScript model
+doing this job. ``--json`` prints ``{"rows": [...], "verdict": "..."}``.
 
 Real-time factor = audio seconds per call / seconds of compute per call; each figure is the
 median over ``repeats`` runs of the thread CPU time (``time.thread_time``, which other processes
@@ -104,7 +111,113 @@ def bench(model_path: Path, buffer: int = 2048, seconds: float = 2.0) -> list[di
     )
     cpu, wall = time_call(lambda: frozen(x), seconds)
     rows.append(_row("whole model: forward", "frozen + optimize_for_inference", cpu, wall, audio_s))
+    return rows + floors(sr, hop, buffer, seconds)
+
+
+class _Identity(torch.nn.Module):
+    """A TorchScript call that does nothing: the cost of calling a method at all."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def _op_chain(n: int):
+    """A scripted function of ``n`` trivial elementwise ops in a row (``x + 1``), unrolled (no
+    loop bookkeeping between them): the cost of one op is the slope over ``n``."""
+    body = "".join("    x = x + 1.0\n" for _ in range(n))
+    return torch.jit.CompilationUnit(f"def f(x: Tensor) -> Tensor:\n{body}    return x\n").f
+
+
+def _bare_decoder(channels: int = 8, n_out: int = 126, units: int = 6):
+    """A lower bound of the decoder the issue specifies: 1x1 conv in, six residual units
+    ``x + relu(LayerNorm(conv(x)))``, 1x1 conv out, on the frames of one buffer, with every
+    convolution reduced to one ``addmm`` on the current frames and **no** streaming caches, so it
+    does less work than any real streaming decoder. Unrolled: 26 ATen calls (the fewest that
+    express these layers: without a fuser, the norm, the activation and the residual add each
+    take an op). Returns (scripted function, its arguments for ``frames`` frames)."""
+    lines = ["    h = torch.addmm(b_in, x, w_in)\n"]
+    for i in range(units):
+        lines.append(f"    y = torch.layer_norm(torch.addmm(b{i}, h, w{i}), [{channels}])\n")
+        lines.append("    h = h + torch.relu(y)\n")
+    lines.append("    return torch.addmm(b_out, h, w_out)\n")
+    params = ", ".join(f"w{i}: Tensor, b{i}: Tensor" for i in range(units))
+    src = f"def f(x: Tensor, w_in: Tensor, b_in: Tensor, {params}, w_out: Tensor, b_out: Tensor):\n"
+    fn = torch.jit.CompilationUnit(src + "".join(lines)).f
+    weights = [torch.randn(2, channels), torch.zeros(channels)]
+    for _ in range(units):
+        weights += [torch.randn(channels, channels) / channels, torch.zeros(channels)]
+    weights += [torch.randn(channels, n_out), torch.zeros(n_out)]
+    return fn, weights
+
+
+def floors(sample_rate: int, hop: int, buffer: int, seconds: float) -> list[dict]:
+    """What any TorchScript model costs on this machine, measured in the same run as the model:
+    an empty method call, one trivial op, one FFT of a buffer's analysis frames, and the bare
+    decoder (a lower bound of the issue's decoder alone, see ``_BareDecoder``)."""
+    audio_s = buffer / sample_rate
+    frames = max(1, buffer // hop)
+    x = torch.zeros(1, 1, buffer)
+    rows = []
+    ident = torch.jit.script(_Identity())
+    cpu, wall = time_call(lambda: ident(x), seconds)
+    rows.append(_row("floor: empty method call", "TorchScript", cpu, wall, audio_s))
+    n = 100
+    short, long = _op_chain(1), _op_chain(1 + n)
+    small = torch.zeros(1, frames)
+    c1, w1 = time_call(lambda: short(small), seconds)
+    c2, w2 = time_call(lambda: long(small), seconds)
+    rows.append(
+        _row(
+            f"floor: one trivial op (x + 1, {frames} floats)",
+            "TorchScript, per op",
+            max(c2 - c1, 1e-9) / n,
+            max(w2 - w1, 1e-9) / n,
+            audio_s,
+        )
+    )
+    frame = 4 * hop
+    frames_x = torch.randn(1, frames, frame)
+    cpu, wall = time_call(lambda: torch.fft.rfft(frames_x), seconds)
+    rows.append(_row(f"floor: rfft of {frames} x {frame} samples", "ATen", cpu, wall, audio_s))
+    bare, weights = _bare_decoder()
+    xf = torch.randn(frames, 2)
+    cpu, wall = time_call(lambda: bare(xf, *weights), seconds)
+    rows.append(_row("floor: bare decoder (26 ops, no caches)", "TorchScript", cpu, wall, audio_s))
     return rows
+
+
+def verdict(rows: list[dict], goal: float = 800.0) -> str:
+    """One line comparing the measured floors with the goal (real-time factor ``goal``).
+
+    Lower bound of any TorchScript model doing the issue's job: the bare decoder (less work than
+    the real decoder) plus one FFT of the buffer's analysis frames (the f0 tracker and the
+    A-weighted loudness need at least that); the synthesis and the streaming state come on top.
+    Figures are from Python, so each call includes the "empty method call" row (a few us that
+    nn~, calling from C++, partly saves)."""
+
+    def find(prefix: str) -> dict:
+        return next(r for r in rows if r["component"].startswith(prefix))
+
+    bare, fft, op = find("floor: bare decoder"), find("floor: rfft"), find("floor: one trivial op")
+    audio_us = bare["us_per_call_cpu"] * bare["rtf_cpu"]  # audio time per call, in us
+    budget = audio_us / goal
+    bound = bare["us_per_call_cpu"] + fft["us_per_call_cpu"]
+    text = (
+        f"{goal:.0f}x real time leaves {budget:.1f} us per call (about "
+        f"{budget / max(op['us_per_call_cpu'], 1e-3):.0f} trivial ops here); the bare decoder and "
+        f"one FFT of the analysis frames alone take {bound:.1f} us ({audio_us / bound:.0f}x)"
+    )
+    whole = next(
+        (r for r in rows if r["component"] == "whole model: forward" and "file" in r["mode"]), None
+    )
+    if whole is not None:
+        us, rtf = whole["us_per_call_cpu"], whole["rtf_cpu"]
+        text += f"; the model's forward takes {us:.1f} us ({rtf:.0f}x)"
+    if bound > budget:
+        text += f". No TorchScript model doing this job can reach {goal:.0f}x on this machine."
+    else:
+        text += f". The floor is within the {goal:.0f}x budget on this machine."
+    return text
 
 
 def pd_cpu_per_buffer(
@@ -211,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"rows": rows, "verdict": verdict(rows)}, indent=2))
         return 0
     print(
         f"one thread, buffer {args.buffer}, batch 1; real-time factor = audio time / compute time"
@@ -226,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['rtf_cpu']:9.1f} "
             f"{r['us_per_call_wall']:13.1f} {r['rtf_wall']:9.1f}"
         )
+    print(verdict(rows))
     return 0
 
 

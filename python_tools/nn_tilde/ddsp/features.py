@@ -134,7 +134,13 @@ class Features(StreamingModule):
         self.context: int = frame - hop + (taps - q if q > 1 else 0)
 
         fir = _lowpass_fir(taps, 0.5 / q * 0.9) if q > 1 else np.ones(1)
-        self.register_buffer("fir", torch.tensor(fir, dtype=torch.float32), persistent=False)
+        # the FIR as a banded [q (p - 1) + taps, p] matrix: column j holds the taps at rows q j ..
+        self.fir_block: int = math.gcd(hop // q, 16) if q > 1 else 1
+        p = self.fir_block
+        bank = np.zeros((q * (p - 1) + taps, p))
+        for j in range(p):
+            bank[q * j : q * j + taps, j] = fir
+        self.register_buffer("fir_bank", torch.tensor(bank, dtype=torch.float32), persistent=False)
         tau = torch.arange(1, tmax + 2)
         # d(tau) = c[m-1-tau] - c[tau-1] + e - 2 r(tau) for tau = 1..tmax+1 (c = cumsum of y^2)
         self.register_buffer("inv_overlap", 1.0 / (m - tau).float(), persistent=False)
@@ -186,7 +192,7 @@ class Features(StreamingModule):
             # constants follow the stream's dtype and device (cast once, not per call)
             self.window = self.window.to(x.device, x.dtype)
             self.a_weight2 = self.a_weight2.to(x.device, x.dtype)
-            self.fir = self.fir.to(x.device, x.dtype)
+            self.fir_bank = self.fir_bank.to(x.device, x.dtype)
             self.inv_overlap = self.inv_overlap.to(x.device, x.dtype)
             self.tau = self.tau.to(x.device, x.dtype)
             self.lag_rank = self.lag_rank.to(x.device, x.dtype)
@@ -213,12 +219,21 @@ class Features(StreamingModule):
         frames = raw.unfold(-1, self.frame, self.hop)  # [B, F, frame]
         spec = torch.view_as_real(torch.fft.rfft(frames * self.window))
         # [B, F, K, 2] -> [B, F, 2K]: re^2 and im^2 weighted by the same (repeated) A weight
-        power = torch.matmul(spec.flatten(-2).square(), self.a_weight2)
+        spec = spec.flatten(-2)
+        power = torch.matmul(spec * spec, self.a_weight2)  # (x * x: aten's square is 10x slower)
         loud = torch.log10(power + 1e-10) * 10.0
 
         # --- f0: low-pass + decimate, YIN on each decimated frame
-        # decimated signal [B, Nd] (a strided FIR: each output uses `taps` input samples)
-        y = torch.matmul(buf.unfold(-1, self.taps, q), self.fir) if q > 1 else buf
+        # decimated signal [B, Nd]: a strided FIR, each output uses `taps` input samples. Computed
+        # in blocks of `fir_block` outputs: rows of the unfolded signal times a banded matrix (2-3x
+        # cheaper than one tap window per output, and 5x cheaper than a strided conv1d, at buffer
+        # 2048). Nd = (frame - hop + T) / q is a multiple of hop / q, hence of fir_block.
+        if q > 1:
+            p = self.fir_block
+            rows = buf.unfold(-1, q * (p - 1) + self.taps, q * p)  # [B, Nd / p, L]
+            y = torch.matmul(rows, self.fir_bank).flatten(-2)  # [B, Nd]
+        else:
+            y = buf
         yf = y.unfold(-1, self.m, self.hop // q)  # [B, F, m]
         spec_y = torch.fft.rfft(yf, n=self.n_fft)
         acf = torch.fft.irfft(torch.real(spec_y * spec_y.conj()), n=self.n_fft)
