@@ -29,9 +29,12 @@ def test_bench_prints_every_row_and_a_verdict(capsys):
     assert ("whole model: decode", "TorchScript (file)") in names
     floors = [r for r in rows if r["component"].startswith("floor:")]
     assert len(floors) == 4, floors
+    quant = {r["mode"] for r in rows if r["component"].startswith("quantisation:")}
+    assert quant == {"float", "int8 dynamic"}
     audio_us = 2048 / 44100 * 1e6  # the shipped model runs at 44.1 kHz; buffer 2048
     for r in rows:
         assert r["us_per_call_cpu"] > 0 and r["rtf_cpu"] > 0, r
+        assert r["audio_us_per_call"] == pytest.approx(audio_us, rel=1e-6), r
         # the real-time factor is audio time over compute time (rounding aside)
         assert r["us_per_call_cpu"] * r["rtf_cpu"] == pytest.approx(audio_us, rel=0.05), r
     assert f"leaves {audio_us / 800:.1f} us per call" in out["verdict"]
@@ -41,7 +44,13 @@ def _rows(bare_us: float, fft_us: float, op_us: float = 3.0) -> list[dict]:
     audio_us = 2048 / 44100 * 1e6
 
     def row(name: str, us: float) -> dict:
-        return {"component": name, "mode": "m", "us_per_call_cpu": us, "rtf_cpu": audio_us / us}
+        return {
+            "component": name,
+            "mode": "m",
+            "us_per_call_cpu": us,
+            "rtf_cpu": audio_us / us,
+            "audio_us_per_call": audio_us,
+        }
 
     return [
         row("floor: one trivial op (x + 1, 4 floats)", op_us),
