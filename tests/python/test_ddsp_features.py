@@ -210,6 +210,22 @@ def test_a_weighting():
     assert 28.0 < drop < 32.0, drop
 
 
+@pytest.mark.parametrize("frame", [None, 2176, 2056, 2050])
+def test_blocked_decimation_is_the_fir(frame):
+    """The decimation filter, computed in blocks against a banded matrix, equals the plain FIR
+    decimation (numpy) on the analysis buffer, also for frames that are not whole hops."""
+    feat = Features(SR, HOP, frame=frame)
+    x = torch.randn(1, 1, 4 * HOP) * 0.3
+    n = feat.context + x.size(-1)  # the analysis buffer: cache + input
+    buf = torch.randn(1, n)
+    got = feat.decimate_signal(buf)[0].numpy()
+    fir = feat.fir_bank[: feat.taps, 0].numpy()
+    want = np.correlate(buf[0].numpy(), fir, mode="valid")[:: feat.decimate]
+    assert feat.decimate == 2 and got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert torch.isfinite(feat(x)).all()
+
+
 def test_float64_and_bench_smoke():
     x = mixed_signal().double()
     y = Features()(x)

@@ -135,7 +135,7 @@ class Features(StreamingModule):
 
         fir = _lowpass_fir(taps, 0.5 / q * 0.9) if q > 1 else np.ones(1)
         # the FIR as a banded [q (p - 1) + taps, p] matrix: column j holds the taps at rows q j ..
-        self.fir_block: int = math.gcd(hop // q, 16) if q > 1 else 1
+        self.fir_block: int = math.gcd(math.gcd(hop // q, frame // q), 16) if q > 1 else 1
         p = self.fir_block
         bank = np.zeros((q * (p - 1) + taps, p))
         for j in range(p):
@@ -201,6 +201,18 @@ class Features(StreamingModule):
 
     # ------------------------------------------------------------------ analysis
     @torch.jit.export
+    def decimate_signal(self, buf: Tensor) -> Tensor:
+        """buf [B, n] -> [B, (n - taps) // decimate + 1]: ``y[j] = sum_k fir[k] buf[q j + k]``
+        (the whole of ``buf`` when not decimating). ``n - taps + decimate`` must be a multiple of
+        ``decimate * fir_block``, as it is for the analysis buffer."""
+        q = self.decimate
+        if q == 1:
+            return buf
+        p = self.fir_block
+        rows = buf.unfold(-1, q * (p - 1) + self.taps, q * p)  # [B, Nd / p, L]
+        return torch.matmul(rows, self.fir_bank).flatten(-2)  # [B, Nd]
+
+    @torch.jit.export
     def analyze(self, x: Tensor) -> Tensor:
         """x: [B, 1, T] -> [B, 4, T // hop]: f0 (held), loudness dB, periodicity, voiced."""
         if x.dim() != 3 or x.size(1) != 1:
@@ -227,13 +239,8 @@ class Features(StreamingModule):
         # decimated signal [B, Nd]: a strided FIR, each output uses `taps` input samples. Computed
         # in blocks of `fir_block` outputs: rows of the unfolded signal times a banded matrix (2-3x
         # cheaper than one tap window per output, and 5x cheaper than a strided conv1d, at buffer
-        # 2048). Nd = (frame - hop + T) / q is a multiple of hop / q, hence of fir_block.
-        if q > 1:
-            p = self.fir_block
-            rows = buf.unfold(-1, q * (p - 1) + self.taps, q * p)  # [B, Nd / p, L]
-            y = torch.matmul(rows, self.fir_bank).flatten(-2)  # [B, Nd]
-        else:
-            y = buf
+        # 2048). Nd = (frame - hop + T) / q is a multiple of gcd(hop, frame) / q, so of fir_block.
+        y = self.decimate_signal(buf)
         yf = y.unfold(-1, self.m, self.hop // q)  # [B, F, m]
         spec_y = torch.fft.rfft(yf, n=self.n_fft)
         acf = torch.fft.irfft(torch.real(spec_y * spec_y.conj()), n=self.n_fft)
