@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
@@ -59,11 +60,27 @@ std::set<Engine*>& registry() {
     return *s;
 }
 void stop_all_engines() {
-    std::lock_guard<std::mutex> lk(registry_mutex());
-    for (Engine* e : registry()) e->stop_threads();
+    {
+        std::lock_guard<std::mutex> lk(registry_mutex());
+        for (Engine* e : registry()) e->stop_threads();
+    }
+    // Engines deleted while their model hung (StreamEngine::retire) are freed by their worker when the
+    // call returns. Give them kExitWaitMs; after that, as in stop_threads, end the process before
+    // libtorch's static destructors run under a model call.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kExitWaitMs);
+    while (StreamEngine::orphans() > 0) {
+        if (std::chrono::steady_clock::now() > until) {
+            std::fflush(nullptr);
+            std::_Exit(0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
 }
 std::atomic<int> g_guards{0};
+std::atomic<int> g_orphaned{0};
 }  // namespace
+
+int orphaned_engines() { return g_orphaned.load(); }
 
 // atexit handlers run in reverse order of registration, interleaved with the destructors of statics
 // in reverse order of construction. libtorch builds some statics lazily, during the first calls of
@@ -92,7 +109,7 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
 }
 
 Engine::Engine(int batch, int host_inputs, int host_outputs)
-    : stream_(batch, host_inputs, host_outputs, this) {
+    : stream_(std::make_unique<StreamEngine>(batch, host_inputs, host_outputs, this)) {
     loader_ = std::thread([this] { loader_main(); });
     arm_exit_guard();
     std::lock_guard<std::mutex> lk(registry_mutex());
@@ -103,7 +120,13 @@ void Engine::stop_threads() {
     stop_.store(true);
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
-    stream_.shutdown();
+    if (stream_ && !stream_->shutdown(std::chrono::milliseconds(kExitWaitMs))) {
+        // A model call that does not return. Going on with the exit would run libtorch's static
+        // destructors under it (a crash at quit); the host is quitting and has nothing left to save,
+        // so the process ends here, without them.
+        std::fflush(nullptr);
+        std::_Exit(0);
+    }
 }
 
 Engine::~Engine() {
@@ -115,26 +138,31 @@ Engine::~Engine() {
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
     delete request_.exchange(nullptr);
-    if (parked_) install(std::move(parked_));  // freed on the worker, not here
-    stream_.shutdown();  // before events_ is destroyed: the worker may still report into it
+    // Stop the worker and free the stream (the parked processor, if any, is freed with this object).
+    // A model call that does not return within kRetireWaitMs must not hang the host: the stream is
+    // then handed to its worker, which frees it and the model when the call returns; the listener
+    // (this) is dropped first, and queued tasks are dropped unrun.
+    if (!StreamEngine::retire(std::move(stream_), std::chrono::milliseconds(kRetireWaitMs))) g_orphaned.fetch_add(1);
 }
 
 // ---- events --------------------------------------------------------------------------------------
 
-void Engine::push(EventKind kind, std::string text, std::vector<Atom> values) {
+void Engine::Inbox::push(EventKind kind, std::string text, std::vector<Atom> values) {
     auto* n = new Node;
     n->event = Event{kind, std::move(text), std::move(values)};
-    pending_events_.fetch_add(1);
-    events_.push(n);
+    push(n);
+}
+void Engine::push(EventKind kind, std::string text, std::vector<Atom> values) {
+    inbox_->push(kind, std::move(text), std::move(values));
 }
 void Engine::on_worker_error(const std::string& message) { push(EventKind::Error, message); }
 void Engine::on_worker_warning(const std::string& message) { push(EventKind::Warning, message); }
 
 std::vector<Engine::Event> Engine::poll() {
     std::vector<Event> out;
-    for (Node* n = events_.drain(); n;) {
+    for (Node* n = inbox_->events.drain(); n;) {
         Node* next = n->next;
-        pending_events_.fetch_sub(1);
+        inbox_->pending.fetch_sub(1);
         if (n->event.kind == EventKind::Loaded && adopt(*n))
             out.push_back(Event{EventKind::Reconfigure, "buffer size changes to " + std::to_string(n->buffer_size), {}});
         out.push_back(std::move(n->event));
@@ -149,7 +177,7 @@ bool Engine::adopt(Node& n) {
     path_ = n.path;
     method_ = n.method;
     planned_buffer_ = n.buffer_size;
-    if (!prepared_ || n.buffer_size == stream_.buffer_size()) {
+    if (!prepared_ || n.buffer_size == stream_->buffer_size()) {
         install(std::move(n.processor));
         return false;
     }
@@ -158,7 +186,7 @@ bool Engine::adopt(Node& n) {
     return true;
 }
 
-bool Engine::busy() const { return loading_.load() > 0 || pending_events_.load() > 0 || stream_.tasks_pending(); }
+bool Engine::busy() const { return loading_.load() > 0 || inbox_->pending.load() > 0 || stream_->tasks_pending(); }
 
 // ---- loading -------------------------------------------------------------------------------------
 
@@ -169,8 +197,8 @@ void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnin
                                std::to_string(host) + " signal " + what + (what[0] == 'i' ? "lets" : "lets") + ": " + fill +
                                "; recreate the object (retype its box) to match");
     };
-    check(m.shape.in_channels, stream_.host_inputs(), "in", "missing inputs get silence");
-    check(m.shape.out_channels, stream_.host_outputs(), "out", "extra outputs are dropped or silent");
+    check(m.shape.in_channels, stream_->host_inputs(), "in", "missing inputs get silence");
+    check(m.shape.out_channels, stream_->host_outputs(), "out", "extra outputs are dropped or silent");
 }
 
 bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error, std::vector<std::string>& warnings) {
@@ -214,7 +242,7 @@ bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& 
 }
 
 void Engine::install(std::unique_ptr<Processor> p) {
-    stream_.post(make_task([p = std::move(p)](WorkerContext& ctx) mutable {
+    stream_->post(make_task([p = std::move(p)](WorkerContext& ctx) mutable {
         ctx.processor = std::move(p);  // the previous processor is destroyed here, on the worker
         ctx.failed = false;
     }));
@@ -224,16 +252,19 @@ bool Engine::load(LoadResult model, const std::string& method, double sample_rat
                   std::vector<std::string>& warnings) {
     sample_rate_ = sample_rate;
     const std::string path = model.info ? model.info->path : std::string();
-    Request rq{path, method, requested_buffer_, stream_.batch(), sample_rate};
+    Request rq{path, method, requested_buffer_, stream_->batch(), sample_rate};
     Node node;
     if (!build(rq, std::move(model), node, error, warnings)) return false;
     if (adopt(node)) push(EventKind::Reconfigure, "buffer size changes to " + std::to_string(node.buffer_size));
-    stream_.sync();  // the worker has the processor: the first buffer is computed by this model
+    // the worker has the processor: the first buffer is computed by this model
+    if (!stream_->sync(std::chrono::milliseconds(kSyncWaitMs)))
+        warnings.push_back("the current model has not returned from its call for " + std::to_string(kSyncWaitMs / 1000) +
+                           " s; the new one takes over when it does");
     return true;
 }
 
 void Engine::load_async(const std::string& path, const std::string& method) {
-    auto* rq = new Request{path, method, requested_buffer_, stream_.batch(), sample_rate_};
+    auto* rq = new Request{path, method, requested_buffer_, stream_->batch(), sample_rate_};
     Request* old = request_.exchange(rq);
     if (old)
         delete old;  // superseded before the loader took it: the newest request wins
@@ -267,8 +298,7 @@ void Engine::loader_main() {
         for (auto& w : warnings) push(EventKind::Warning, w);
         if (ok) {
             n->event = Event{EventKind::Loaded, rq->path + " " + n->method, {}};
-            pending_events_.fetch_add(1);
-            events_.push(n);
+            inbox_->push(n);
         } else {
             delete n;
             push(EventKind::Error, error + (info_ ? "; the previous model keeps playing" : ""));
@@ -292,14 +322,14 @@ bool Engine::set_method(const std::string& name, std::string& error, std::vector
     }
     warn_channels(*mi, warnings);
     MethodInfo copy = *mi;
-    stream_.post(make_task([this, copy](WorkerContext& ctx) {
+    stream_->post(make_task([inbox = inbox_, copy](WorkerContext& ctx) {
         auto model = processor_model(ctx.processor.get());
         if (!model) return;
         try {
             ctx.processor = make_processor(model, copy);
             ctx.failed = false;
         } catch (const std::exception& e) {
-            on_worker_error("cannot switch to method '" + copy.name + "': " + e.what());
+            inbox->push(EventKind::Error, "cannot switch to method '" + copy.name + "': " + e.what());
         }
     }));
     method_ = name;
@@ -352,11 +382,11 @@ bool Engine::set_attribute(const std::string& name, const std::vector<AttributeV
     }
     AttributeInfo attr = *a;
     const int sr = int(std::lround(sample_rate_));
-    stream_.post(make_task([this, attr, values, sr](WorkerContext& ctx) {
+    stream_->post(make_task([inbox = inbox_, attr, values, sr](WorkerContext& ctx) {
         auto model = processor_model(ctx.processor.get());
         if (!model) return;
         std::string e;
-        if (!set_attribute_value(*model, attr, values, sr, e)) on_worker_error(e);
+        if (!set_attribute_value(*model, attr, values, sr, e)) inbox->push(EventKind::Error, e);
     }));
     return true;
 }
@@ -370,15 +400,15 @@ bool Engine::get_attribute(const std::string& name, std::string& error) {
         error = "unknown attribute '" + name + "'; this model has: " + info_->attribute_names();
         return false;
     }
-    stream_.post(make_task([this, name](WorkerContext& ctx) {
+    stream_->post(make_task([inbox = inbox_, name](WorkerContext& ctx) {
         auto model = processor_model(ctx.processor.get());
         if (!model) return;
         std::vector<Atom> values;
         std::string e;
         if (get_attribute_value(*model, name, values, e))
-            push(EventKind::Value, name, std::move(values));
+            inbox->push(EventKind::Value, name, std::move(values));
         else
-            on_worker_error(e);
+            inbox->push(EventKind::Error, e);
     }));
     return true;
 }
@@ -392,19 +422,19 @@ bool Engine::set_buffer_size(int requested, std::string& error, std::string& not
     if (b == 0) return false;
     requested_buffer_ = requested;
     planned_buffer_ = b;
-    return prepared_ && b != stream_.buffer_size();
+    return prepared_ && b != stream_->buffer_size();
 }
 
 void Engine::prepare(double sample_rate, int max_block) {
-    stream_.set_host_rate(sample_rate);
+    stream_->set_host_rate(sample_rate);
     if (sample_rate > 0 && sample_rate != sample_rate_) {
         sample_rate_ = sample_rate;
         if (info_ && info_->has_set_sample_rate) {
             const int sr = int(std::lround(sample_rate));
-            stream_.post(make_task([this, sr](WorkerContext& ctx) {
+            stream_->post(make_task([inbox = inbox_, sr](WorkerContext& ctx) {
                 auto model = processor_model(ctx.processor.get());
                 std::string e;
-                if (model && !set_model_sample_rate(*model, sr, e)) on_worker_warning(e);
+                if (model && !set_model_sample_rate(*model, sr, e)) inbox->push(EventKind::Warning, e);
             }));
         }
     }
@@ -416,32 +446,32 @@ void Engine::prepare(double sample_rate, int max_block) {
     // Pd calls dsp again for every object whenever any object is created or deleted while DSP runs.
     // When the rings keep their sizes, keep streaming: re-preparing would drop the buffers in flight
     // and play L samples of silence on every patch edit (delwrite~ keeps its memory the same way).
-    if (prepared_ && planned_buffer_ == stream_.buffer_size() && max_block == max_block_) {
+    if (prepared_ && planned_buffer_ == stream_->buffer_size() && max_block == max_block_) {
         if (parked_) install(std::move(parked_));
         return;
     }
     max_block_ = max_block;
     // A refusal (rings too large) has been reported as an error event; the object stays silent and
     // the next dsp call (after `bufsize`) tries again.
-    prepared_ = stream_.prepare(planned_buffer_, max_block);
+    prepared_ = stream_->prepare(planned_buffer_, max_block);
     if (parked_) install(std::move(parked_));
 }
 
 // ---- reporting -----------------------------------------------------------------------------------
 
 int Engine::buffer_size() const {
-    if (prepared_) return stream_.buffer_size();
+    if (prepared_) return stream_->buffer_size();
     if (planned_buffer_) return planned_buffer_;
     return std::max(kDefaultBufferSize, info_ ? info_->buffer_multiple() : 1);
 }
 
 int Engine::latency() const {
-    if (prepared_) return stream_.latency();
+    if (prepared_) return stream_->latency();
     const int b = buffer_size(), m = 64;  // Pd's default block until the host tells otherwise
     return b * (1 + (m + b - 1) / b);
 }
 
-bool Engine::model_failed() const { return stream_.model_failed(); }
+bool Engine::model_failed() const { return stream_->model_failed(); }
 
 std::vector<InfoLine> Engine::describe() const {
     std::vector<InfoLine> out;
@@ -450,7 +480,7 @@ std::vector<InfoLine> Engine::describe() const {
         for (const auto& s : v) a.push_back(Atom::sym(s));
         return a;
     };
-    std::string state = !info_ ? "empty" : model_failed() ? "failed" : !stream_.enabled() ? "disabled" : "ready";
+    std::string state = !info_ ? "empty" : model_failed() ? "failed" : !stream_->enabled() ? "disabled" : "ready";
     if (loading_.load() > 0) state = "loading";
     out.push_back({"state", {Atom::sym(state)}});
     if (info_) {
@@ -471,19 +501,19 @@ std::vector<InfoLine> Engine::describe() const {
             out.push_back({"attribute", v});
         }
     }
-    out.push_back({"channels", {Atom::num(stream_.host_inputs()), Atom::num(stream_.host_outputs())}});
+    out.push_back({"channels", {Atom::num(stream_->host_inputs()), Atom::num(stream_->host_outputs())}});
     out.push_back({"buffer", {Atom::num(buffer_size())}});
     out.push_back({"latency", {Atom::num(latency())}});
     if (info_ && !info_->torch_version.empty()) out.push_back({"torch", {Atom::sym(info_->torch_version)}});
     if (info_ && !info_->verified.empty()) out.push_back({"verified", syms(info_->verified)});
     out.push_back({"samplerate", {Atom::num(info_ ? info_->model_sample_rate : 0), Atom::num(sample_rate_)}});
     static const char* policies[] = {"wait", "silence", "hold"};
-    out.push_back({"policy", {Atom::sym(policies[static_cast<int>(stream_.policy())])}});
+    out.push_back({"policy", {Atom::sym(policies[static_cast<int>(stream_->policy())])}});
     return out;
 }
 
 InfoLine Engine::stats_line() const {
-    const StreamStats s = stream_.stats();
+    const StreamStats s = stream_->stats();
     return {"stats",
             {Atom::sym("blocks"), Atom::num(double(s.blocks)), Atom::sym("buffers"), Atom::num(double(s.buffers)),
              Atom::sym("late"), Atom::num(double(s.late_blocks)), Atom::sym("dropped"), Atom::num(double(s.dropped_buffers)),

@@ -36,6 +36,16 @@ struct CreationModel {
 };
 CreationModel load_for_creation(const std::string& path, const std::string& method);
 
+// How long deleting an engine waits for a running model call before leaving it to finish on its own
+// (StreamEngine::retire), how long a synchronous load waits for the worker, and how long the exit
+// guard waits at process exit before ending the process without libtorch's static destructors.
+constexpr int kRetireWaitMs = 2000;
+constexpr int kSyncWaitMs = 2000;
+constexpr int kExitWaitMs = 5000;
+// Engines deleted while their model was inside a call that did not return within kRetireWaitMs (their
+// worker frees them when it returns). Hosts compare it around a delete to tell the user.
+int orphaned_engines();
+
 struct InfoLine {
     std::string key;
     std::vector<Atom> values;
@@ -51,7 +61,9 @@ public:
     };
 
     Engine(int batch, int host_inputs, int host_outputs);
-    ~Engine() override;  // main thread; waits for a running load and a running model call
+    // main thread; waits for a running load, and up to kRetireWaitMs for a running model call: a call
+    // that takes longer is left to finish on the worker, which then frees the model (the host goes on).
+    ~Engine() override;
     // Joins the loader and the worker now (idempotent); the engine then outputs silence. Called for
     // every live engine at process exit (see engine.cpp).
     void stop_threads();
@@ -71,9 +83,9 @@ public:
     bool get_attribute(const std::string& name, std::string& error);  // answer arrives as a Value event
     // Returns true when the host must re-run prepare() (restart DSP) for the new size to take effect.
     bool set_buffer_size(int requested, std::string& error, std::string& note);
-    void set_enabled(bool on) { stream_.set_enabled(on); }
-    void set_policy(LatePolicy p) { stream_.set_policy(p); }
-    void reset_stats() { stream_.reset_stats(); }
+    void set_enabled(bool on) { stream_->set_enabled(on); }
+    void set_policy(LatePolicy p) { stream_->set_policy(p); }
+    void reset_stats() { stream_->reset_stats(); }
 
     // The host's audio is stopped for this engine while this runs (Pd: the dsp method).
     void prepare(double sample_rate, int max_block);
@@ -81,7 +93,7 @@ public:
     // Drains the event queue; installs finished loads. Returns the events the host must show.
     std::vector<Event> poll();
     bool busy() const;  // a load, a worker task or events are pending: keep polling
-    bool has_events() const noexcept { return pending_events_.load(std::memory_order_relaxed) > 0; }  // audio thread OK
+    bool has_events() const noexcept { return inbox_->pending.load(std::memory_order_relaxed) > 0; }  // audio thread OK
 
     std::shared_ptr<const ModelInfo> info() const { return info_; }
     const std::string& method() const { return method_; }
@@ -91,15 +103,15 @@ public:
     InfoLine stats_line() const;                // `stats`
     int buffer_size() const;                    // B in use (or that will be used at the next prepare)
     int latency() const;                        // samples; exact for the current configuration
-    int host_inputs() const { return stream_.host_inputs(); }
-    int host_outputs() const { return stream_.host_outputs(); }
+    int host_inputs() const { return stream_->host_inputs(); }
+    int host_outputs() const { return stream_->host_outputs(); }
     double sample_rate() const { return sample_rate_; }
     bool model_failed() const;
 
     // ---- audio thread -------------------------------------------------------------------------
     // audio thread; wait-free under the live policies; no allocation, no lock, no exception.
-    void process(const float* const* in, float* const* out, int n) noexcept { stream_.process(in, out, n); }
-    StreamEngine& stream() { return stream_; }
+    void process(const float* const* in, float* const* out, int n) noexcept { stream_->process(in, out, n); }
+    StreamEngine& stream() { return *stream_; }
 
 private:
     struct Node {
@@ -117,6 +129,19 @@ private:
         double sample_rate = 0;
     };
 
+    // The event queue the main thread drains. Shared with the tasks that report from the worker, so
+    // a task still inside a model call when the engine is deleted (see ~Engine) reports into a live
+    // queue, which nobody reads any more, instead of into freed memory.
+    struct Inbox {
+        MpscQueue<Node> events;
+        std::atomic<int> pending{0};
+        void push(Node* n) {
+            pending.fetch_add(1);
+            events.push(n);
+        }
+        void push(EventKind kind, std::string text, std::vector<Atom> values = {});
+    };
+
     // WorkerListener: worker thread; only enqueues
     void on_worker_error(const std::string& message) override;
     void on_worker_warning(const std::string& message) override;
@@ -129,9 +154,8 @@ private:
     void install(std::unique_ptr<Processor> p);  // main thread: hands the processor to the worker
     void warn_channels(const MethodInfo& m, std::vector<std::string>& warnings) const;
 
-    StreamEngine stream_;
-    MpscQueue<Node> events_;
-    std::atomic<int> pending_events_{0};
+    std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
+    std::unique_ptr<StreamEngine> stream_;  // handed to its worker by ~Engine if a model call hangs
 
     // main thread state
     std::shared_ptr<const ModelInfo> info_;

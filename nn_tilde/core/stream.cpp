@@ -55,6 +55,8 @@ constexpr int kWaitTimeoutMs = 10000;
 constexpr int64_t kWorkerSpinNs = 30000;  // worker: wait this long for the next buffer before sleeping
 constexpr int64_t kAudioSpinNs = 20000;   // audio thread, Wait policy: while the worker holds the token
 
+std::atomic<int> g_orphans{0};  // engines retire() handed to their worker, not freed yet
+
 }  // namespace
 
 StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener)
@@ -64,20 +66,64 @@ StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerL
       listener_(listener) {
     ctx_.batch = batch_;
     last_.assign(static_cast<size_t>(batch_ * host_out_), 0.0f);
-    thread_ = std::thread([this] { worker_main(); });
+    thread_ = std::thread([this] {
+        worker_main();
+        // Last touch of the engine by this thread. If retire() gave up on us meanwhile, the engine
+        // is ours to delete (the main thread has detached us and will not touch it again).
+        if (exit_state_.exchange(kExited, std::memory_order_acq_rel) == kOrphaned) {
+            delete this;
+            g_orphans.fetch_sub(1);
+        }
+    });
 }
 
 StreamEngine::~StreamEngine() { shutdown(); }
 
-void StreamEngine::shutdown() {
+bool StreamEngine::shutdown(std::chrono::milliseconds wait) {
     {
         std::lock_guard<std::mutex> lk(pause_mutex_);
         stop_.store(true, std::memory_order_release);
     }
     pause_cv_.notify_all();
     wake_.post();
-    if (thread_.joinable()) thread_.join();
+    // Not joinable: joined before, or detached by retire() (then this runs on the worker, deleting).
+    if (!thread_.joinable()) return true;
+    if (wait >= std::chrono::milliseconds(0)) {
+        std::unique_lock<std::mutex> lk(pause_mutex_);
+        if (!pause_cv_.wait_for(lk, wait, [&] { return exited_; })) return false;
+    }
+    thread_.join();
+    return true;
     // Tasks still queued are freed by the queue's destructor without running.
+}
+
+bool StreamEngine::retire(std::unique_ptr<StreamEngine> engine, std::chrono::milliseconds wait) {
+    if (!engine || engine->shutdown(wait)) return true;  // joined: the unique_ptr deletes it here
+    {
+        std::lock_guard<std::mutex> lk(engine->listener_mutex_);
+        engine->listener_ = nullptr;  // its owner is going away; later reports are dropped
+    }
+    engine->thread_.detach();
+    StreamEngine* raw = engine.release();
+    g_orphans.fetch_add(1);
+    // The worker may have finished between the timeout and here: then it left the engine to us.
+    if (raw->exit_state_.exchange(kOrphaned, std::memory_order_acq_rel) == kExited) {
+        delete raw;
+        g_orphans.fetch_sub(1);
+    }
+    return false;
+}
+
+int StreamEngine::orphans() noexcept { return g_orphans.load(); }
+
+void StreamEngine::report_error(const std::string& message) {
+    std::lock_guard<std::mutex> lk(listener_mutex_);
+    if (listener_) listener_->on_worker_error(message);
+}
+
+void StreamEngine::report_warning(const std::string& message) {
+    std::lock_guard<std::mutex> lk(listener_mutex_);
+    if (listener_) listener_->on_worker_warning(message);
 }
 
 bool StreamEngine::prepare(int buffer_size, int max_block) {
@@ -118,8 +164,7 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
         queue_.reset();
         N_ = 0;
         L_ = 0;
-        if (listener_)
-            listener_->on_worker_error(
+        report_error(
                 "the streaming buffers would take " + std::to_string(bytes >> 20) + " MiB (" +
                 std::to_string(batch_) + " x " + std::to_string(host_in_ + host_out_) + " channels x " +
                 std::to_string(slots) + " buffers of " + std::to_string(B_) +
@@ -158,11 +203,15 @@ void StreamEngine::post(Task* task) {
     wake_.post();
 }
 
-void StreamEngine::sync() {
+bool StreamEngine::sync(std::chrono::milliseconds wait) {
     auto done = std::make_shared<std::promise<void>>();
     std::future<void> f = done->get_future();
     post(make_task([done](WorkerContext&) { done->set_value(); }));
-    f.wait();
+    if (wait < std::chrono::milliseconds(0)) {
+        f.wait();  // also returns when the task is dropped by a shutdown (broken promise)
+        return true;
+    }
+    return f.wait_for(wait) == std::future_status::ready;
 }
 
 void StreamEngine::reset_stats() noexcept {
@@ -442,7 +491,8 @@ bool StreamEngine::wait_free(const std::atomic<bool>& flag) noexcept {
 void StreamEngine::run_tasks() {
     for (Task* t = tasks_.drain(); t;) {
         Task* next = t->next;
-        t->run(ctx_);
+        // Once stopping, tasks are dropped unrun: they may refer to an owner that is gone (retire()).
+        if (!stop_.load(std::memory_order_acquire)) t->run(ctx_);
         delete t;
         t = next;
         tasks_run_.fetch_add(1, std::memory_order_release);
@@ -486,6 +536,11 @@ void StreamEngine::worker_main() {
             continue;
         wake_.wait();
     }
+    {
+        std::lock_guard<std::mutex> lk(pause_mutex_);
+        exited_ = true;
+    }
+    pause_cv_.notify_all();
 }
 
 void StreamEngine::process_buffer(int64_t seq) {
@@ -502,9 +557,7 @@ void StreamEngine::process_buffer(int64_t seq) {
             ctx_.failed = true;
             failed_.store(true, std::memory_order_relaxed);
             p = nullptr;
-            if (listener_)
-                listener_->on_worker_error("buffer size " + std::to_string(B_) +
-                                           " is not a multiple of the method's ratios; model stopped");
+            report_error("buffer size " + std::to_string(B_) + " is not a multiple of the method's ratios; model stopped");
         }
     }
     if (!p) {
@@ -558,7 +611,7 @@ void StreamEngine::process_buffer(int64_t seq) {
     if (!ok) {
         ctx_.failed = true;
         failed_.store(true, std::memory_order_relaxed);
-        if (listener_) listener_->on_worker_error(error);
+        report_error(error);
         std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
     }
     // NaN/Inf scan, vectorised; the per-sample repair pass runs only when it finds something. (A float
@@ -573,9 +626,9 @@ void StreamEngine::process_buffer(int64_t seq) {
                 ++bad;
             }
     if (bad) {
-        if (n_nonfinite_.load(std::memory_order_relaxed) == 0 && listener_)
-            listener_->on_worker_warning("the model produced NaN or Inf (" + std::to_string(bad) +
-                                         " samples in one buffer); they are replaced by 0 (see `stats`)");
+        if (n_nonfinite_.load(std::memory_order_relaxed) == 0)
+            report_warning("the model produced NaN or Inf (" + std::to_string(bad) +
+                           " samples in one buffer); they are replaced by 0 (see `stats`)");
         bump(n_nonfinite_, bad);
     }
     // Hold each output frame for out_ratio samples; host outlets beyond the model's channels get zeros.

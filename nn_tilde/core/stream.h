@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -104,7 +105,19 @@ public:
     // host_inputs/host_outputs: signal channels per batch item, fixed for the engine's life.
     StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener = nullptr);
     ~StreamEngine();  // main thread; joins the worker (waits for a running model call to finish)
-    void shutdown();  // main thread; stops and joins the worker now (idempotent); tasks left are dropped
+    static constexpr std::chrono::milliseconds kForever{-1};
+    // main thread; stops the worker and joins it (idempotent). Tasks not run yet are dropped. Returns
+    // false, without joining, when the worker has not stopped within `wait` (it is inside a model call
+    // that does not return); the engine is then still in use by the worker.
+    bool shutdown(std::chrono::milliseconds wait = kForever);
+    // main thread; the way to get rid of an engine whose model may hang. Stops the worker and deletes
+    // the engine; if the worker is still inside a model call after `wait`, the engine is handed to it
+    // instead (detached, the listener dropped): the worker deletes it, with its model, when the call
+    // returns, and the caller goes on at once. Returns false in that case.
+    static bool retire(std::unique_ptr<StreamEngine> engine, std::chrono::milliseconds wait);
+    // any thread; engines handed to their worker by retire() and not freed yet (the process-exit guard
+    // waits for them: their model calls must not run under libtorch's static destructors).
+    static int orphans() noexcept;
     StreamEngine(const StreamEngine&) = delete;
     StreamEngine& operator=(const StreamEngine&) = delete;
 
@@ -123,8 +136,9 @@ public:
 
     // any non-audio thread. The task runs on the worker before the next buffer.
     void post(Task* task);
-    // any non-audio thread. Blocks until every task posted before it has run (not from the audio thread).
-    void sync();
+    // any non-audio thread. Blocks until every task posted before it has run (not from the audio thread),
+    // or for at most `wait`: false when the worker has not got there by then (a model call that hangs).
+    bool sync(std::chrono::milliseconds wait = kForever);
 
     void set_policy(LatePolicy p) noexcept { policy_.store(static_cast<int>(p), std::memory_order_relaxed); }
     LatePolicy policy() const noexcept { return static_cast<LatePolicy>(policy_.load(std::memory_order_relaxed)); }
@@ -181,10 +195,14 @@ private:
 
     void worker_main();
     void run_tasks();
+    // worker (and main, in prepare); the listener is dropped when the engine is orphaned (retire)
+    void report_error(const std::string& message);
+    void report_warning(const std::string& message);
     void process_buffer(int64_t seq);
 
     // fixed at construction
     const int batch_, host_in_, host_out_;
+    std::mutex listener_mutex_;  // control path only: guards listener_ against retire()
     WorkerListener* listener_;
 
     // configuration (prepare)
@@ -226,6 +244,10 @@ private:
     std::mutex pause_mutex_;  // control path only (prepare/sync vs worker), never the audio thread
     std::condition_variable pause_cv_;
     bool pause_requested_ = false, paused_ = false;
+    bool exited_ = false;  // the worker left its loop (pause_mutex_)
+    // Who deletes the engine when retire() gives up on the worker: see retire() and the thread's body.
+    static constexpr int kRunning = 0, kExited = 1, kOrphaned = 2;
+    std::atomic<int> exit_state_{kRunning};
     std::atomic<uint64_t> tasks_posted_{0}, tasks_run_{0};
     std::thread thread_;
 

@@ -302,7 +302,13 @@ static void nn_tilde_resetstats(t_nn_tilde* x) { x->x_engine->reset_stats(); }
 
 static void nn_tilde_free(t_nn_tilde* x) {
     clock_free(x->x_poll);
-    delete x->x_engine;  // joins the loader and the worker: waits for a running model call to finish
+    const int orphaned = nn::orphaned_engines();
+    delete x->x_engine;  // joins the loader and the worker; a model call that hangs is left behind
+    if (nn::orphaned_engines() > orphaned)
+        pd_error(nullptr,
+                 "[nn~] deleted an object whose model was still inside a call after %d s: its thread frees the "
+                 "model when the call returns (a model that never returns keeps a core busy until Pd quits)",
+                 nn::kRetireWaitMs / 1000);
     freebytes(x->x_ins, sizeof(t_sample*) * x->x_nin);
     freebytes(x->x_outs, sizeof(t_sample*) * x->x_nout);
 }

@@ -3,11 +3,13 @@
 // single-threaded call of the same processor on the same buffers, shifted by the reported latency.
 // Built three ways by CMake: plain, ThreadSanitizer and AddressSanitizer.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -65,6 +67,27 @@ public:
 private:
     int pos_;
     float value_;
+};
+
+// A model whose calls do not return until the test releases them (a hung model). Says when a call has
+// started and when the model is destroyed; after release, each call fails with an error.
+struct HangState {
+    std::atomic<bool> entered{false}, release{false}, destroyed{false};
+};
+class HangModel final : public Processor {
+public:
+    explicit HangModel(std::shared_ptr<HangState> st) : st_(std::move(st)) {}
+    ~HangModel() override { st_->destroyed.store(true); }
+    MethodShape shape() const override { return {1, 1, 1, 1}; }
+    bool process(const float*, int, int, float*, int, std::string& error) override {
+        st_->entered.store(true);
+        while (!st_->release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        error = "released";
+        return false;
+    }
+
+private:
+    std::shared_ptr<HangState> st_;
 };
 
 // Records which thread made each call (for the offline-render test).
@@ -349,6 +372,59 @@ int main() {
         EXPECT_MSG(on_worker * 20 < ids.size(), "%zu of %zu buffers computed by the worker during an offline render", on_worker,
                    ids.size());
         EXPECT(b[63] == 0.25f);
+    }
+    // Getting rid of an engine whose model call hangs: retire() gives up after its wait, the caller goes
+    // on, and the worker frees the engine and the model once the call returns. Nothing reaches the
+    // listener after retire() (its owner is gone), and tasks still queued are dropped unrun.
+    {
+        struct Errors final : WorkerListener {
+            std::atomic<int> errors{0};
+            void on_worker_error(const std::string&) override { errors.fetch_add(1); }
+            void on_worker_warning(const std::string&) override {}
+        } listener;
+        auto st = std::make_shared<HangState>();
+        auto eng = std::make_unique<StreamEngine>(1, 1, 1, &listener);
+        eng->prepare(64, 64);
+        eng->set_policy(LatePolicy::Silence);
+        eng->post(make_task([st](WorkerContext& ctx) { ctx.processor = std::make_unique<HangModel>(st); }));
+        EXPECT(eng->sync(std::chrono::milliseconds(5000)));
+        std::vector<float> a(64, 0.5f), b(64);
+        const float* ip[] = {a.data()};
+        float* op[] = {b.data()};
+        for (int i = 0; i < 200 && !st->entered.load(); ++i) {
+            eng->process(ip, op, 64);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        EXPECT(st->entered.load());
+        EXPECT(!eng->sync(std::chrono::milliseconds(50)));  // the worker is stuck in the call
+        auto ran = std::make_shared<std::atomic<bool>>(false);
+        eng->post(make_task([ran](WorkerContext&) { ran->store(true); }));
+        const auto t0 = std::chrono::steady_clock::now();
+        EXPECT(!StreamEngine::retire(std::move(eng), std::chrono::milliseconds(100)));
+        const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        EXPECT_MSG(waited < 2.0, "retire() took %.2f s with a hung model", waited);
+        EXPECT(!st->destroyed.load());  // still in use by the worker
+        EXPECT(StreamEngine::orphans() == 1);
+        st->release.store(true);
+        for (int i = 0; i < 5000 && !st->destroyed.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT_MSG(st->destroyed.load(), "the worker did not free the engine and its model after the call returned");
+        EXPECT(!ran->load());
+        for (int i = 0; i < 1000 && ran.use_count() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT(ran.use_count() == 1);  // the dropped task was freed with the engine
+        EXPECT(listener.errors.load() == 0);  // the model's "released" error was not reported
+        for (int i = 0; i < 1000 && StreamEngine::orphans() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT(StreamEngine::orphans() == 0);
+    }
+    // An engine whose worker is idle (or finishes within the wait) is joined and deleted by retire().
+    {
+        auto st = std::make_shared<HangState>();
+        st->release.store(true);
+        auto eng = std::make_unique<StreamEngine>(1, 1, 1);
+        eng->prepare(64, 64);
+        eng->post(make_task([st](WorkerContext& ctx) { ctx.processor = std::make_unique<HangModel>(st); }));
+        eng->sync();
+        EXPECT(StreamEngine::retire(std::move(eng), std::chrono::milliseconds(2000)));
+        EXPECT(st->destroyed.load());  // freed before retire() returned
     }
     TEST_MAIN_END();
 }

@@ -262,6 +262,26 @@ class Ratio3(nn.Module):
         return ["forward"]
 
 
+class Stuck(nn.Module):
+    """Identity on silence (so nn~'s load-time warm-up passes); on any signal the call does not return
+    for minutes (10^9 loop steps): a model that hangs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _params(self, "forward", (1, 1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        if bool(x.abs().sum() > 0):
+            for _ in range(1000000000):
+                y = y * 1.0
+        return y
+
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return ["forward"]
+
+
 BUILDERS: Dict[str, Callable[[Path], Path]] = {
     "empty": empty_file,
     "random": random_bytes,
@@ -285,6 +305,7 @@ BUILDERS: Dict[str, Callable[[Path], Path]] = {
     "nan": lambda d: _save(NaNAbove(), Path(d) / "nan.ts"),
     "nansilence": lambda d: _save(NaNOnSilence(), Path(d) / "nansilence.ts"),
     "ratio3": lambda d: _save(Ratio3(), Path(d) / "ratio3.ts"),
+    "stuck": lambda d: _save(Stuck(), Path(d) / "stuck.ts"),
 }
 
 

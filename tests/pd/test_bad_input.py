@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -801,3 +802,39 @@ def test_deleting_objects_while_their_worker_computes(tmp_path: Path):
     # every buffer of [nn~ gain] is exact: the DSP restarts of the dynamic patching made no gap
     kinds = classify_buffers(run.tables["out"], run.tables["in"], (0.5,))
     assert len(kinds) == (n - LAT) // B, kinds
+
+
+def test_deleting_an_object_whose_model_hangs_does_not_hang_pd(tmp_path: Path):
+    """[nn~ stuck] never returns from a call on a signal. Deleting it (`clear` of its subpatch) gives
+    up on the call after 2 s, says so, and Pd goes on: the next steps run and Pd quits with 0 (the
+    exit guard waits 5 s for the call, then ends the process before libtorch's destructors)."""
+    copy_models(tmp_path, "stuck", "gain")
+    sc = Scenario(tmp_path, "stuck")
+    sc.lines.append("#N canvas 0 50 450 300 sub 0;")
+    sc._add("restore", "pd sub")
+    rt = sc.obj("realtime")
+    sc.connect(sc.obj("r rt-start"), 0, rt, 0)
+    sc.connect(sc.obj("r rt-stop"), 0, rt, 1)
+    sc.connect(rt, 0, sc.obj("print ELAPSED"), 0)
+    src = sc.sine()
+    sc.nn("g", "gain", source=src)
+    sc.send("pd dsp 1")
+    sc.send(
+        "pd-sub obj 10 10 nn~ stuck",
+        "pd-sub obj 10 40 osc~ 100",
+        "pd-sub obj 10 70 r dyn",
+        "pd-sub connect 1 0 0 0",
+        "pd-sub connect 2 0 0 0",
+        "dyn policy silence",
+    ).delay(300)
+    sc.send("rt-start bang", "pd-sub clear", "rt-stop bang", "mark deleted").delay(100)
+    sc.send("g info", "mark after")
+    t0 = time.monotonic()
+    run = sc.run(timeout=120)
+    took = time.monotonic() - t0
+    check_sequence(run, [("deleted an object whose model was still inside a call after 2 s", "after")])
+    elapsed = float(run.lines()[run.index("ELAPSED:")].split()[-1])
+    assert elapsed < 4000, f"deleting the object blocked Pd for {elapsed:.0f} ms"
+    assert elapsed >= 1900, f"gave up after {elapsed:.0f} ms, before the 2 s wait"
+    assert run.printed("g")["state"] == ["ready"]
+    assert took < 60, f"Pd took {took:.0f} s"
