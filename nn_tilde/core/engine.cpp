@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -59,28 +60,42 @@ std::set<Engine*>& registry() {
     static auto* s = new std::set<Engine*>;
     return *s;
 }
+// Every live engine's threads, and the workers of engines deleted while their model hung (freed by
+// StreamEngine::retire's worker when the call returns), get kExitWaitMs. A model call still running
+// after that does not return: going on with the exit would run libtorch's static destructors under
+// it (a crash at quit). The host is quitting and has nothing left to save, so the process ends here,
+// without them.
 void stop_all_engines() {
+    using namespace std::chrono;
+    const auto until = steady_clock::now() + milliseconds(kExitWaitMs);
+    bool stopped = true;
     {
         std::lock_guard<std::mutex> lk(registry_mutex());
-        for (Engine* e : registry()) e->stop_threads();
-    }
-    // Engines deleted while their model hung (StreamEngine::retire) are freed by their worker when the
-    // call returns. Give them kExitWaitMs; after that, as in stop_threads, end the process before
-    // libtorch's static destructors run under a model call.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kExitWaitMs);
-    while (StreamEngine::orphans() > 0) {
-        if (std::chrono::steady_clock::now() > until) {
-            std::fflush(nullptr);
-            std::_Exit(0);
+        for (Engine* e : registry()) {
+            const auto left = std::max(milliseconds(0), duration_cast<milliseconds>(until - steady_clock::now()));
+            stopped = e->stop_threads(left) && stopped;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    while (stopped && StreamEngine::orphans() > 0 && steady_clock::now() < until)
+        std::this_thread::sleep_for(milliseconds(5));
+    if (!stopped || StreamEngine::orphans() > 0) {
+        std::fflush(nullptr);
+        std::_Exit(0);
     }
 }
 std::atomic<int> g_guards{0};
-std::atomic<int> g_orphaned{0};
+std::atomic<int> g_orphaned{0};  // engines whose model call ~Engine left behind (ever)
 }  // namespace
 
-int orphaned_engines() { return g_orphaned.load(); }
+bool delete_engine(Engine* engine, std::string& message) {
+    const int before = g_orphaned.load();
+    delete engine;
+    if (g_orphaned.load() == before) return true;
+    message = "deleted an object whose model was still inside a call after " + std::to_string(kRetireWaitMs / 1000) +
+              " s: its thread frees the model when the call returns (a model that never returns keeps a core busy "
+              "until the host quits)";
+    return false;
+}
 
 // atexit handlers run in reverse order of registration, interleaved with the destructors of statics
 // in reverse order of construction. libtorch builds some statics lazily, during the first calls of
@@ -116,17 +131,11 @@ Engine::Engine(int batch, int host_inputs, int host_outputs)
     registry().insert(this);
 }
 
-void Engine::stop_threads() {
+bool Engine::stop_threads(std::chrono::milliseconds wait) {
     stop_.store(true);
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
-    if (stream_ && !stream_->shutdown(std::chrono::milliseconds(kExitWaitMs))) {
-        // A model call that does not return. Going on with the exit would run libtorch's static
-        // destructors under it (a crash at quit); the host is quitting and has nothing left to save,
-        // so the process ends here, without them.
-        std::fflush(nullptr);
-        std::_Exit(0);
-    }
+    return !stream_ || stream_->shutdown(wait);
 }
 
 Engine::~Engine() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,9 +43,11 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
 constexpr int kRetireWaitMs = 2000;
 constexpr int kSyncWaitMs = 2000;
 constexpr int kExitWaitMs = 5000;
-// Engines deleted while their model was inside a call that did not return within kRetireWaitMs (their
-// worker frees them when it returns). Hosts compare it around a delete to tell the user.
-int orphaned_engines();
+class Engine;
+// main thread; how hosts delete an engine (null is fine). Returns false, with `message` set for the
+// console, when its model was still inside a call after kRetireWaitMs and was left to its worker,
+// which frees it when the call returns (see ~Engine).
+bool delete_engine(Engine* engine, std::string& message);
 
 struct InfoLine {
     std::string key;
@@ -65,8 +68,9 @@ public:
     // that takes longer is left to finish on the worker, which then frees the model (the host goes on).
     ~Engine() override;
     // Joins the loader and the worker now (idempotent); the engine then outputs silence. Called for
-    // every live engine at process exit (see engine.cpp).
-    void stop_threads();
+    // every live engine at process exit (see engine.cpp). False when the worker is still inside a
+    // model call after `wait`.
+    bool stop_threads(std::chrono::milliseconds wait);
 
     // ---- main thread --------------------------------------------------------------------------
     // Synchronous load (object creation) of a model already read with load_model(), so the host can

@@ -86,6 +86,7 @@ bool StreamEngine::shutdown(std::chrono::milliseconds wait) {
     }
     pause_cv_.notify_all();
     wake_.post();
+    // Tasks still queued are dropped by the worker, or freed by the queue's destructor, unrun.
     // Not joinable: joined before, or detached by retire() (then this runs on the worker, deleting).
     if (!thread_.joinable()) return true;
     if (wait >= std::chrono::milliseconds(0)) {
@@ -94,7 +95,6 @@ bool StreamEngine::shutdown(std::chrono::milliseconds wait) {
     }
     thread_.join();
     return true;
-    // Tasks still queued are freed by the queue's destructor without running.
 }
 
 bool StreamEngine::retire(std::unique_ptr<StreamEngine> engine, std::chrono::milliseconds wait) {

@@ -430,11 +430,8 @@ static void nn_max_free(t_nn_max* x) {
     if (st) st->gate.close();  // and no perform of an old chain is still inside the engine
     if (x->x_clock) object_free(x->x_clock);
     if (x->x_qelem) qelem_free(x->x_qelem);
-    const int orphaned = nn::orphaned_engines();
-    if (st) delete st->engine;  // joins the loader and the worker; a model call that hangs is left behind
-    if (nn::orphaned_engines() > orphaned)
-        object_error(nullptr, "deleted an object whose model was still inside a call after %d s: its thread frees the "
-                              "model when the call returns", nn::kRetireWaitMs / 1000);
+    std::string message;  // joins the loader and the worker; a model call that hangs is left behind
+    if (st && !nn::delete_engine(st->engine, message)) object_error(nullptr, "%s", message.c_str());
     delete st;
 }
 

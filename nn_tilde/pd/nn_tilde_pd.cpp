@@ -302,13 +302,8 @@ static void nn_tilde_resetstats(t_nn_tilde* x) { x->x_engine->reset_stats(); }
 
 static void nn_tilde_free(t_nn_tilde* x) {
     clock_free(x->x_poll);
-    const int orphaned = nn::orphaned_engines();
-    delete x->x_engine;  // joins the loader and the worker; a model call that hangs is left behind
-    if (nn::orphaned_engines() > orphaned)
-        pd_error(nullptr,
-                 "[nn~] deleted an object whose model was still inside a call after %d s: its thread frees the "
-                 "model when the call returns (a model that never returns keeps a core busy until Pd quits)",
-                 nn::kRetireWaitMs / 1000);
+    std::string message;  // joins the loader and the worker; a model call that hangs is left behind
+    if (!nn::delete_engine(x->x_engine, message)) pd_error(nullptr, "[nn~] %s", message.c_str());
     freebytes(x->x_ins, sizeof(t_sample*) * x->x_nin);
     freebytes(x->x_outs, sizeof(t_sample*) * x->x_nout);
 }
