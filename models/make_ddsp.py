@@ -28,7 +28,7 @@ def strip(src: Path, dst: Path) -> None:
 
 
 def make(ckpt: Path, out: Path) -> None:
-    from nn_tilde.train.export import model_from_checkpoint
+    from nn_tilde.train.checkpoint import model_from_checkpoint
 
     instrument = ckpt.stem.removeprefix("ddsp_")
     model = model_from_checkpoint(

@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "pd"))
+sys.path.insert(0, str(REPO / "tests"))  # the test models: tests/support/plain_models.py
 
-import models  # noqa: E402  (test models written with plain torch)
+from support import plain_models  # noqa: E402
 
 
 def child_cpu() -> float:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         alone = sorted((pd_cpu(None, args.buffer, long_, tmp)[0] - pd_cpu(None, args.buffer, short, tmp)[0])
                        / (long_ - short) for _ in range(args.repeat))[args.repeat // 2] * 1e6
         for name in goals:
-            path = models.save(name, tmp)
+            path = plain_models.save(name, tmp)
             short, long_ = runs[name]
             diff = long_ - short
             floors, pds = [], []

@@ -121,7 +121,7 @@ def ddsp_summary(inp: Path, outp: Path, png: Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nn_tilde.ddsp.features import analyze_offline
+    from nn_tilde.models.ddsp.features import analyze_offline
     from nn_tilde.train.plots import log_spectrogram
 
     x, _ = sf.read(inp, dtype="float32")
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_ddsp(out_arg: Path) -> int:
-    ext = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))  # as tests/pd/pdrun.py
+    ext = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))  # as tests/support/pdrun.py
     if not (ext / "nn~.pd_linux").exists():
         print("error: build/nn~/nn~.pd_linux is missing: run scripts/setup.sh first", file=sys.stderr)
         return 1

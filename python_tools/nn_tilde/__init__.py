@@ -10,12 +10,12 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "TYPE_HASH": "._codegen",
-    "Buffer": ".buffer",
-    "ExportError": ".module",
-    "ExportReport": ".module",
-    "Module": ".module",
-    "reset_streaming_state": ".module",
+    "TYPE_HASH": "nn_tilde.authoring.codegen",
+    "Buffer": "nn_tilde.authoring.buffer",
+    "ExportError": "nn_tilde.authoring.module",
+    "ExportReport": "nn_tilde.authoring.module",
+    "Module": "nn_tilde.authoring.module",
+    "reset_streaming_state": "nn_tilde.authoring.module",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]
@@ -25,7 +25,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'nn_tilde' has no attribute {name!r}")

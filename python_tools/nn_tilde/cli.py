@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from nn_tilde import __version__
 
 if TYPE_CHECKING:  # torch is imported lazily at run time, to keep --help fast
-    from .module import Module
+    from nn_tilde.authoring.module import Module
 
 USAGE_ERROR = 2
 MODEL_FAILED = 1
@@ -225,11 +225,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trn.add_argument("--print-config", action="store_true", help="print the config and exit")
     trn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ddsp = sub.add_parser(
+        "ddsp",
+        help="DDSP timbre-transfer tools: speed, quality, pitch tracker accuracy",
+        description="Tools for the DDSP-CNN-Tiny models (nn_tilde.models.ddsp).",
+    )
+    dsub = ddsp.add_subparsers(dest="ddsp_command", metavar="TOOL")
+    dbench = dsub.add_parser(
+        "bench",
+        help="real-time factor per component against this machine's floors (prints figures)",
+        description="Time a DDSP model file's parts and whole on one thread, with the floors "
+        "(empty call, one op, one FFT, a bare decoder) measured in the same run.",
+    )
+    dbench.add_argument("model", type=Path, metavar="MODEL.ts")
+    dbench.add_argument("--buffer", type=int, default=2048, help="samples per call (2048)")
+    dbench.add_argument("--seconds", type=float, default=2.0, help="per figure (2)")
+    dbench.add_argument("--json", action="store_true", help='print {"rows", "verdict"}')
+    dbench.add_argument("--pd", action="store_true", help="also nn~ in pd -batch (CPU/buffer)")
+    deval = dsub.add_parser(
+        "evaluate",
+        help="spectral distance and pitch following on held-out phrases",
+        description="Run MODEL's forward on every phrase of PHRASES_DIR as nn~ would and report "
+        "spectral distance (with a sine baseline) and pitch error in cents.",
+    )
+    deval.add_argument("model", type=Path, metavar="MODEL.ts")
+    deval.add_argument("folder", type=Path, metavar="PHRASES_DIR", help="held-out phrases")
+    deval.add_argument("--limit", type=int, default=0, help="only the first N files")
+    deval.add_argument("--json", action="store_true")
+    dpitch = dsub.add_parser(
+        "pitch-eval",
+        help="accuracy of the f0 tracker on rendered notes of known pitch",
+        description="Render every note of each instrument's range with fluidsynth and report "
+        "the f0 tracker's voiced share and error in cents.",
+    )
+    dpitch.add_argument("--sample-rate", type=int, default=44100)
+    dpitch.add_argument("--hop", type=int, default=512)
+    dpitch.add_argument("--step", type=int, default=1, help="semitones between notes")
+    dpitch.add_argument("--only", nargs="*", help="instrument names (or 'sine') to evaluate")
     return parser
 
 
 def _progress(quiet: bool):
-    from .checker import stderr_progress
+    from nn_tilde.check.runner import stderr_progress
 
     return (lambda _m: None) if quiet else stderr_progress
 
@@ -247,7 +284,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--sample-rate must be a positive number of Hz, e.g. 48000")
     import torch
 
-    from .checker import CheckOptions, check_file
+    from nn_tilde.check.runner import CheckOptions, check_file
 
     fields = {
         "host_torch": args.host_torch or torch.__version__,
@@ -279,7 +316,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise UsageError(f"--buffers: {b} is not a power of two; nn~ uses 64, 128, ... 8192")
     import torch
 
-    from .bench import BenchOptions, format_table, run_bench
+    from nn_tilde.bench.model import BenchOptions, format_table, run_bench
 
     try:
         torch.jit.load(str(args.model))
@@ -356,7 +393,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if Path(args.source).suffix in CHECKPOINT_SUFFIXES:
         return _export_checkpoint(args, metadata)
     path, name = _parse_source(args.source)
-    from .module import Module
+    from nn_tilde.authoring.module import Module
 
     try:
         factory = _load_factory(path, name)
@@ -378,7 +415,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _save(model: "Module", args: argparse.Namespace) -> int:
     """Exports `model` to args.output through the export API; 0 or MODEL_FAILED."""
-    from .module import ExportError
+    from nn_tilde.authoring.module import ExportError
 
     try:
         report = model.export_to_ts(
@@ -400,7 +437,7 @@ def _export_checkpoint(args: argparse.Namespace, metadata: dict[str, str]) -> in
     ckpt = Path(args.source)
     if not ckpt.is_file():
         raise UsageError(f"{ckpt}: no such checkpoint; give a .pt file written by nn-tilde train")
-    from .train.export import CheckpointError, model_from_checkpoint
+    from nn_tilde.train.checkpoint import CheckpointError, model_from_checkpoint
 
     try:
         model = model_from_checkpoint(ckpt, metadata)
@@ -409,7 +446,7 @@ def _export_checkpoint(args: argparse.Namespace, metadata: dict[str, str]) -> in
     status = _save(model, args)
     if status != 0 or args.no_check:
         return status
-    from .checker import CheckOptions, check_file
+    from nn_tilde.check.runner import CheckOptions, check_file
 
     result = check_file(args.output, CheckOptions.quick(speed=False))
     print(result.to_text(strict=False, verbose=False))
@@ -420,7 +457,7 @@ def _export_checkpoint(args: argparse.Namespace, metadata: dict[str, str]) -> in
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from .data import INSTRUMENTS, DataError, render_dataset
+    from nn_tilde.train.render import INSTRUMENTS, DataError, render_dataset
 
     if args.list:
         for name, (program, low, high) in sorted(INSTRUMENTS.items()):
@@ -449,7 +486,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .train.config import ConfigError, load_config
+    from nn_tilde.train.config import ConfigError, load_config
 
     try:
         config = load_config(args.config, args.set)
@@ -465,8 +502,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume = args.output / "last.pt" if args.resume == "last" else Path(args.resume)
         if not resume.is_file():
             raise UsageError(f"--resume: {resume} does not exist; train without --resume first")
-    from .train.dataset import DataError
-    from .train.loop import train
+    from nn_tilde.train.data import DataError
+    from nn_tilde.train.loop import train
 
     try:
         ckpt = train(config, args.data, args.output, resume=resume, progress=not args.quiet)
@@ -475,6 +512,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"trained {ckpt['step']} steps; checkpoint {args.output / 'last.pt'}")
     return 0
+
+
+def _cmd_ddsp(args: argparse.Namespace) -> int:
+    if args.ddsp_command is None:
+        raise UsageError("choose a tool: nn-tilde ddsp bench|evaluate|pitch-eval (see --help)")
+    if args.ddsp_command == "bench":
+        from nn_tilde.bench import ddsp as tool
+    elif args.ddsp_command == "evaluate":
+        from nn_tilde.models.ddsp import evaluate as tool
+    else:
+        from nn_tilde.models.ddsp import pitch_eval as tool
+    for name in ("model", "folder"):
+        path = getattr(args, name, None)
+        if path is not None and not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+    return tool.run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -491,7 +544,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_usage(sys.stderr)
         print(
-            "error: choose a command: export, check, bench, data or train (see nn-tilde --help)",
+            "error: choose a command: export, check, bench, data, train or ddsp "
+            "(see nn-tilde --help)",
             file=sys.stderr,
         )
         return USAGE_ERROR
@@ -501,6 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _cmd_export,
         "data": _cmd_data,
         "train": _cmd_train,
+        "ddsp": _cmd_ddsp,
     }
     try:
         return commands[args.command](args)

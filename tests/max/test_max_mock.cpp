@@ -188,7 +188,7 @@ static void test_mc() {
     mock::free_object(x);
 }
 
-// A buffer-typed model attribute takes a buffer~'s first channel (bufattr in tests/pd/models.py).
+// A buffer-typed model attribute takes a buffer~'s first channel (bufattr in tests/support/plain_models.py).
 static void test_buffer_attribute() {
     mock::clear_console();
     void* x = mock::create("nn~", "bufattr 256");

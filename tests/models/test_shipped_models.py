@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from support.commands import NN_TILDE
+
 REPO = Path(__file__).resolve().parents[2]
 MODELS = sorted((REPO / "models").glob("*.ts"))
 MAKERS = {"demo.ts": REPO / "models" / "make_demo.py"}
@@ -32,7 +34,7 @@ def test_models_folder_is_documented():
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
 def test_shipped_model_passes_the_checker(model: Path):
-    p = subprocess.run(["nn-tilde", "check", "--strict", "--quick", "--no-speed", str(model)],
+    p = subprocess.run([*NN_TILDE, "check", "--strict", "--quick", "--no-speed", str(model)],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "result: PASS" in p.stdout

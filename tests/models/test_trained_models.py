@@ -16,10 +16,9 @@ import soundfile as sf
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "pd"))
 
-import pdrun  # noqa: E402
-from reference import host_reference  # noqa: E402
+from support import pdrun
+from support.reference import host_reference
 
 pytestmark = [pytest.mark.pd, pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")]
 

@@ -25,12 +25,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).parent))
 
-import broken_models
-import pdrun
+from support import broken_models
+from support import pdrun
 
-import models
+from support import plain_models
 
 pytestmark = pytest.mark.pd
 
@@ -270,8 +269,8 @@ def delayed(x: np.ndarray, lat: int, n: int) -> np.ndarray:
 
 def copy_models(d: Path, *names: str) -> None:
     for n in names:
-        if n in models.BUILDERS:
-            models.save(n, d)
+        if n in plain_models.BUILDERS:
+            plain_models.save(n, d)
         else:
             broken_models.save(n, d)
 

@@ -11,15 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from pdrun import REPO, external_dir, run_pd
+from support.pdrun import REPO, external_dir, run_pd
 
 MODEL = REPO / "models" / "ddsp_violin.ts"
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="models/ddsp_violin.ts is not shipped")
 def test_violin_demo_patch_plays_and_follows_pitch(tmp_path: Path) -> None:
-    sys.path.insert(0, str(REPO / "python_tools"))
-    from nn_tilde.ddsp.features import analyze_offline
+    from nn_tilde.models.ddsp.features import analyze_offline
 
     inp, out = tmp_path / "in.wav", tmp_path / "out.wav"
     wrapper = tmp_path / "batch.pd"

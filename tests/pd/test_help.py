@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-import pdrun
+from support import pdrun
 
 pytestmark = pytest.mark.pd
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pdrun
-from reference import host_reference
+from support import pdrun
+from support.reference import host_reference
 
 pytestmark = pytest.mark.pd
 

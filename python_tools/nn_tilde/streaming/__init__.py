@@ -14,10 +14,21 @@ stream like any conv. This subpackage depends only on torch and numpy (cached-co
 optional: its offline layers are accepted).
 """
 
-from .base import Delay, Pointwise, StreamingBranches, StreamingModule, StreamingSequential
-from .check import aligned_outputs, random_chunk_sizes, run_chunked, scripted_roundtrip
-from .conv import StreamingConv1d, StreamingConvTranspose1d
-from .convert import (
+from nn_tilde.streaming.base import (
+    Delay,
+    Pointwise,
+    StreamingBranches,
+    StreamingModule,
+    StreamingSequential,
+)
+from nn_tilde.streaming.check import (
+    aligned_outputs,
+    random_chunk_sizes,
+    run_chunked,
+    scripted_roundtrip,
+)
+from nn_tilde.streaming.conv import StreamingConv1d, StreamingConvTranspose1d
+from nn_tilde.streaming.convert import (
     convert_branches,
     convert_sequence,
     input_frames_delay,
@@ -25,8 +36,8 @@ from .convert import (
     register_pointwise,
     to_streaming,
 )
-from .layers import Branches, Conv1d, ConvTranspose1d, Residual, same_padding
-from .pqmf import PQMFAnalysis, PQMFSynthesis
+from nn_tilde.streaming.layers import Branches, Conv1d, ConvTranspose1d, Residual, same_padding
+from nn_tilde.streaming.pqmf import PQMFAnalysis, PQMFSynthesis
 
 __all__ = [
     "Branches",

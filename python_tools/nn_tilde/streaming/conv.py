@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import StreamingModule
+from nn_tilde.streaming.base import StreamingModule
 
 
 def _is_new_stream(cache: Tensor, x: Tensor) -> bool:

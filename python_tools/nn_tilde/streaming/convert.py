@@ -23,8 +23,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.weight_norm import WeightNorm
 
-from . import layers
-from .base import (
+from nn_tilde.streaming import layers
+from nn_tilde.streaming.base import (
     Delay,
     Pointwise,
     StreamingBranches,
@@ -33,7 +33,7 @@ from .base import (
     lcm,
     reduced,
 )
-from .conv import StreamingConv1d, StreamingConvTranspose1d
+from nn_tilde.streaming.conv import StreamingConv1d, StreamingConvTranspose1d
 
 Converter = Callable[[nn.Module, int], StreamingModule]
 

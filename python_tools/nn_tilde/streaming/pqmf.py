@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .base import StreamingModule
-from .convert import to_streaming
-from .layers import Conv1d, ConvTranspose1d
+from nn_tilde.streaming.base import StreamingModule
+from nn_tilde.streaming.convert import to_streaming
+from nn_tilde.streaming.layers import Conv1d, ConvTranspose1d
 
 
 def _prototype(taps: int, cutoff: float, beta: float) -> np.ndarray:

@@ -1,14 +1,15 @@
-"""`nn-tilde train`: train the streaming AutoEncoder on a folder of audio (CPU, or DDP under
-torchrun), then `nn-tilde export CHECKPOINT.pt OUT.ts`.
+"""`nn-tilde data` and `nn-tilde train`: render a data set, train a model on a folder of audio
+(CPU, or DDP under torchrun), then `nn-tilde export CHECKPOINT.pt OUT.ts`.
 
-Modules: config (defaults, TOML/JSON, overrides), dataset (audio folder, random crops),
-loss (multi-scale STFT), loop (training, validation, checkpoints, DDP), plots (PNG),
-export (checkpoint -> nn~ model with encode/decode/forward).
+Modules: config (defaults, TOML/JSON, overrides), render (phrases rendered with fluidsynth),
+data (audio folder, random crops), loss (multi-scale STFT), loop (step log, validation,
+checkpoints, DDP), autoencoder and ddsp (one trainer per model type), plots (PNG),
+checkpoint (checkpoint -> nn~ model with its methods).
 """
 
-from .config import ConfigError, ModelConfig, TrainConfig, load_config
-from .dataset import DataError
-from .loss import MultiScaleSTFTLoss
+from nn_tilde.train.config import ConfigError, ModelConfig, TrainConfig, load_config
+from nn_tilde.train.data import DataError
+from nn_tilde.train.loss import MultiScaleSTFTLoss
 
 __all__ = [
     "ConfigError",

@@ -15,7 +15,7 @@ class ConfigError(Exception):
 
 @dataclass
 class ModelConfig:
-    """Arguments of `nn_tilde.streaming.autoencoder.AutoEncoder`.
+    """Arguments of `nn_tilde.models.autoencoder.AutoEncoder`.
 
     The default is a causal 16-band PQMF model with latent ratio 16 * 8 * 16 = 2048 (about
     0.7 M parameters, 240 samples of forward latency, well above 20x real time on one thread).
@@ -38,7 +38,7 @@ LEGACY_MODEL_KEYS: dict[str, Any] = {"n_bands": 1, "causal": False}
 
 @dataclass
 class DDSPConfig:
-    """Arguments of `nn_tilde.ddsp.model.DDSP` (used when `model_type = "ddsp"`)."""
+    """Arguments of `nn_tilde.models.ddsp.model.DDSP` (used when `model_type = "ddsp"`)."""
 
     hop: int = 512  # feature frame hop in samples (a power of two)
     channels: int = 8  # 8: DDSP-CNN-Tiny (2,454 parameters); 16: 7,086
@@ -70,7 +70,7 @@ class TrainConfig:
     loss_scales: list[int] = field(default_factory=lambda: [2048, 1024, 512, 256, 128])
     num_threads: int = 0  # torch intra-op threads per process; 0 keeps torch's default
     model: ModelConfig = field(default_factory=ModelConfig)
-    model_type: str = "autoencoder"  # or "ddsp" (nn_tilde.ddsp, section [ddsp])
+    model_type: str = "autoencoder"  # or "ddsp" (nn_tilde.models.ddsp, section [ddsp])
     ddsp: DDSPConfig = field(default_factory=DDSPConfig)
 
     def to_dict(self) -> dict[str, Any]:

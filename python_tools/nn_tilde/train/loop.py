@@ -23,10 +23,10 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
-from ..streaming.autoencoder import AutoEncoder
-from .config import TrainConfig
-from .dataset import AudioSet, DataError, split_files
-from .loss import MultiScaleSTFTLoss
+from nn_tilde.models.autoencoder import AutoEncoder
+from nn_tilde.train.config import TrainConfig
+from nn_tilde.train.data import AudioSet, DataError, split_files
+from nn_tilde.train.loss import MultiScaleSTFTLoss
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def train(
 ) -> dict[str, Any]:
     """Train; returns the final checkpoint dict. Raises DataError for an unusable data folder."""
     if config.model_type == "ddsp":
-        from ..ddsp.train import train_ddsp
+        from nn_tilde.train.ddsp import train_ddsp
 
         return train_ddsp(config, data_dir, out_dir, resume, progress, say)
     rank, world = _distributed()
@@ -249,7 +249,7 @@ def _save(ckpt: dict[str, Any], out_dir: Path, step: int) -> None:
 
 def _plots(model, batch, config, history, out_dir, step, say) -> None:
     try:
-        from .plots import save_plots
+        from nn_tilde.train.plots import save_plots
     except ImportError:
         say("matplotlib is not installed; no plots (pip install matplotlib==3.10.3)")
         config.plot = False

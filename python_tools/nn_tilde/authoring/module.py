@@ -1,0 +1,340 @@
+"""`nn_tilde.Module`: wrap a PyTorch model with the methods and attributes nn~ calls.
+
+Source-compatible with the reference nn_tilde package (`register_method`, `register_attribute`,
+`export_to_ts`, `Buffer`), plus optional extensions described in FORMAT_EXTENSIONS.md: declared
+latency, the model's own sample rate, metadata and embedded test vectors.
+"""
+
+import inspect
+import keyword
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from types import MethodType
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import torch
+
+from nn_tilde.authoring import codegen as _codegen
+from nn_tilde.authoring.buffer import Buffer
+from nn_tilde.host.probe import is_power_of_two
+
+log = logging.getLogger(__name__)
+
+LATENCY_AUTO = "auto"
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(
+            f"{kind} name {name!r} is not a Python identifier; nn~ calls it as a TorchScript "
+            f"method, so use letters, digits and underscores only"
+        )
+
+
+class Module(torch.nn.Module):
+    """Base class for models played by nn~.
+
+    Subclass it, build the network in `__init__`, write each audio method as a
+    `@torch.jit.export` function taking and returning one float tensor x: [B, C, T],
+    then call `register_method` for each, `register_attribute` for settable state, and
+    `export_to_ts(path)`.
+
+    Args:
+        sr: operative sample rate (what the host sets with `set_sample_rate`); -1 when unknown.
+        model_sample_rate: the rate the model was trained at (extension; defaults to `sr`).
+        metadata: free-form strings stored in the file (name, author, licence, ...).
+    """
+
+    __reserved_attribute_names__ = ["sr"]
+
+    # Class-level annotations give TorchScript the types of (possibly empty) containers.
+    _methods: List[str]
+    _attributes: List[str]
+    _buffer_attributes: List[str]
+    _nn_metadata: Dict[str, str]
+    _model_sample_rate: int
+    sr: int
+
+    def __init__(
+        self,
+        sr: Optional[int] = None,
+        *,
+        model_sample_rate: Optional[int] = None,
+        metadata: Optional[Dict[str, str]] = None,
+    ) -> None:
+        super().__init__()
+        self._methods = []
+        self._attributes = []
+        self._buffer_attributes = []
+        self._nn_metadata = dict(metadata or {})
+        self._model_sample_rate = -1 if model_sample_rate is None else int(model_sample_rate)
+        self.sr = -1 if sr is None else int(sr)
+        self._auto_latency: List[str] = []
+        self._ready = False
+
+    # ----------------------------------------------------------------- registration
+    def register_method(
+        self,
+        method_name: str,
+        in_channels: int,
+        in_ratio: int,
+        out_channels: int,
+        out_ratio: int,
+        input_labels: Optional[Sequence[str]] = None,
+        output_labels: Optional[Sequence[str]] = None,
+        test_method: bool = True,
+        test_buffer_size: int = 8192,
+        latency: Union[int, str, None] = None,
+    ) -> None:
+        """Declare `method_name` as an nn~ method.
+
+        The method maps x: [B, in_channels, N // in_ratio] to [B, out_channels, N // out_ratio]
+        for a host buffer of N samples. Ratios must be powers of two.
+
+        Args:
+            input_labels / output_labels: one label per channel (default "(signal) ...").
+            test_method: call the method once now with a buffer of `test_buffer_size` samples.
+            latency: extension; delay in host samples between input and output, or "auto" to
+                have `export_to_ts` measure it. None leaves it undeclared.
+        """
+        _check_name("method", method_name)
+        if not callable(getattr(self, method_name, None)):
+            raise ValueError(
+                f'method "{method_name}" is not defined on {type(self).__name__}; '
+                f"define it (decorated with @torch.jit.export) before registering it"
+            )
+        values = [in_channels, in_ratio, out_channels, out_ratio]
+        if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
+            raise ValueError(
+                f'method "{method_name}": channels and ratios must be positive ints, got {values}'
+            )
+        for what, ratio in (("in_ratio", in_ratio), ("out_ratio", out_ratio)):
+            if not is_power_of_two(ratio):
+                raise ValueError(
+                    f'method "{method_name}": {what}={ratio} is not a power of two; nn~ only '
+                    f"uses power-of-two buffer sizes, so pick e.g. {1 << (ratio.bit_length() - 1)}"
+                )
+        if input_labels is None:
+            input_labels = [f"(signal) model input {i}" for i in range(in_channels)]
+        if output_labels is None:
+            output_labels = [f"(signal) model output {i}" for i in range(out_channels)]
+        input_labels, output_labels = list(input_labels), list(output_labels)
+        if len(input_labels) != in_channels:
+            raise ValueError(
+                f'method "{method_name}": expected {in_channels} input labels, '
+                f"got {len(input_labels)}; give one label per input channel"
+            )
+        if len(output_labels) != out_channels:
+            raise ValueError(
+                f'method "{method_name}": expected {out_channels} output labels, '
+                f"got {len(output_labels)}; give one label per output channel"
+            )
+        self.register_buffer(f"{method_name}_params", torch.tensor(values))
+        setattr(self, f"{method_name}_input_labels", input_labels)
+        setattr(self, f"{method_name}_output_labels", output_labels)
+        if latency == LATENCY_AUTO:
+            self._auto_latency.append(method_name)
+        elif latency is not None:
+            if not isinstance(latency, int) or latency < 0:
+                raise ValueError(
+                    f'method "{method_name}": latency must be a non-negative int of host '
+                    f'samples or "auto", got {latency!r}'
+                )
+            self.register_buffer(f"{method_name}_latency", torch.tensor([latency]))
+        if test_method:
+            self._test_call(method_name, values, test_buffer_size)
+        if method_name not in self._methods:
+            self._methods.append(method_name)
+
+    def _test_call(self, name: str, values: List[int], buffer_size: int) -> None:
+        in_ch, in_r, out_ch, out_r = values
+        size = max(buffer_size, in_r, out_r)
+        with torch.no_grad():
+            y = getattr(self, name)(torch.zeros(1, in_ch, size // in_r))
+        expected = (1, out_ch, size // out_r)
+        if not isinstance(y, torch.Tensor) or tuple(y.shape) != expected:
+            got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+            raise ValueError(
+                f'method "{name}" returned {got} for a {size}-sample buffer, expected '
+                f"{expected}; fix the method or the channels/ratios given to register_method"
+            )
+        if y.dtype != torch.float32:
+            raise ValueError(f'method "{name}" returned {y.dtype}; return float32 (call .float())')
+
+    def register_attribute(self, attribute_name: str, values: Union[Any, Tuple[Any, ...]]) -> None:
+        """Declare a settable attribute; stored as a tuple in `self.<attribute_name>`.
+
+        values: one default (bool, int, float, str, torch.Tensor or Buffer) or a tuple of them.
+        A getter `get_<name>()` and a setter `set_<name>(v0, ...) -> int` are generated unless
+        the subclass defines its own.
+        """
+        _check_name("attribute", attribute_name)
+        if attribute_name in self.__reserved_attribute_names__:
+            raise ValueError(f"attribute name {attribute_name!r} is reserved; choose another")
+        items = list(values) if isinstance(values, (list, tuple)) else [values]
+        if not items:
+            raise ValueError(f"attribute {attribute_name!r} needs at least one default value")
+        codes = [_codegen.type_code(v) for v in items]
+        setattr(self, attribute_name, tuple(items))
+        if attribute_name not in self._attributes:
+            self._attributes.append(attribute_name)
+        for i, code in enumerate(codes):
+            if code == _codegen.TYPE_HASH[Buffer]:
+                self._buffer_attributes.append(f"{attribute_name}#{i}")
+        self.register_buffer(f"{attribute_name}_params", torch.tensor(codes, dtype=torch.long))
+
+    def set_metadata(self, **fields: str) -> None:
+        """Store free-form metadata (name, author, description, licence, training_data, ...)."""
+        for key, value in fields.items():
+            self._nn_metadata[key] = str(value)
+
+    # ----------------------------------------------------------------- exported API
+    @torch.jit.export
+    def get_methods(self) -> List[str]:
+        return self._methods
+
+    @torch.jit.export
+    def get_attributes(self) -> List[str]:
+        return self._attributes
+
+    @torch.jit.export
+    def get_buffer_attributes(self) -> List[str]:
+        return self._buffer_attributes
+
+    @torch.jit.export
+    def get_sample_rate(self) -> int:
+        return self.sr
+
+    @torch.jit.export
+    def set_sample_rate(self, sample_rate: int) -> int:
+        """Operative rate chosen by the host; never changes `get_model_sample_rate()`."""
+        self.sr = sample_rate
+        return 0
+
+    @torch.jit.export
+    def get_model_sample_rate(self) -> int:
+        """Extension: the rate the model was trained at (-1 when unknown)."""
+        return self._model_sample_rate
+
+    @torch.jit.export
+    def get_metadata(self) -> Dict[str, str]:
+        """Extension: free-form strings, always including `torch_version`."""
+        return self._nn_metadata
+
+    # ----------------------------------------------------------------- finishing
+    def __prepare_scriptable__(self) -> "Module":
+        if not self._ready:
+            self.finish()
+        return self
+
+    def finish(self) -> None:
+        """Build generated getters, setters and buffer-attribute methods (idempotent)."""
+        if self._ready:
+            return
+        if self.sr is None:  # RAVE-style scripts may assign self.sr directly
+            self.sr = -1
+        self.sr = int(self.sr)
+        if self._model_sample_rate == -1 and self.sr > 0:
+            self._model_sample_rate = self.sr
+        self._nn_metadata.setdefault("torch_version", torch.__version__)
+        self._nn_metadata.setdefault("writer", "nn_tilde kit")
+        self._nn_metadata["format_extensions"] = "1"
+        for name in self._attributes:
+            codes = [int(c) for c in getattr(self, f"{name}_params").tolist()]
+            if not hasattr(self, f"get_{name}"):
+                self._bind(f"get_{name}", _codegen.getter_source(name, codes))
+            if not hasattr(self, f"set_{name}"):
+                self._bind(f"set_{name}", _codegen.setter_source(name, codes))
+        names = list(self._buffer_attributes)
+        for fname, source in (
+            ("set_buffer_attribute", _codegen.set_buffer_attribute_source(names)),
+            ("clear_buffer_attribute", _codegen.clear_buffer_attribute_source(names)),
+            ("is_buffer_empty", _codegen.is_buffer_empty_source(names)),
+        ):
+            if fname not in type(self).__dict__:
+                self._bind(fname, source)
+        self._ready = True
+
+    def _bind(self, name: str, source: str) -> None:
+        setattr(self, name, MethodType(_codegen.compile_function(source, name), self))
+
+    def export_to_ts(
+        self,
+        path: Union[str, Path],
+        *,
+        validate: bool = True,
+        test_vectors: bool = True,
+        fresh_process: bool = True,
+        buffer_sizes: Optional[Sequence[int]] = None,
+    ) -> "ExportReport":
+        """Script, validate, save to `path`, reload from disk and compare.
+
+        Raises `ExportError` (naming the rule and the fix) when a check fails; the file is only
+        left at `path` when every check passed. See `nn_tilde.authoring.export.export_module`.
+        """
+        from nn_tilde.authoring.export import export_module
+
+        return export_module(
+            self,
+            Path(path),
+            validate=validate,
+            test_vectors=test_vectors,
+            fresh_process=fresh_process,
+            buffer_sizes=buffer_sizes,
+        )
+
+
+def reset_streaming_state(module: torch.nn.Module) -> int:
+    """Zero streaming caches and call `reset()` on every (sub)module defining one; returns count.
+
+    Handles cached_conv's lazily created `pad` / `cache` buffers and any layer with a
+    no-argument `reset()` method (the convention of nn_tilde.streaming).
+    """
+    count = 0
+    for sub in module.modules():
+        if type(sub).__module__.startswith("cached_conv"):
+            for name in ("pad", "cache"):
+                buf = sub._buffers.get(name)
+                if isinstance(buf, torch.Tensor):
+                    with torch.no_grad():
+                        buf.zero_()
+                    count += 1
+        reset = getattr(sub, "reset", None)  # the model's own reset() included
+        if callable(reset):
+            try:
+                sig = inspect.signature(reset)
+            except (TypeError, ValueError):
+                continue
+            required = [
+                p
+                for p in sig.parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+            if not required:
+                with torch.no_grad():
+                    reset()
+                count += 1
+    return count
+
+
+class ExportError(RuntimeError):
+    """A model broke an nn~ rule during `export_to_ts`; the message names the rule and the fix."""
+
+
+class ExportReport:
+    """What `export_to_ts` verified: per method, the latency the file declares (``declared``,
+    ``None`` when it declares none), the probe's estimate (``latency``: where the impulse response
+    peaks, an estimate unless the method is a pure delay) and notes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.latency: Dict[str, Optional[int]] = {}
+        self.declared: Dict[str, Optional[int]] = {}
+        self.notes: List[str] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"ExportReport(path={str(self.path)!r}, declared={self.declared}, "
+            f"latency={self.latency}, notes={self.notes})"
+        )
