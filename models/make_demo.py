@@ -26,29 +26,52 @@ RATIO = 512
 
 class Demo(nn_tilde.Module):
     def __init__(self, sr: int = 44100) -> None:
-        super().__init__(sr=sr, model_sample_rate=sr, metadata={
-            "name": "demo",
-            "author": "nn~ project",
-            "description": "hand-written saturator, feature encoder and sine resynthesis (untrained)",
-            "licence": "CC0-1.0",
-            "training_data": "none (not trained)",
-        })
+        super().__init__(
+            sr=sr,
+            model_sample_rate=sr,
+            metadata={
+                "name": "demo",
+                "author": "nn~ project",
+                "description": "hand-written saturator, feature encoder and sine resynthesis "
+                "(untrained)",
+                "licence": "CC0-1.0",
+                "training_data": "none (not trained)",
+            },
+        )
         self.ratio = RATIO  # TorchScript reads module attributes, not Python globals
         self.register_buffer("phase", torch.zeros(1))  # per batch item, resized on a new batch
         self.register_attribute("drive", 4.0)  # before the methods: their test calls read it
-        self.register_method("forward", 1, 1, 1, 1, ["(signal) input"], ["(signal) saturated"], latency=0)
-        self.register_method("encode", 1, 1, 2, RATIO, ["(signal) input"],
-                             ["(signal) loudness (rms)", "(signal) brightness (zero crossings per sample)"])
-        self.register_method("decode", 2, RATIO, 1, 1,
-                             ["(signal) loudness", "(signal) brightness"], ["(signal) resynthesis"])
+        self.register_method(
+            "forward", 1, 1, 1, 1, ["(signal) input"], ["(signal) saturated"], latency=0
+        )
+        self.register_method(
+            "encode",
+            1,
+            1,
+            2,
+            RATIO,
+            ["(signal) input"],
+            ["(signal) loudness (rms)", "(signal) brightness (zero crossings per sample)"],
+        )
+        self.register_method(
+            "decode",
+            2,
+            RATIO,
+            1,
+            1,
+            ["(signal) loudness", "(signal) brightness"],
+            ["(signal) resynthesis"],
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        d = max(self.drive[0], 1e-3)  # register_attribute stores a tuple, as in the reference package
+        d = max(
+            self.drive[0], 1e-3
+        )  # register_attribute stores a tuple, as in the reference package
         return torch.tanh(x * d) / math.tanh(d)
 
     @torch.jit.export
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, t = x.shape
+        b, _, t = x.shape
         g = x.reshape(b, t // self.ratio, self.ratio)
         rms = g.pow(2).mean(-1).sqrt()
         signs = torch.sign(g)
@@ -58,7 +81,9 @@ class Demo(nn_tilde.Module):
     @torch.jit.export
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         b = z.shape[0]
-        if self.phase.shape[0] != b:  # one phase per batch item (mc.nn~ voices); a new batch restarts
+        if (
+            self.phase.shape[0] != b
+        ):  # one phase per batch item (mc.nn~ voices); a new batch restarts
             self.phase = torch.zeros(b)
         # rms <= 0.7 so the sine's peak (rms * sqrt 2) stays below full scale
         amp = z[:, 0:1].clamp(0.0, 0.7).repeat_interleave(self.ratio, -1)

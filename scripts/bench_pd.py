@@ -5,7 +5,7 @@ measure the CPU time per buffer of
   - the floor: build/nn_bench_floor calling the method on B-sample buffers in a loop on one thread,
   - nn~: `pd -nogui -batch -nrt` rendering noise through [nn~ model forward B],
 each as (long run - short run) / (buffers difference), so start-up and loading cancel, and print the
-ratio nn~ / floor. Goals (issue 2): <= 2.5 for the light model, <= 1.10 for the heavy one. Also prints
+ratio nn~ / floor. Goals: <= 2.5 for the light model, <= 1.10 for the heavy one. Also prints
 the latency nn~ reports at this buffer size. Not a test: run it on a quiet machine.
 
 Usage: python scripts/bench_pd.py [--buffer 2048] [--repeat 5] [--light 2000 80000] [--heavy 50 600]
@@ -36,65 +36,118 @@ def child_cpu() -> float:
 
 def floor_cpu(model: Path, buffer: int, n: int) -> float:
     exe = REPO / "build" / "nn_bench_floor"
-    p = subprocess.run([str(exe), str(model), "forward", str(buffer), str(n)], capture_output=True, text=True,
-                       check=True)
+    p = subprocess.run(
+        [str(exe), str(model), "forward", str(buffer), str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(p.stdout.split()[1])
 
 
 def pd_cpu(model: Path | None, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
-    """CPU seconds of pd -batch rendering n buffers of noise through nn~ (model None: noise~ alone)."""
+    """CPU seconds of pd -batch rendering n buffers of noise through nn~ (model None: noise~ "
+    "alone)."""
     ms = n * buffer / 44.1
     patch = tmp / "bench.pd"
     nn = f"nn~ {model} forward {buffer}" if model else "print nothing"
     patch.write_text(
         "#N canvas 0 50 500 400 12;\n"
-        "#X obj 10 10 loadbang;\n"                         # 0
-        "#X msg 10 40 \\; pd dsp 1;\n"                     # 1
-        f"#X obj 10 70 delay {ms:.3f};\n"                  # 2
-        "#X msg 10 100 \\; pd quit;\n"                     # 3
-        "#X obj 10 130 noise~;\n"                          # 4
-        f"#X obj 10 160 {nn};\n"                           # 5
-        "#X obj 10 190 print bench;\n"                     # 6
-        "#X msg 200 130 info;\n"                           # 7
-        "#X obj 10 220 t b b;\n"                           # 8
+        "#X obj 10 10 loadbang;\n"  # 0
+        "#X msg 10 40 \\; pd dsp 1;\n"  # 1
+        f"#X obj 10 70 delay {ms:.3f};\n"  # 2
+        "#X msg 10 100 \\; pd quit;\n"  # 3
+        "#X obj 10 130 noise~;\n"  # 4
+        f"#X obj 10 160 {nn};\n"  # 5
+        "#X obj 10 190 print bench;\n"  # 6
+        "#X msg 200 130 info;\n"  # 7
+        "#X obj 10 220 t b b;\n"  # 8
         "#X connect 0 0 8 0;\n#X connect 8 0 1 0;\n#X connect 8 1 7 0;\n#X connect 0 0 2 0;\n"
         "#X connect 2 0 3 0;\n"
         + ("#X connect 4 0 5 0;\n#X connect 5 1 6 0;\n#X connect 7 0 5 0;\n" if model else "")
     )
     before = child_cpu()
-    p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",
-                        "-path", str(REPO / "build" / "nn~"), "-open", str(patch)],
-                       capture_output=True, text=True, timeout=1800)
+    p = subprocess.run(
+        [
+            "pd",
+            "-nogui",
+            "-batch",
+            "-noprefs",
+            "-nrt",
+            "-noaudio",
+            "-nomidi",
+            "-r",
+            "44100",
+            "-path",
+            str(REPO / "build" / "nn~"),
+            "-open",
+            str(patch),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if p.returncode != 0:
         raise RuntimeError(p.stdout + p.stderr)
     return child_cpu() - before, p.stdout + p.stderr
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--buffer", type=int, default=2048)
-    ap.add_argument("--light", type=int, nargs=2, default=[2000, 80000], metavar=("SHORT", "LONG"),
-                    help="buffers in the short and long runs of the light model (default 2000 80000)")
-    ap.add_argument("--heavy", type=int, nargs=2, default=[50, 600], metavar=("SHORT", "LONG"),
-                    help="buffers in the short and long runs of the heavy model (default 50 600)")
-    ap.add_argument("--repeat", type=int, default=5, help="take the median of this many measurements")
+    ap.add_argument(
+        "--light",
+        type=int,
+        nargs=2,
+        default=[2000, 80000],
+        metavar=("SHORT", "LONG"),
+        help="buffers in the short and long runs of the light model (default 2000 80000)",
+    )
+    ap.add_argument(
+        "--heavy",
+        type=int,
+        nargs=2,
+        default=[50, 600],
+        metavar=("SHORT", "LONG"),
+        help="buffers in the short and long runs of the heavy model (default 50 600)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=5, help="take the median of this many measurements"
+    )
     args = ap.parse_args(argv)
     runs = {"gain": tuple(args.light), "heavy": tuple(args.heavy)}
     if any(not 0 < a < b for a, b in runs.values()) or args.buffer <= 0 or args.repeat <= 0:
-        print("error: need 0 < SHORT < LONG for --light and --heavy, and positive --buffer/--repeat", file=sys.stderr)
+        print(
+            "error: need 0 < SHORT < LONG for --light and --heavy, and positive --buffer/--repeat",
+            file=sys.stderr,
+        )
         return 2
     if not (REPO / "build" / "nn_bench_floor").exists():
         print("error: build/nn_bench_floor is missing: run scripts/setup.sh", file=sys.stderr)
         return 1
     goals = {"gain": 2.5, "heavy": 1.10}
-    print(f"buffer {args.buffer}, CPU time per buffer = (long run - short run) / buffers, median of {args.repeat}")
+    print(
+        f"buffer {args.buffer}, CPU time per buffer = (long run - short run) / buffers, median "
+        f"of {args.repeat}"
+    )
     print(f"{'model':<8} {'floor us/buf':>13} {'nn~ us/buf':>11} {'ratio':>7} {'goal':>6}  latency")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         # Pd's own cost (scheduler + noise~, no nn~), for reading the light figure; not subtracted.
         short, long_ = runs["gain"]
-        alone = sorted((pd_cpu(None, args.buffer, long_, tmp)[0] - pd_cpu(None, args.buffer, short, tmp)[0])
-                       / (long_ - short) for _ in range(args.repeat))[args.repeat // 2] * 1e6
+        alone = (
+            sorted(
+                (
+                    pd_cpu(None, args.buffer, long_, tmp)[0]
+                    - pd_cpu(None, args.buffer, short, tmp)[0]
+                )
+                / (long_ - short)
+                for _ in range(args.repeat)
+            )[args.repeat // 2]
+            * 1e6
+        )
         for name in goals:
             path = plain_models.save(name, tmp)
             short, long_ = runs[name]
@@ -103,16 +156,28 @@ def main(argv: list[str] | None = None) -> int:
             latency = "?"
             for _ in range(args.repeat):
                 k = 100 if name == "gain" else 1
-                floors.append((floor_cpu(path, args.buffer, k * long_) - floor_cpu(path, args.buffer, k * short)) / (k * diff))
+                floors.append(
+                    (
+                        floor_cpu(path, args.buffer, k * long_)
+                        - floor_cpu(path, args.buffer, k * short)
+                    )
+                    / (k * diff)
+                )
                 long_cpu, log = pd_cpu(path, args.buffer, long_, tmp)
                 short_cpu, _ = pd_cpu(path, args.buffer, short, tmp)
                 pds.append((long_cpu - short_cpu) / diff)
-                latency = next((ln.split()[-1] for ln in log.splitlines() if ln.startswith("bench: latency")), "?")
+                latency = next(
+                    (ln.split()[-1] for ln in log.splitlines() if ln.startswith("bench: latency")),
+                    "?",
+                )
             f = sorted(floors)[len(floors) // 2] * 1e6
             p = sorted(pds)[len(pds) // 2] * 1e6
             print(f"{name:<8} {f:13.1f} {p:11.1f} {p / f:7.2f} {goals[name]:6.2f}  {latency}")
     print(f"pd alone (noise~, no nn~): {alone:.1f} us/buf, included in the nn~ column above")
-    print("reference nn~ (issue 2, measured the same way): light 25.9, heavy 2.55, latency 6080 at buffer 2048")
+    print(
+        "reference nn~ (issue 2, measured the same way): light 25.9, heavy 2.55, latency 6080 "
+        "at buffer 2048"
+    )
     return 0
 
 

@@ -76,10 +76,29 @@ def build_patch(patch: Path, inp: Path, outs: dict[str, Path], frames: int) -> N
     sfw = add("obj", "soundfiler")
     quit_ = add("msg", "\\; pd quit")
     after = add("obj", "t b b")
-    conns += [(lb, 0, t, 0), (t, 2, rd, 0), (rd, 0, sfr, 0), (t, 1, play, 0), (t, 1, rec_f, 0), (t, 1, rec_r, 0),
-              (t, 1, dsp, 0), (t, 1, wait, 0), (t, 0, info, 0), (info, 0, fwd, 0), (fwd, 1, pr, 0),
-              (play, 0, fwd, 0), (play, 0, enc, 0), (enc, 0, dec, 0), (enc, 1, dec, 1), (fwd, 0, rec_f, 0),
-              (dec, 0, rec_r, 0), (wait, 0, after, 0), (after, 1, write, 0), (write, 0, sfw, 0), (after, 0, quit_, 0)]
+    conns += [
+        (lb, 0, t, 0),
+        (t, 2, rd, 0),
+        (rd, 0, sfr, 0),
+        (t, 1, play, 0),
+        (t, 1, rec_f, 0),
+        (t, 1, rec_r, 0),
+        (t, 1, dsp, 0),
+        (t, 1, wait, 0),
+        (t, 0, info, 0),
+        (info, 0, fwd, 0),
+        (fwd, 1, pr, 0),
+        (play, 0, fwd, 0),
+        (play, 0, enc, 0),
+        (enc, 0, dec, 0),
+        (enc, 1, dec, 1),
+        (fwd, 0, rec_f, 0),
+        (dec, 0, rec_r, 0),
+        (wait, 0, after, 0),
+        (after, 1, write, 0),
+        (write, 0, sfw, 0),
+        (after, 0, quit_, 0),
+    ]
     lines += [f"#X connect {a} {b} {c} {d};" for a, b, c, d in conns]
     patch.write_text("\n".join(lines) + "\n")
 
@@ -104,12 +123,32 @@ def render_ddsp_demo(out: Path, ext: Path) -> tuple[Path, Path, str]:
         "#X obj 10 10 ddsp-violin-demo;\n"
         "#X obj 10 40 loadbang;\n"
         f"#X obj 10 70 delay {DDSP_SECONDS * 1000 + 50:.0f};\n"
-        f"#X msg 10 100 \\; ddsp-demo-write symbol {outp} \\; ddsp-demo-write-in symbol {inp} \\; pd quit;\n"
+        f"#X msg 10 100 \\; ddsp-demo-write symbol {outp} \\; ddsp-demo-write-in symbol {inp} "
+        "\\; pd quit;\n"
         "#X connect 1 0 2 0;\n#X connect 2 0 3 0;\n"
     )
-    p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", str(SR),
-                        "-path", str(ext), "-path", str(REPO / "patches"), "-open", str(wrapper)],
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [
+            "pd",
+            "-nogui",
+            "-batch",
+            "-noprefs",
+            "-nrt",
+            "-noaudio",
+            "-nomidi",
+            "-r",
+            str(SR),
+            "-path",
+            str(ext),
+            "-path",
+            str(REPO / "patches"),
+            "-open",
+            str(wrapper),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return inp, outp, p.stdout + p.stderr
 
 
@@ -127,11 +166,20 @@ def ddsp_summary(inp: Path, outp: Path, png: Path) -> list[str]:
     x, _ = sf.read(inp, dtype="float32")
     y, _ = sf.read(outp, dtype="float32")
     fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    for ax, sig, title in ((axes[0], x, "input: voice-like melody made in Pd"),
-                           (axes[1], y, "output: [nn~ ../models/ddsp_violin forward] in pd -batch")):
+    for ax, sig, title in (
+        (axes[0], x, "input: voice-like melody made in Pd"),
+        (axes[1], y, "output: [nn~ ../models/ddsp_violin forward] in pd -batch"),
+    ):
         spec = log_spectrogram(sig, 2048)
-        ax.imshow(spec, origin="lower", aspect="auto", vmin=-100, vmax=max(spec.max(), -60), cmap="magma",
-                  extent=(0, len(sig) / SR, 0, SR / 2000))
+        ax.imshow(
+            spec,
+            origin="lower",
+            aspect="auto",
+            vmin=-100,
+            vmax=max(spec.max(), -60),
+            cmap="magma",
+            extent=(0, len(sig) / SR, 0, SR / 2000),
+        )
         ax.set_ylim(0, 8)
         ax.set_ylabel("kHz")
         ax.set_title(title)
@@ -147,17 +195,27 @@ def ddsp_summary(inp: Path, outp: Path, png: Path) -> list[str]:
     cents = np.abs(1200 * np.log2(fb[both] / fa[both]))
     voiced_in = int((a["voiced"][: len(fa)] > 0).sum())
     return [
-        f"  pitch of the violin vs the melody: median {np.median(cents):.1f} cents, 95th percentile "
-        f"{np.percentile(cents, 95):.1f} cents, voiced on {100 * both.sum() / max(voiced_in, 1):.0f} % of the "
+        f"  pitch of the violin vs the melody: median {np.median(cents):.1f} cents, 95th "
+        "percentile "
+        f"{np.percentile(cents, 95):.1f} cents, voiced on "
+        f"{100 * both.sum() / max(voiced_in, 1):.0f} % of the "
         f"melody's voiced frames",
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=REPO / "out", help="folder for the sound files (default: out/)")
-    ap.add_argument("--classic", action="store_true", help="the demo.ts render instead of the violin")
-    ap.add_argument("--seconds", type=float, default=4.0, help="--classic: length of the melody (default 4)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--out", type=Path, default=REPO / "out", help="folder for the sound files (default: out/)"
+    )
+    ap.add_argument(
+        "--classic", action="store_true", help="the demo.ts render instead of the violin"
+    )
+    ap.add_argument(
+        "--seconds", type=float, default=4.0, help="--classic: length of the melody (default 4)"
+    )
     args = ap.parse_args(argv)
     if not args.classic:
         return main_ddsp(args.out)
@@ -167,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
 def main_ddsp(out_arg: Path) -> int:
     ext = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))  # as tests/support/pdrun.py
     if not (ext / "nn~.pd_linux").exists():
-        print("error: build/nn~/nn~.pd_linux is missing: run scripts/setup.sh first", file=sys.stderr)
+        print(
+            "error: build/nn~/nn~.pd_linux is missing: run scripts/setup.sh first", file=sys.stderr
+        )
         return 1
     out = out_arg.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -178,8 +238,11 @@ def main_ddsp(out_arg: Path) -> int:
         return 1
     png = out / "ddsp-violin-spectrogram.png"
     lines = ddsp_summary(inp, outp, png)
-    print(f"Rendered patches/ddsp-violin-demo.pd in pd -batch: a melody made in Pd, played on the violin by "
-          f"[nn~ ../models/ddsp_violin forward] ({DDSP_SECONDS:g} s):")
+    print(
+        "Rendered patches/ddsp-violin-demo.pd in pd -batch: a melody made in Pd, played on the "
+        "violin by "
+        f"[nn~ ../models/ddsp_violin forward] ({DDSP_SECONDS:g} s):"
+    )
     for f in (inp, outp):
         y, _ = sf.read(f, dtype="float32")
         print(describe(f.name, y))
@@ -194,7 +257,9 @@ def main_classic(args: argparse.Namespace) -> int:
         return 2
     ext = REPO / "build" / "nn~"
     if not (ext / "nn~.pd_linux").exists():
-        print("error: build/nn~/nn~.pd_linux is missing: run scripts/setup.sh first", file=sys.stderr)
+        print(
+            "error: build/nn~/nn~.pd_linux is missing: run scripts/setup.sh first", file=sys.stderr
+        )
         return 1
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -204,15 +269,38 @@ def main_classic(args: argparse.Namespace) -> int:
     outs = {"forward": out / "demo-forward.wav", "resynth": out / "demo-resynth.wav"}
     patch = out / "demo.pd"
     build_patch(patch, inp, outs, len(x))
-    p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", str(SR),
-                        "-path", str(ext), "-open", str(patch)], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [
+            "pd",
+            "-nogui",
+            "-batch",
+            "-noprefs",
+            "-nrt",
+            "-noaudio",
+            "-nomidi",
+            "-r",
+            str(SR),
+            "-path",
+            str(ext),
+            "-open",
+            str(patch),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     log = p.stdout + p.stderr
     if p.returncode != 0 or any(not f.exists() for f in outs.values()) or "error" in log.lower():
         print(log, file=sys.stderr)
         print("error: the Pd render failed (see the log above)", file=sys.stderr)
         return 1
-    latency = next((ln.split()[-1] for ln in log.splitlines() if ln.startswith("demo: latency")), "?")
-    print(f"Rendered {args.seconds:g} s through nn~ in pd -batch (model models/demo.ts, latency {latency} samples):")
+    latency = next(
+        (ln.split()[-1] for ln in log.splitlines() if ln.startswith("demo: latency")), "?"
+    )
+    print(
+        f"Rendered {args.seconds:g} s through nn~ in pd -batch (model models/demo.ts, latency "
+        f"{latency} samples):"
+    )
     print(describe(inp.name, x))
     for f in outs.values():
         y, _ = sf.read(f, dtype="float32")

@@ -13,7 +13,11 @@ import pytest
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("NN_STRICT_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+    if (
+        os.environ.get("NN_STRICT_SKIPS") == "1"
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
         report.outcome = "failed"
         report.longrepr = f"skipped under NN_STRICT_SKIPS=1: {report.longrepr}"
 

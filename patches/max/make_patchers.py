@@ -31,26 +31,72 @@ class Patcher:
         self.boxes.append({"box": box})
         return box["id"]
 
-    def comment(self, x: float, y: float, text: str, w: float = 360.0, size: Optional[float] = None) -> str:
+    def comment(
+        self, x: float, y: float, text: str, w: float = 360.0, size: Optional[float] = None
+    ) -> str:
         lines = max(1, text.count("\n") + 1 + len(text) // max(1, int(w / 6.5)))
-        box = {"maxclass": "comment", "text": text, "numinlets": 1, "numoutlets": 0,
-               "patching_rect": [x, y, w, 14.0 * lines + 6.0]}
+        box = {
+            "maxclass": "comment",
+            "text": text,
+            "numinlets": 1,
+            "numoutlets": 0,
+            "patching_rect": [x, y, w, 14.0 * lines + 6.0],
+        }
         if size:
             box["fontsize"] = size
             box["patching_rect"][3] = size * 1.6 * lines
         return self._add(box)
 
-    def obj(self, x: float, y: float, text: str, inlets: int, outlets: List[str], w: Optional[float] = None) -> str:
-        return self._add({"maxclass": "newobj", "text": text, "numinlets": inlets, "numoutlets": len(outlets),
-                          "outlettype": outlets, "patching_rect": [x, y, w or 8.0 * len(text) + 24.0, 22.0]})
+    def obj(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        inlets: int,
+        outlets: List[str],
+        w: Optional[float] = None,
+    ) -> str:
+        return self._add(
+            {
+                "maxclass": "newobj",
+                "text": text,
+                "numinlets": inlets,
+                "numoutlets": len(outlets),
+                "outlettype": outlets,
+                "patching_rect": [x, y, w or 8.0 * len(text) + 24.0, 22.0],
+            }
+        )
 
     def msg(self, x: float, y: float, text: str) -> str:
-        return self._add({"maxclass": "message", "text": text, "numinlets": 2, "numoutlets": 1, "outlettype": [""],
-                          "patching_rect": [x, y, 7.0 * len(text) + 20.0, 22.0]})
+        return self._add(
+            {
+                "maxclass": "message",
+                "text": text,
+                "numinlets": 2,
+                "numoutlets": 1,
+                "outlettype": [""],
+                "patching_rect": [x, y, 7.0 * len(text) + 20.0, 22.0],
+            }
+        )
 
-    def ui(self, x: float, y: float, maxclass: str, inlets: int, outlets: List[str], w: float, h: float, **extra) -> str:
-        box = {"maxclass": maxclass, "numinlets": inlets, "numoutlets": len(outlets), "outlettype": outlets,
-               "patching_rect": [x, y, w, h]}
+    def ui(
+        self,
+        x: float,
+        y: float,
+        maxclass: str,
+        inlets: int,
+        outlets: List[str],
+        w: float,
+        h: float,
+        **extra,
+    ) -> str:
+        box = {
+            "maxclass": maxclass,
+            "numinlets": inlets,
+            "numoutlets": len(outlets),
+            "outlettype": outlets,
+            "patching_rect": [x, y, w, h],
+        }
         box.update(extra)
         return self._add(box)
 
@@ -61,19 +107,29 @@ class Patcher:
         self.lines.append({"patchline": {"source": [src, outlet], "destination": [dst, inlet]}})
 
     def to_json(self) -> Dict:
-        return {"patcher": {
-            "fileversion": 1,
-            "appversion": {"major": 8, "minor": 6, "revision": 0, "architecture": "x64", "modernui": 1},
-            "classnamespace": "box",
-            "rect": self.rect,
-            "default_fontsize": 12.0,
-            "gridsize": [15.0, 15.0],
-            "boxes": self.boxes,
-            "lines": self.lines,
-        }}
+        return {
+            "patcher": {
+                "fileversion": 1,
+                "appversion": {
+                    "major": 8,
+                    "minor": 6,
+                    "revision": 0,
+                    "architecture": "x64",
+                    "modernui": 1,
+                },
+                "classnamespace": "box",
+                "rect": self.rect,
+                "default_fontsize": 12.0,
+                "gridsize": [15.0, 15.0],
+                "boxes": self.boxes,
+                "lines": self.lines,
+            }
+        }
 
 
-def messages_column(p: Patcher, x: float, y: float, target: str, items: List[Tuple[str, str]]) -> None:
+def messages_column(
+    p: Patcher, x: float, y: float, target: str, items: List[Tuple[str, str]]
+) -> None:
     """One message box per row, each cabled to `target`'s left inlet, with a comment beside it."""
     for i, (text, note) in enumerate(items):
         m = p.msg(x, y + 28.0 * i, text)
@@ -84,9 +140,19 @@ def messages_column(p: Patcher, x: float, y: float, target: str, items: List[Tup
 def nn_tilde_help() -> Patcher:
     p = Patcher(900.0, 760.0)
     p.comment(15, 10, "nn~", size=24.0, w=200.0)
-    p.comment(15, 50, "Run a TorchScript neural audio model live: one worker thread per object, the audio thread "
-                      "never waits under the live policies. Same engine as the Pd external.", w=560.0)
-    p.comment(15, 85, "nn~ <model> [<method>] [<buffer size>] @enable 0|1 @policy wait|silence|hold", w=560.0)
+    p.comment(
+        15,
+        50,
+        "Run a TorchScript neural audio model live: one worker thread per object, the audio thread "
+        "never waits under the live policies. Same engine as the Pd external.",
+        w=560.0,
+    )
+    p.comment(
+        15,
+        85,
+        "nn~ <model> [<method>] [<buffer size>] @enable 0|1 @policy wait|silence|hold",
+        w=560.0,
+    )
 
     osc = p.obj(15, 130, "cycle~ 220", 2, ["signal"])
     amp = p.obj(15, 165, "*~ 0.8", 2, ["signal"])
@@ -100,39 +166,75 @@ def nn_tilde_help() -> Patcher:
     p.connect(gain, 0, dac, 1)
     prt = p.obj(160, 540, "print nn~", 1, [])
     p.connect(nn, 1, prt, 0)
-    p.comment(80, 590, "Turn audio on: a sine through the demo model's soft saturator (forward, 1 -> 1). "
-                       "Latency: 2 x buffer size for Max's usual vector sizes; `info` reports it exactly.", w=400.0)
+    p.comment(
+        80,
+        590,
+        "Turn audio on: a sine through the demo model's soft saturator (forward, 1 -> 1). "
+        "Latency: 2 x buffer size for Max's usual vector sizes; `info` reports it exactly.",
+        w=400.0,
+    )
 
-    messages_column(p, 260, 130, nn, [
-        ("load demo encode", "load a model / method off the audio thread"),
-        ("reload", "read the same file again"),
-        ("method forward", "switch method (inlets are fixed at creation)"),
-        ("set drive 8", "set a model attribute (a buffer~ name for buffers)"),
-        ("get drive", "the value comes out of the right outlet"),
-        ("bufsize 4096", "samples per model call (a multiple of its ratios)"),
-        ("info", "state, model, method, labels, latency... (also bang)"),
-        ("stats", "blocks, late blocks, drops, model time"),
-        ("resetstats", "zero the counters"),
-        ("enable 0", "output silence, the worker idles"),
-        ("enable 1", ""),
-    ])
+    messages_column(
+        p,
+        260,
+        130,
+        nn,
+        [
+            ("load demo encode", "load a model / method off the audio thread"),
+            ("reload", "read the same file again"),
+            ("method forward", "switch method (inlets are fixed at creation)"),
+            ("set drive 8", "set a model attribute (a buffer~ name for buffers)"),
+            ("get drive", "the value comes out of the right outlet"),
+            ("bufsize 4096", "samples per model call (a multiple of its ratios)"),
+            ("info", "state, model, method, labels, latency... (also bang)"),
+            ("stats", "blocks, late blocks, drops, model time"),
+            ("resetstats", "zero the counters"),
+            ("enable 0", "output silence, the worker idles"),
+            ("enable 1", ""),
+        ],
+    )
     pol = p.attrui(260, 450, "policy")
     p.connect(pol, 0, nn, 0)
-    p.comment(430, 450, "When the model is late: wait (default, complete renders), silence or hold (never wait; "
-                        "late blocks are counted in stats).", w=400.0)
-    p.comment(260, 640, "Errors (missing file, a model that throws, NaN output) are printed in the Max console from "
-                        "the main thread; a failing model outputs silence until reload. Inlet/outlet assistance shows "
-                        "the method's labels. Not yet run inside Max: see the package README.", w=600.0)
+    p.comment(
+        430,
+        450,
+        "When the model is late: wait (default, complete renders), silence or hold (never wait; "
+        "late blocks are counted in stats).",
+        w=400.0,
+    )
+    p.comment(
+        260,
+        640,
+        "Errors (missing file, a model that throws, NaN output) are printed in the Max console "
+        "from "
+        "the main thread; a failing model outputs silence until reload. Inlet/outlet assistance "
+        "shows "
+        "the method's labels. Not yet run inside Max: see the package README.",
+        w=600.0,
+    )
     return p
 
 
 def mc_help() -> Patcher:
     p = Patcher(860.0, 620.0)
     p.comment(15, 10, "mc.nn~", size=24.0, w=200.0)
-    p.comment(15, 50, "Several voices through one model in one forward call: the voices of a multichannel cable are "
-                      "the batch items of the model.", w=600.0)
-    p.comment(15, 85, "mc.nn~ <model> [<method>] [<buffer size>] @chans <voices> (fixed at creation)", w=600.0)
-    osc = p.obj(15, 130, "mc.cycle~ @chans 4 @values 110 165 220 330", 2, ["multichannelsignal"], w=300.0)
+    p.comment(
+        15,
+        50,
+        "Several voices through one model in one forward call: the voices of a multichannel "
+        "cable are "
+        "the batch items of the model.",
+        w=600.0,
+    )
+    p.comment(
+        15,
+        85,
+        "mc.nn~ <model> [<method>] [<buffer size>] @chans <voices> (fixed at creation)",
+        w=600.0,
+    )
+    osc = p.obj(
+        15, 130, "mc.cycle~ @chans 4 @values 110 165 220 330", 2, ["multichannelsignal"], w=300.0
+    )
     amp = p.obj(15, 170, "mc.*~ 0.8", 2, ["multichannelsignal"])
     p.connect(osc, 0, amp, 0)
     nn = p.obj(15, 260, "mc.nn~ demo forward @chans 4", 1, ["multichannelsignal", ""], w=220.0)
@@ -148,23 +250,46 @@ def mc_help() -> Patcher:
     p.connect(gain_r, 0, dac, 1)
     prt = p.obj(260, 320, "print mc.nn~", 1, [])
     p.connect(nn, 1, prt, 0)
-    messages_column(p, 340, 130, nn, [
-        ("info", "channels, buffer, latency... per object"),
-        ("stats", "one worker runs all voices"),
-    ])
-    p.comment(340, 200, "Each signal inlet carries one model input channel for every voice; each outlet one output "
-                        "channel for every voice. A cable with fewer channels than voices wraps (voice v reads channel "
-                        "v mod n), so a mono cable feeds every voice; extra channels are ignored.", w=460.0)
-    p.comment(15, 470, "All nn~ messages and attributes work here too (load, method, set, get, bufsize, @policy...). "
-                       "Not yet run inside Max: see the package README.", w=600.0)
+    messages_column(
+        p,
+        340,
+        130,
+        nn,
+        [
+            ("info", "channels, buffer, latency... per object"),
+            ("stats", "one worker runs all voices"),
+        ],
+    )
+    p.comment(
+        340,
+        200,
+        "Each signal inlet carries one model input channel for every voice; each outlet one output "
+        "channel for every voice. A cable with fewer channels than voices wraps (voice v reads "
+        "channel "
+        "v mod n), so a mono cable feeds every voice; extra channels are ignored.",
+        w=460.0,
+    )
+    p.comment(
+        15,
+        470,
+        "All nn~ messages and attributes work here too (load, method, set, get, bufsize, "
+        "@policy...). "
+        "Not yet run inside Max: see the package README.",
+        w=600.0,
+    )
     return p
 
 
 def info_help() -> Patcher:
     p = Patcher(860.0, 560.0)
     p.comment(15, 10, "nn.info", size=24.0, w=200.0)
-    p.comment(15, 50, "Inspect a model file: methods with their params and labels, attributes with their types, "
-                      "sample rate, declared latency, metadata, warnings.", w=600.0)
+    p.comment(
+        15,
+        50,
+        "Inspect a model file: methods with their params and labels, attributes with their types, "
+        "sample rate, declared latency, metadata, warnings.",
+        w=600.0,
+    )
     rd = p.msg(15, 100, "read demo")
     bang = p.ui(120, 100, "button", 1, ["bang"], 24.0, 24.0, parameter_enable=0)
     info = p.obj(15, 150, "nn.info", 1, ["dictionary", ""], w=80.0)
@@ -173,27 +298,48 @@ def info_help() -> Patcher:
     p.comment(160, 100, "read loads the file on a helper thread; bang reports it again", w=400.0)
     view = p.ui(15, 200, "dict.view", 1, [""], 380.0, 300.0)
     p.connect(info, 0, view, 0)
-    route = p.obj(420, 200, "route method attribute latency samplerate", 2, ["", "", "", "", ""], w=300.0)
+    route = p.obj(
+        420, 200, "route method attribute latency samplerate", 2, ["", "", "", "", ""], w=300.0
+    )
     p.connect(info, 1, route, 0)
     for i, name in enumerate(["method", "attribute", "latency", "samplerate"]):
         pr = p.obj(420 + 0.0, 250 + 35.0 * i, f"print {name}", 1, [])
         p.connect(route, i, pr, 0)
-    p.comment(420, 400, "Right outlet, one message per fact: path, samplerate, methods, method <name> <in channels> "
-                        "<in ratio> <out channels> <out ratio>, inputs/outputs <method> <labels>, latency <method> "
-                        "<samples>, attribute <name> <types>, buffers, metadata <key> <value>, verified, warning.",
-              w=400.0)
+    p.comment(
+        420,
+        400,
+        "Right outlet, one message per fact: path, samplerate, methods, method <name> <in "
+        "channels> "
+        "<in ratio> <out channels> <out ratio>, inputs/outputs <method> <labels>, latency <method> "
+        "<samples>, attribute <name> <types>, buffers, metadata <key> <value>, verified, warning.",
+        w=400.0,
+    )
     return p
 
 
 def overview() -> Patcher:
     p = Patcher(900.0, 620.0)
     p.comment(15, 10, "nn~ for Max", size=24.0, w=300.0)
-    p.comment(15, 50, "Neural audio models (TorchScript files following the nn~ convention) in Max. Three objects:",
-              w=600.0)
-    p.comment(15, 75, "nn~: one model method on signals. mc.nn~: several voices as batch items of one forward "
-                      "call. nn.info: what a model file contains.", w=600.0)
-    p.comment(15, 120, "Encode to features, then decode back (demo model: loudness and brightness at 1/512 rate):",
-              w=600.0)
+    p.comment(
+        15,
+        50,
+        "Neural audio models (TorchScript files following the nn~ convention) in Max. Three "
+        "objects:",
+        w=600.0,
+    )
+    p.comment(
+        15,
+        75,
+        "nn~: one model method on signals. mc.nn~: several voices as batch items of one forward "
+        "call. nn.info: what a model file contains.",
+        w=600.0,
+    )
+    p.comment(
+        15,
+        120,
+        "Encode to features, then decode back (demo model: loudness and brightness at 1/512 rate):",
+        w=600.0,
+    )
     osc = p.obj(15, 150, "noise~", 1, ["signal"])
     flt = p.obj(15, 185, "lores~ 800 0.5", 3, ["signal"])
     p.connect(osc, 0, flt, 0)
@@ -207,16 +353,26 @@ def overview() -> Patcher:
     dac = p.ui(15, 360, "ezdac~", 2, [], 45.0, 45.0)
     p.connect(gain, 0, dac, 0)
     p.connect(gain, 0, dac, 1)
-    p.comment(200, 225, "encode: 1 input, 2 outputs (one outlet per model channel, plus messages on the right)",
-              w=420.0)
+    p.comment(
+        200,
+        225,
+        "encode: 1 input, 2 outputs (one outlet per model channel, plus messages on the right)",
+        w=420.0,
+    )
     p.comment(200, 275, "decode: 2 inputs, 1 output", w=420.0)
     info = p.obj(420, 330, "nn.info demo", 1, ["dictionary", ""], w=100.0)
     bang = p.ui(420, 300, "button", 1, ["bang"], 24.0, 24.0, parameter_enable=0)
     p.connect(bang, 0, info, 0)
     prt = p.obj(520, 370, "print nn.info", 1, [])
     p.connect(info, 1, prt, 0)
-    p.comment(15, 430, "Open the help of each object for every message and attribute. Models: put .ts files in this "
-                       "package's models/ folder or anywhere in Max's search path.", w=600.0)
+    p.comment(
+        15,
+        430,
+        "Open the help of each object for every message and attribute. Models: put .ts files in "
+        "this "
+        "package's models/ folder or anywhere in Max's search path.",
+        w=600.0,
+    )
     return p
 
 

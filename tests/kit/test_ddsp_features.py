@@ -1,4 +1,5 @@
-"""DDSP features (nn_tilde.models.ddsp.features): streaming == offline, TorchScript, pitch accuracy on
+"""DDSP features (nn_tilde.models.ddsp.features): streaming == offline, TorchScript, pitch
+accuracy on
 synthetic tones, loudness calibration and A-weighting."""
 
 import random
@@ -246,8 +247,8 @@ def test_pitch_eval_sines():
 def test_pitch_eval_rendered_flute():
     import shutil
 
-    from nn_tilde.train import render as data
     from nn_tilde.models.ddsp import pitch_eval
+    from nn_tilde.train import render as data
 
     try:
         data.find_soundfont()

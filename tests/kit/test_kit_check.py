@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from support import kit_models as km
-from nn_tilde.check.runner import CheckOptions, check_file
 from nn_tilde.check.behaviour import random_chunks
 from nn_tilde.check.report import FAIL, PASS, WARN
+from nn_tilde.check.runner import CheckOptions, check_file
+from support import kit_models as km
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 

@@ -1,9 +1,7 @@
 """The `nn-tilde` command through its installed entry point, run in tmp_path."""
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

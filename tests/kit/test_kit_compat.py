@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from nn_tilde.check.runner import CheckOptions, check_file
 from nn_tilde.check.report import FAIL, WARN
+from nn_tilde.check.runner import CheckOptions, check_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from support import kit_models as km
 import nn_tilde
 from nn_tilde import ExportError
+from support import kit_models as km
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 

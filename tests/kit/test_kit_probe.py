@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from support import kit_models as km
+from nn_tilde.bench.model import BenchOptions, format_table, run_bench
 from nn_tilde.host import probe
 from nn_tilde.host import timing as speed
-from nn_tilde.bench.model import BenchOptions, format_table, run_bench
+from support import kit_models as km
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 

@@ -5,8 +5,8 @@ import random
 import pytest
 import torch
 
-from nn_tilde.streaming import aligned_outputs, random_chunk_sizes, scripted_roundtrip
 from nn_tilde.models.autoencoder import AutoEncoder, StreamingAutoEncoder
+from nn_tilde.streaming import aligned_outputs, random_chunk_sizes, scripted_roundtrip
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 

@@ -8,8 +8,9 @@ Both sides are judged against the offline torch layer, never against each other.
 
 import pytest
 import torch
-from nn_tilde.streaming import Conv1d, aligned_outputs, run_chunked, to_streaming
 from torch import nn
+
+from nn_tilde.streaming import Conv1d, aligned_outputs, run_chunked, to_streaming
 
 cc = pytest.importorskip("cached_conv")
 
@@ -53,9 +54,7 @@ def test_strided_padding_keeps_the_last_samples_of_a_block() -> None:
     causal padding (span - stride on the left) every sample of the chunk does, at delay 0."""
     r = 4
     ours = Conv1d(1, 1, 2 * r, stride=r, padding=(r, 0), bias=False).eval()
-    theirs = cc.convs.Conv1d(
-        1, 1, 2 * r, stride=r, padding=cc.get_padding(2 * r, r, mode="causal")
-    )
+    theirs = cc.convs.Conv1d(1, 1, 2 * r, stride=r, padding=cc.get_padding(2 * r, r, mode="causal"))
     theirs.eval().weight.data.copy_(ours.weight.data.abs() + 0.1)
     ours.weight.data.copy_(theirs.weight.data)
     theirs.bias.data.zero_()

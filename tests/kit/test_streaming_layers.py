@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from torch import nn
+
 from nn_tilde.streaming import (
     Conv1d,
     ConvTranspose1d,
@@ -20,7 +22,6 @@ from nn_tilde.streaming import (
     scripted_roundtrip,
     to_streaming,
 )
-from torch import nn
 
 # torch 2.13 marks TorchScript deprecated; nn~ still loads TorchScript archives.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
@@ -42,9 +43,7 @@ LAYERS: dict[str, Callable[[], nn.Module]] = {
     "conv_k1_s4": lambda: nn.Conv1d(C_IN, C_OUT, 1, stride=4),
     "conv_k2_s4": lambda: nn.Conv1d(C_IN, C_OUT, 2, stride=4, padding=1),
     "conv_groups": lambda: nn.Conv1d(4, 6, 3, padding=1, groups=2),
-    "conv_nobias_s2": lambda: nn.Conv1d(
-        C_IN, C_OUT, 5, stride=2, padding=2, bias=False
-    ),
+    "conv_nobias_s2": lambda: nn.Conv1d(C_IN, C_OUT, 5, stride=2, padding=2, bias=False),
     # this package's asymmetric "same" conv
     "kit_conv_k4": lambda: Conv1d(C_IN, C_OUT, 4),
     "kit_conv_k5_s2": lambda: Conv1d(C_IN, C_OUT, 5, stride=2),
@@ -54,13 +53,9 @@ LAYERS: dict[str, Callable[[], nn.Module]] = {
     "convt_k4_s2_p1": lambda: nn.ConvTranspose1d(C_IN, C_OUT, 4, stride=2, padding=1),
     "convt_k8_s2_p1": lambda: nn.ConvTranspose1d(C_IN, C_OUT, 8, stride=2, padding=1),
     "convt_k3_s1_p1": lambda: nn.ConvTranspose1d(C_IN, C_OUT, 3, padding=1),
-    "convt_k5_s3_op": lambda: nn.ConvTranspose1d(
-        C_IN, C_OUT, 5, 3, padding=2, output_padding=1
-    ),
+    "convt_k5_s3_op": lambda: nn.ConvTranspose1d(C_IN, C_OUT, 5, 3, padding=2, output_padding=1),
     "convt_k2_s4": lambda: nn.ConvTranspose1d(C_IN, C_OUT, 2, stride=4),
-    "convt_k4_s2_d3": lambda: nn.ConvTranspose1d(
-        C_IN, C_OUT, 4, stride=2, padding=3, dilation=3
-    ),
+    "convt_k4_s2_d3": lambda: nn.ConvTranspose1d(C_IN, C_OUT, 4, stride=2, padding=3, dilation=3),
     "convt_groups": lambda: nn.ConvTranspose1d(4, 6, 6, stride=2, padding=2, groups=2),
     # this package's exact-upsampling transposed conv
     "kit_convt_k7_s3": lambda: ConvTranspose1d(C_IN, C_OUT, 7, stride=3),
@@ -119,9 +114,7 @@ def test_layer_matches_offline(name: str, batch: int, scripted: bool, tmp_path) 
     _check(offline, stream, multiple, delay, batch, _seed(name, batch, scripted))
 
 
-@pytest.mark.parametrize(
-    "name", ["conv_k3", "conv_k8_s4", "convt_k8_s2_p1", "kit_convt_k7_s3"]
-)
+@pytest.mark.parametrize("name", ["conv_k3", "conv_k8_s4", "convt_k8_s2_p1", "kit_convt_k7_s3"])
 @pytest.mark.parametrize("shift", [-1, 1])
 def test_wrong_delay_fails(name: str, shift: int) -> None:
     """The comparison can fail: the same run shifted by one frame does not match."""
@@ -212,8 +205,6 @@ def test_delay_line(length: int, batch: int, scripted: bool, tmp_path) -> None:
     sizes = random_chunk_sizes(60, 1, random.Random(length), max_chunk=9)
     for _ in range(2):
         z = run_chunked(line, x, sizes)
-        torch.testing.assert_close(
-            z[..., length:], x[..., : 60 - length], atol=0, rtol=0
-        )
+        torch.testing.assert_close(z[..., length:], x[..., : 60 - length], atol=0, rtol=0)
         assert not z[..., :length].any()
         line.reset()

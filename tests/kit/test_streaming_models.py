@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from torch import nn
+from torch.nn.utils import parametrizations
+
 from nn_tilde.streaming import (
     Branches,
     Conv1d,
@@ -20,8 +23,6 @@ from nn_tilde.streaming import (
     scripted_roundtrip,
     to_streaming,
 )
-from torch import nn
-from torch.nn.utils import parametrizations
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
@@ -69,9 +70,7 @@ def strided_parallel() -> nn.Module:
         ),
         Branches(
             nn.Identity(),
-            nn.Sequential(
-                Conv1d(6, 6, 6, stride=3), nn.ReLU(), ConvTranspose1d(6, 6, 9, stride=3)
-            ),
+            nn.Sequential(Conv1d(6, 6, 6, stride=3), nn.ReLU(), ConvTranspose1d(6, 6, 9, stride=3)),
             Conv1d(6, 6, 9, dilation=2),
         ),
         Conv1d(6, 2, 3),
@@ -80,9 +79,7 @@ def strided_parallel() -> nn.Module:
 
 def plain_torch_weight_norm() -> nn.Module:
     """Only torch layers, symmetric paddings, odd output lengths, weight norm in both flavours."""
-    legacy_wn = (
-        torch.nn.utils.weight_norm
-    )  # deprecated API still used by older checkpoints
+    legacy_wn = torch.nn.utils.weight_norm  # deprecated API still used by older checkpoints
     with pytest.warns(FutureWarning):
         legacy = legacy_wn(nn.Conv1d(CH, CH, 5, padding=2))
     return nn.Sequential(
@@ -90,9 +87,7 @@ def plain_torch_weight_norm() -> nn.Module:
         nn.PReLU(CH),
         legacy,
         nn.BatchNorm1d(CH),
-        parametrizations.weight_norm(
-            nn.ConvTranspose1d(CH, CH, 6, stride=2, padding=1)
-        ),
+        parametrizations.weight_norm(nn.ConvTranspose1d(CH, CH, 6, stride=2, padding=1)),
         nn.Dropout(0.5),
         nn.Conv1d(CH, 1, 4, padding="same"),
     )
@@ -300,9 +295,7 @@ def test_extension_points(tmp_path) -> None:
     from nn_tilde.streaming import register_pointwise
 
     torch.manual_seed(9)
-    model = nn.Sequential(
-        Conv1d(1, CH, 3), Snake(CH), DownBlock(CH), Conv1d(CH, 1, 5)
-    ).eval()
+    model = nn.Sequential(Conv1d(1, CH, 3), Snake(CH), DownBlock(CH), Conv1d(CH, 1, 5)).eval()
     with pytest.raises(TypeError, match="Snake"):
         to_streaming(model)
     register_pointwise(Snake)

@@ -1,11 +1,9 @@
 """`nn-tilde train` and checkpoint export on a tiny synthetic set (STYLE.md item 14)."""
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -3,7 +3,8 @@ temporary prefix, checks the package layout (externals/, help/, patchers/, model
 package-info.json, README.md) and runs the installed externals in the mock of the Max API
 (test_max_mock) with an empty search path: they must find models/demo.ts in their own package.
 
-Run:  python3 tests/max/check_package.py <build dir> <test_max_mock> <module suffix>   (ctest: max_package)
+Run (ctest: max_package):
+  python3 tests/max/check_package.py <build dir> <test_max_mock> <module suffix>
 """
 
 from __future__ import annotations
@@ -19,11 +20,22 @@ from typing import List
 def main(argv: List[str]) -> int:
     build, mock, suffix = Path(argv[1]), argv[2], argv[3]
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["cmake", "--install", str(build), "--prefix", tmp], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["cmake", "--install", str(build), "--prefix", tmp],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         pkg = Path(tmp) / "nn_tilde"
         expected = [f"externals/{n}{suffix}" for n in ("nn~", "mc.nn~", "nn.info")]
-        expected += ["help/nn~.maxhelp", "help/mc.nn~.maxhelp", "help/nn.info.maxhelp", "patchers/nn~ overview.maxpat",
-                     "models/demo.ts", "package-info.json", "README.md"]
+        expected += [
+            "help/nn~.maxhelp",
+            "help/mc.nn~.maxhelp",
+            "help/nn.info.maxhelp",
+            "patchers/nn~ overview.maxpat",
+            "models/demo.ts",
+            "package-info.json",
+            "README.md",
+        ]
         missing = [e for e in expected if not (pkg / e).exists()]
         for m in missing:
             print(f"package lacks {m}")
@@ -35,7 +47,11 @@ def main(argv: List[str]) -> int:
             # An empty search path: the externals must find demo.ts in their own package's models/.
             empty = Path(tmp) / "empty-search-path"
             empty.mkdir()
-            run = subprocess.run([mock, *(str(pkg / e) for e in expected[:3]), str(empty)], capture_output=True, text=True)
+            run = subprocess.run(
+                [mock, *(str(pkg / e) for e in expected[:3]), str(empty)],
+                capture_output=True,
+                text=True,
+            )
             print(run.stdout + run.stderr, end="")
             if run.returncode != 0:
                 missing.append("installed externals in the mock")

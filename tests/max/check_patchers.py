@@ -67,8 +67,10 @@ def check(path: Path, accepted: Dict[str, Set[str]]) -> List[str]:
         if box.get("maxclass") == "newobj" and text.split()[0] in accepted:
             cls, ins, outs = expected_io(text)
             if box["numinlets"] != ins or box["outlettype"] != outs:
-                problems.append(f"{name}: [{text}] declares {box['numinlets']} inlets / {box['outlettype']}, "
-                                f"the external creates {ins} / {outs} for models/demo.ts")
+                problems.append(
+                    f"{name}: [{text}] declares {box['numinlets']} inlets / {box['outlettype']}, "
+                    f"the external creates {ins} / {outs} for models/demo.ts"
+                )
     targets: Set[str] = set()
     for entry in patcher.get("lines", []):
         line = entry["patchline"]
@@ -88,19 +90,34 @@ def check(path: Path, accepted: Dict[str, Set[str]]) -> List[str]:
             if sbox["maxclass"] == "message":
                 selector = sbox["text"].split()[0]
                 if selector not in accepted[cls]:
-                    problems.append(f"{name}: message '{sbox['text']}' sent to [{dtext}], which has no '{selector}'")
+                    problems.append(
+                        f"{name}: message '{sbox['text']}' sent to [{dtext}], which has no "
+                        f"'{selector}'"
+                    )
             elif sbox["maxclass"] == "attrui" and sbox.get("attr") not in accepted[cls]:
-                problems.append(f"{name}: attrui '{sbox.get('attr')}' wired to [{dtext}], which has no such attribute")
+                problems.append(
+                    f"{name}: attrui '{sbox.get('attr')}' wired to [{dtext}], which has no such "
+                    "attribute"
+                )
     for bid, box in boxes.items():
-        if box.get("maxclass") == "newobj" and box.get("text", "").split()[0] in accepted and bid not in targets:
-            if not box["text"].startswith("nn.info") and box["numinlets"] > 0:
-                problems.append(f"{name}: [{box['text']}] receives nothing")
+        if (
+            box.get("maxclass") == "newobj"
+            and box.get("text", "").split()[0] in accepted
+            and bid not in targets
+            and not box["text"].startswith("nn.info")
+            and box["numinlets"] > 0
+        ):
+            problems.append(f"{name}: [{box['text']}] receives nothing")
     return problems
 
 
 def main() -> int:
     tilde = registered(ROOT / "nn_tilde" / "max" / "nn_tilde_max.cpp")
-    accepted = {"nn~": tilde - {"chans"}, "mc.nn~": tilde, "nn.info": registered(ROOT / "nn_tilde" / "max" / "nn_info_max.cpp")}
+    accepted = {
+        "nn~": tilde - {"chans"},
+        "mc.nn~": tilde,
+        "nn.info": registered(ROOT / "nn_tilde" / "max" / "nn_info_max.cpp"),
+    }
     for must in ("load", "reload", "method", "set", "get", "info", "enable", "policy"):
         if must not in tilde:
             print(f"nn~ does not register '{must}' (issue 6 asks for it)")
@@ -110,7 +127,10 @@ def main() -> int:
         problems += check(PATCHES / f, accepted)
     for p in problems:
         print(p)
-    print(f"{len(FILES) - len({p.split(':')[0] for p in problems})} passed, {len({p.split(':')[0] for p in problems})} failed")
+    print(
+        f"{len(FILES) - len({p.split(':')[0] for p in problems})} passed, "
+        f"{len({p.split(':')[0] for p in problems})} failed"
+    )
     return 1 if problems else 0
 
 

@@ -34,19 +34,21 @@ def test_models_folder_is_documented():
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
 def test_shipped_model_passes_the_checker(model: Path):
-    p = subprocess.run([*NN_TILDE, "check", "--strict", "--quick", "--no-speed", str(model)],
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [*NN_TILDE, "check", "--strict", "--quick", "--no-speed", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "result: PASS" in p.stdout
 
 
-@pytest.mark.parametrize(
-    "model", [m for m in MODELS if m.name in TRAINED], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("model", [m for m in MODELS if m.name in TRAINED], ids=lambda p: p.name)
 def test_trained_model_documents_its_recipe(model: Path):
     """The README entry gives the commands, and the file says how long it was trained."""
     readme = (REPO / "models" / "README.md").read_text()
-    entry = readme[readme.index(f"## {model.name}"):]
+    entry = readme[readme.index(f"## {model.name}") :]
     commands = ("nn-tilde data", "nn-tilde train", "nn-tilde export", "nn-tilde check --strict")
     for command in commands:
         assert command in entry, f"{model.name}: README entry lacks `{command}`"
@@ -65,7 +67,9 @@ def test_shipped_model_is_reproduced_by_its_recipe(model: Path, tmp_path: Path):
         cmd = [sys.executable, str(maker), str(ckpt), str(out)]
     else:
         maker = MAKERS.get(model.name)
-        assert maker is not None, f"no recipe known for {model.name}: add it to MAKERS and models/README.md"
+        assert maker is not None, (
+            f"no recipe known for {model.name}: add it to MAKERS and models/README.md"
+        )
         cmd = [sys.executable, str(maker), str(out)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr

@@ -7,7 +7,6 @@ run in Python buffer by buffer with the host convention, shifted by the latency 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +14,10 @@ import pytest
 import soundfile as sf
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-
 from support import pdrun
 from support.reference import host_reference
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.pd, pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")]
 

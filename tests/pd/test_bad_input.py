@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-
-from support import broken_models
-from support import pdrun
-
-from support import plain_models
+from support import broken_models, pdrun, plain_models
 
 pytestmark = pytest.mark.pd
 
@@ -804,9 +799,10 @@ def test_deleting_objects_while_their_worker_computes(tmp_path: Path):
 
 
 def test_deleting_an_object_whose_model_hangs_does_not_hang_pd(tmp_path: Path):
-    """[nn~ stuck] never returns from a call on a signal. Deleting it (`clear` of its subpatch) gives
-    up on the call after 2 s, says so, and Pd goes on: the next steps run and Pd quits with 0 (the
-    exit guard waits 5 s for the call, then ends the process before libtorch's destructors)."""
+    """[nn~ stuck] never returns from a call on a signal. Deleting it (`clear` of its subpatch)
+    gives up on the call after 2 s, says so, and Pd goes on: the next steps run and Pd quits
+    with 0 (the exit guard waits 5 s for the call, then ends the process before libtorch's
+    destructors)."""
     copy_models(tmp_path, "stuck", "gain")
     sc = Scenario(tmp_path, "stuck")
     sc.lines.append("#N canvas 0 50 450 300 sub 0;")
@@ -831,7 +827,9 @@ def test_deleting_an_object_whose_model_hangs_does_not_hang_pd(tmp_path: Path):
     t0 = time.monotonic()
     run = sc.run(timeout=120)
     took = time.monotonic() - t0
-    check_sequence(run, [("deleted an object whose model was still inside a call after 2 s", "after")])
+    check_sequence(
+        run, [("deleted an object whose model was still inside a call after 2 s", "after")]
+    )
     elapsed = float(run.lines()[run.index("ELAPSED:")].split()[-1])
     assert elapsed < 4000, f"deleting the object blocked Pd for {elapsed:.0f} ms"
     assert elapsed >= 1900, f"gave up after {elapsed:.0f} ms, before the 2 s wait"

@@ -5,12 +5,12 @@ the melody's pitch."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+
 from support.pdrun import REPO, external_dir, run_pd
 
 MODEL = REPO / "models" / "ddsp_violin.ts"

@@ -18,7 +18,9 @@ HELP = pdrun.REPO / "patches" / "nn~-help.pd"
 
 def accepted_selectors() -> set[str]:
     src = ADAPTER.read_text()
-    sel = set(re.findall(r'class_addmethod\(nn_tilde_class, \(t_method\)\w+, gensym\("(\w+)"\)', src))
+    sel = set(
+        re.findall(r'class_addmethod\(nn_tilde_class, \(t_method\)\w+, gensym\("(\w+)"\)', src)
+    )
     sel.discard("dsp")
     if "class_addbang" in src:
         sel.add("bang")
@@ -27,9 +29,21 @@ def accepted_selectors() -> set[str]:
 
 def test_help_patch_opens_without_errors():
     p = subprocess.run(
-        ["pd", "-nogui", "-batch", "-noprefs", "-path", str(pdrun.external_dir()),
-         "-open", str(pdrun.external_dir() / "nn~-help.pd"), "-send", "pd quit"],
-        capture_output=True, text=True, timeout=120,
+        [
+            "pd",
+            "-nogui",
+            "-batch",
+            "-noprefs",
+            "-path",
+            str(pdrun.external_dir()),
+            "-open",
+            str(pdrun.external_dir() / "nn~-help.pd"),
+            "-send",
+            "pd quit",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     log = p.stdout + p.stderr
     assert p.returncode == 0, log
@@ -46,20 +60,44 @@ def test_help_documents_every_message():
     boxes = re.findall(r"#X msg \d+ \d+ ([^;]*);", text)
     documented = {b.split()[0] for b in boxes if not b.startswith("\\")}
     accepted = accepted_selectors()
-    assert accepted - documented - {"bang"} == set(), f"undocumented messages: {accepted - documented}"
-    assert documented - accepted == set(), f"help shows messages nn~ does not accept: {documented - accepted}"
+    assert accepted - documented - {"bang"} == set(), (
+        f"undocumented messages: {accepted - documented}"
+    )
+    assert documented - accepted == set(), (
+        f"help shows messages nn~ does not accept: {documented - accepted}"
+    )
     assert "bang" in text  # bang is described in words (same as info)
 
 
 def test_install_step_lays_out_a_folder_pd_can_use(tmp_path):
     build = pdrun.external_dir().parent
-    p = subprocess.run(["cmake", "--install", str(build), "--prefix", str(tmp_path)], capture_output=True, text=True)
+    p = subprocess.run(
+        ["cmake", "--install", str(build), "--prefix", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     pkg = tmp_path / "nn~"
     for f in ["nn~.pd_linux", "nn~-help.pd", "README.md", "models/demo.ts"]:
         assert (pkg / f).is_file(), f"{f} missing from the installed folder"
     # from a neutral working directory, with only the installed folder on Pd's path
-    p = subprocess.run(["pd", "-nogui", "-batch", "-noprefs", "-path", str(pkg), "-open", str(pkg / "nn~-help.pd"),
-                        "-send", "pd quit"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    p = subprocess.run(
+        [
+            "pd",
+            "-nogui",
+            "-batch",
+            "-noprefs",
+            "-path",
+            str(pkg),
+            "-open",
+            str(pkg / "nn~-help.pd"),
+            "-send",
+            "pd quit",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     log = p.stdout + p.stderr
     assert p.returncode == 0 and "error" not in log.lower(), log

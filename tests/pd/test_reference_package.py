@@ -16,7 +16,7 @@ from support.reference import host_reference
 
 pytestmark = pytest.mark.pd
 
-SCRIPT = r'''
+SCRIPT = r"""
 import sys, torch
 import nn_tilde  # the reference package
 from typing import List
@@ -25,7 +25,9 @@ class Model(nn_tilde.Module):
     def __init__(self):
         super().__init__()
         self.register_attribute("gain", 0.5)
-        self.register_method("forward", 1, 1, 1, 1, input_labels=["(signal) in"], output_labels=["(signal) out"])
+        self.register_method(
+            "forward", 1, 1, 1, 1, input_labels=["(signal) in"], output_labels=["(signal) out"]
+        )
         self.register_method("encode", 1, 1, 2, 256)
         self.register_method("decode", 2, 256, 1, 1)
 
@@ -52,14 +54,16 @@ class Model(nn_tilde.Module):
         return 0
 
 Model().export_to_ts(sys.argv[1])
-'''
+"""
 
 
 def _reference_dir() -> Path:
     d = os.environ.get("NN_REF_PACKAGE_DIR")
     if not d or not (Path(d) / "nn_tilde").is_dir():
-        pytest.skip("the reference package is not installed: scripts/test.sh installs it "
-                    "(pip install --no-deps --target build/ref-nn-tilde nn-tilde==1.6.0)")
+        pytest.skip(
+            "the reference package is not installed: scripts/test.sh installs it "
+            "(pip install --no-deps --target build/ref-nn-tilde nn-tilde==1.6.0)"
+        )
     return Path(d)
 
 
@@ -70,8 +74,14 @@ def ref_model(tmp_path_factory) -> Path:
     script = out.with_name("export_ref.py")
     script.write_text(SCRIPT)
     env = dict(os.environ, PYTHONPATH=str(ref))
-    p = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, env=env,
-                       cwd=out.parent, timeout=300)
+    p = subprocess.run(
+        [sys.executable, str(script), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=out.parent,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     return out
 
@@ -80,8 +90,14 @@ def ref_model(tmp_path_factory) -> Path:
 def test_reference_package_model_renders(tmp_path: Path, ref_model: Path, method, n_in, n_out):
     rng = np.random.default_rng(1)
     x = rng.uniform(-1, 1, (n_in, 12288)).astype(np.float32)
-    res = pdrun.render(tmp_path, f"{ref_model} {method} 1024", x, n_out, messages=["set gain 0.25"],
-                       extra_frames=4096)
+    res = pdrun.render(
+        tmp_path,
+        f"{ref_model} {method} 1024",
+        x,
+        n_out,
+        messages=["set gain 0.25"],
+        extra_frames=4096,
+    )
     assert res.returncode == 0 and not res.nn_errors(), res.log
     import torch
 

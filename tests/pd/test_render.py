@@ -52,10 +52,14 @@ def _check(res: pdrun.PdResult, expected: np.ndarray, errors_expected: bool = Fa
         ("identity", "forward", 1001, 1, 1),  # a buffer size that is not a power of two
     ],
 )
-def test_render_matches_python(tmp_path: Path, model_dir: Path, model, method, bufsize, n_in, n_out):
+def test_render_matches_python(
+    tmp_path: Path, model_dir: Path, model, method, bufsize, n_in, n_out
+):
     path = model_dir / f"{model}.ts"
     x = _signal(n_in, 30000, seed=bufsize)
-    res = pdrun.render(tmp_path, f"{path} {method} {bufsize}", x, n_out, extra_frames=3 * bufsize + 4096)
+    res = pdrun.render(
+        tmp_path, f"{path} {method} {bufsize}", x, n_out, extra_frames=3 * bufsize + 4096
+    )
     expected = host_reference(str(path), method, x, bufsize)
     latency = _check(res, expected)
     assert int(res.info["buffer"][0]) == bufsize
@@ -79,7 +83,14 @@ def test_attributes_set_and_get(tmp_path: Path, model_dir: Path):
         f"{path} forward 1024",
         x,
         1,
-        messages=["set gain 2", "set offset 0.125", "set name hello", "get gain", "get name", "get range"],
+        messages=[
+            "set gain 2",
+            "set offset 0.125",
+            "set name hello",
+            "get gain",
+            "get name",
+            "get range",
+        ],
         extra_frames=4096,
     )
     assert not res.nn_errors(), res.log
@@ -92,7 +103,9 @@ def test_attributes_set_and_get(tmp_path: Path, model_dir: Path):
 def test_refused_attribute_value_is_reported(tmp_path: Path, model_dir: Path):
     path = model_dir / "attributed.ts"
     x = _signal(1, 4096, seed=5)
-    res = pdrun.render(tmp_path, f"{path} forward 1024", x, 1, messages=["set gain -1"], extra_frames=2048)
+    res = pdrun.render(
+        tmp_path, f"{path} forward 1024", x, 1, messages=["set gain -1"], extra_frames=2048
+    )
     assert res.returncode == 0
     assert any("refused" in e and "gain" in e for e in res.nn_errors()), res.log
     # the refused value did not change the model: still the identity gain
@@ -113,9 +126,11 @@ def test_info_reports_labels_and_channels(tmp_path: Path, model_dir: Path):
 
 def test_stats_count_buffers_without_late_blocks(tmp_path: Path, model_dir: Path):
     x = _signal(1, 20480, seed=7)
-    res = pdrun.render(tmp_path, f"{model_dir / 'identity.ts'} forward 2048", x, 1, extra_frames=4096)
+    res = pdrun.render(
+        tmp_path, f"{model_dir / 'identity.ts'} forward 2048", x, 1, extra_frames=4096
+    )
     stats = res.info["stats"]
-    values = dict(zip(stats[0::2], stats[1::2]))
+    values = dict(zip(stats[0::2], stats[1::2], strict=True))
     assert int(values["buffers"]) >= 20480 // 2048
     assert int(values["late"]) == 0 and int(values["dropped"]) == 0
 
@@ -152,9 +167,15 @@ def test_kit_extensions_reported_and_test_vectors_verified(tmp_path: Path):
 
 def test_buffer_attribute_from_a_pd_array(tmp_path: Path, model_dir: Path):
     x = _signal(1, 8192, seed=9)
-    res = pdrun.render(tmp_path, f"{model_dir / 'bufattr.ts'} forward 1024", x, 1,
-                       arrays={"imp": [0.5, -0.25, 0.25, -0.5, 0.0]},
-                       messages=["set impulse imp", "get impulse"], extra_frames=2048)
+    res = pdrun.render(
+        tmp_path,
+        f"{model_dir / 'bufattr.ts'} forward 1024",
+        x,
+        1,
+        arrays={"imp": [0.5, -0.25, 0.25, -0.5, 0.0]},
+        messages=["set impulse imp", "get impulse"],
+        extra_frames=2048,
+    )
     assert not res.nn_errors(), res.log
     assert res.info["impulse"] == ["samples=5\\,sr=44100"]  # Pd's print escapes the comma
     _check(res, x[:, :8192] * 0.3)
@@ -162,8 +183,14 @@ def test_buffer_attribute_from_a_pd_array(tmp_path: Path, model_dir: Path):
 
 def test_buffer_attribute_needs_an_existing_array(tmp_path: Path, model_dir: Path):
     x = _signal(1, 2048, seed=10)
-    res = pdrun.render(tmp_path, f"{model_dir / 'bufattr.ts'} forward 1024", x, 1,
-                       messages=["set impulse nosucharray", "set impulse 3"], extra_frames=2048)
+    res = pdrun.render(
+        tmp_path,
+        f"{model_dir / 'bufattr.ts'} forward 1024",
+        x,
+        1,
+        messages=["set impulse nosucharray", "set impulse 3"],
+        extra_frames=2048,
+    )
     assert "no array named 'nosucharray'" in res.log
     assert "value 1 of 'impulse' must name a non-empty array (buffer)" in res.log
     _check(res, x[:, :2048], errors_expected=True)  # unchanged: the identity
@@ -174,8 +201,14 @@ def test_quit_while_workers_compute_exits_cleanly(tmp_path: Path, model_dir: Pat
     that is inside a model call (this crashed with SIGSEGV at exit before the exit guard)."""
     heavy = model_dir / "heavy.ts"
     patch = tmp_path / "quit.pd"
-    lines = ["#N canvas 0 50 450 300 12;", "#X obj 10 10 loadbang;", "#X msg 10 40 \\; pd dsp 1;",
-             "#X obj 10 70 delay 300;", "#X msg 10 100 \\; pd quit;", "#X obj 10 130 noise~;"]
+    lines = [
+        "#N canvas 0 50 450 300 12;",
+        "#X obj 10 10 loadbang;",
+        "#X msg 10 40 \\; pd dsp 1;",
+        "#X obj 10 70 delay 300;",
+        "#X msg 10 100 \\; pd quit;",
+        "#X obj 10 130 noise~;",
+    ]
     conns = ["#X connect 0 0 1 0;", "#X connect 0 0 2 0;", "#X connect 2 0 3 0;"]
     for i in range(3):
         lines.append(f"#X obj 10 {160 + 30 * i} nn~ {heavy} forward 2048;")

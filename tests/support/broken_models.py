@@ -263,8 +263,8 @@ class Ratio3(nn.Module):
 
 
 class Stuck(nn.Module):
-    """Identity on silence (so nn~'s load-time warm-up passes); on any signal the call does not return
-    for minutes (10^9 loop steps): a model that hangs."""
+    """Identity on silence (so nn~'s load-time warm-up passes); on any signal the call does not
+    return for minutes (10^9 loop steps): a model that hangs."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -25,7 +25,9 @@ def external_dir() -> Path:
     """Folder holding nn~.pd_linux: $NN_PD_DIR, else the default build tree."""
     d = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))
     if not (d / "nn~.pd_linux").exists():
-        raise FileNotFoundError(f"nn~.pd_linux not found in {d}: build it first (cmake --build build) or set NN_PD_DIR")
+        raise FileNotFoundError(
+            f"nn~.pd_linux not found in {d}: build it first (cmake --build build) or set NN_PD_DIR"
+        )
     return d
 
 
@@ -42,12 +44,30 @@ class PdResult:
         return self.stdout + self.stderr
 
     def nn_errors(self) -> List[str]:
-        return [line for line in self.log.splitlines() if "[nn~]" in line and "error" in line.lower()]
+        return [
+            line for line in self.log.splitlines() if "[nn~]" in line and "error" in line.lower()
+        ]
 
 
-def run_pd(patch: Path, timeout: float = 300, extra: Sequence[str] = ()) -> subprocess.CompletedProcess:
-    cmd = ["pd", "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", "44100",
-           "-path", str(external_dir()), *extra, "-open", str(patch)]
+def run_pd(
+    patch: Path, timeout: float = 300, extra: Sequence[str] = ()
+) -> subprocess.CompletedProcess:
+    cmd = [
+        "pd",
+        "-nogui",
+        "-batch",
+        "-noprefs",
+        "-nrt",
+        "-noaudio",
+        "-nomidi",
+        "-r",
+        "44100",
+        "-path",
+        str(external_dir()),
+        *extra,
+        "-open",
+        str(patch),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -144,7 +164,9 @@ def render(
     wait = obj(f"delay {ms:.3f}")
     stats = msg("stats")
     conn(stats, 0, nn, 0)
-    write = msg("write -bytes 4 " + str(out_file) + " " + " ".join(f"nnout{c}" for c in range(n_out)))
+    write = msg(
+        "write -bytes 4 " + str(out_file) + " " + " ".join(f"nnout{c}" for c in range(n_out))
+    )
     sfw = obj("soundfiler")
     conn(write, 0, sfw, 0)
     quit_ = msg("\\; pd quit")

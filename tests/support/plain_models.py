@@ -63,7 +63,8 @@ class Mix2to3(nn.Module):
 
 class EncodeDecode(nn.Module):
     """encode: audio -> 4 frames at ratio 256 (mean, max, min, last of each group);
-    decode: 4 frames at ratio 256 -> audio (their weighted sum, held); forward: decode(encode(x))."""
+    decode: 4 frames at ratio 256 -> audio (their weighted sum, held);
+    forward: decode(encode(x))."""
 
     def __init__(self, ratio: int = 256) -> None:
         super().__init__()
@@ -196,7 +197,9 @@ class Heavy(nn.Module):
         torch.manual_seed(0)
         _params(self, "forward", (1, 1, 1, 1))
         self.inp = nn.Conv1d(1, channels, kernel, padding=kernel // 2)
-        self.body = nn.ModuleList([nn.Conv1d(channels, channels, kernel, padding=kernel // 2) for _ in range(layers)])
+        self.body = nn.ModuleList(
+            [nn.Conv1d(channels, channels, kernel, padding=kernel // 2) for _ in range(layers)]
+        )
         self.out = nn.Conv1d(channels, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -372,4 +371,3 @@ def run(args: argparse.Namespace) -> int:
         )
     print(verdict(rows))
     return 0
-

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -145,4 +144,3 @@ def run(args: argparse.Namespace) -> int:
         f"output voiced on {100 * s['voiced_share']:.1f} % of them"
     )
     return 0
-

@@ -196,4 +196,3 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(format_table(rows))
     return 0
-
