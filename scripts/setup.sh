@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what nn~ needs on a Debian 12 machine (run as root, or with sudo available) and builds it:
 #   apt: PureData 0.53 (puredata-core, puredata-dev), cmake, g++, clang-22 + its sanitizer runtimes,
-#        fluidsynth + the General MIDI soundfont (fluid-soundfont-gm) for `nn-tilde data`
+#        clang-format-22, fluidsynth + the General MIDI soundfont (fluid-soundfont-gm) for
+#        `nn-tilde data`, python3 + python3-venv, git
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
-#        extra (matplotlib, scipy) and test tools
+#        extra (matplotlib, scipy) and the test and lint tools (pytest, ruff)
 #   build: build/nn~/nn~.pd_linux (+ help patch and models), usable as `pd -path build/nn~`
 # Idempotent: a second run only rebuilds what changed.
 set -euo pipefail
@@ -11,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-APT_PACKAGES="puredata-core puredata-dev cmake g++ clang-22 libclang-rt-22-dev fluidsynth fluid-soundfont-gm"
+APT_PACKAGES="puredata-core puredata-dev cmake g++ clang-22 libclang-rt-22-dev clang-format-22 fluidsynth
+  fluid-soundfont-gm python3 python3-venv git"
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   echo "== installing Debian packages: $APT_PACKAGES"
   $SUDO apt-get update -qq
@@ -29,7 +31,8 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
 fi
 echo "== installing the nn_tilde kit and test tools"
-.venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train]" pytest numpy soundfile
+.venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train]" pytest numpy soundfile \
+  ruff==0.17.6
 
 echo "== building nn~"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null

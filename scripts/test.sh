@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The README's test command (and what CI runs): set up, then every test.
+# The README's test command (and what CI runs): set up, lint (scripts/lint.sh), then every test.
 #   1. C++ tests with ctest in the plain build (torch engine + stream hand-off)
 #   2. the torch-free hand-off under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer (clang-22)
 #   3. pytest: Pd patch tests (renders compared with Python, bad input, help patch) and the kit's tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/lint.sh
 
 echo "== ctest: plain build"
 ctest --test-dir build --output-on-failure
