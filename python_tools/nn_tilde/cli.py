@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     chk = sub.add_parser(
         "check",
         help="check that a model file plays correctly in nn~",
-        description="Run every nn~ check on MODEL (any nn~ .ts file).",
+        description="Check MODEL (any nn~ .ts file) as nn~ loads and plays it: it fails exactly "
+        "what nn~ refuses and warns about the rest (the rules: docs/MODEL_FORMAT.md). Exit "
+        "codes: 0 pass or warnings, 1 a failure (with --strict: any warning), 2 usage error.",
     )
     chk.add_argument("model", type=Path, metavar="MODEL.ts")
     chk.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
@@ -135,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="thread counts to time, e.g. 1,4 (default: 1 and all cores)",
     )
     chk.add_argument("--seed", type=int, default=0, help="seed of the random chunk sequences")
+    chk.add_argument(
+        "--budget",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="estimated seconds of model calls per method (default 60); a slow model's "
+        "remaining checks are skipped and say so",
+    )
     chk.add_argument(
         "--verbose-report", action="store_true", help="list passed checks too in the human report"
     )
@@ -279,12 +289,21 @@ def _require_file(path: Path) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    _require_file(args.model)
     if args.sample_rate is not None and args.sample_rate < 1:
         raise UsageError("--sample-rate must be a positive number of Hz, e.g. 48000")
+    try:
+        _require_file(args.model)
+    except UsageError:
+        if args.json:  # a JSON consumer always gets a report
+            from nn_tilde.check.report import Report
+            from nn_tilde.check.runner import file_report
+
+            report = file_report(args.model) or Report(str(args.model))
+            print(report.to_json(strict=args.strict))
+        raise
     import torch
 
-    from nn_tilde.check.runner import CheckOptions, check_file
+    from nn_tilde.check.runner import CheckOptions, check_file_safely
 
     fields = {
         "host_torch": args.host_torch or torch.__version__,
@@ -293,12 +312,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         "speed": not args.no_speed,
         "threads": args.threads,
         "methods": args.method,
+        "budget": args.budget,
     }
     if args.seconds is not None:
         fields["speed_seconds"] = args.seconds
     options = CheckOptions.quick(**fields) if args.quick else CheckOptions(**fields)
     try:
-        report = check_file(args.model, options, _progress(args.quiet))
+        report = check_file_safely(args.model, options, _progress(args.quiet))
     except ValueError as exc:
         raise UsageError(f"--method: {exc}")
     if args.json:

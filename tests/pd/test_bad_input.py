@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from support import broken_models, pdrun, plain_models
+from support import catalogue, pdrun, plain_models
 
 pytestmark = pytest.mark.pd
 
@@ -262,12 +262,45 @@ def delayed(x: np.ndarray, lat: int, n: int) -> np.ndarray:
     return y
 
 
+# The short file names these patches use, and the catalogue entry each one is.
+FILES = {
+    "empty": "empty",
+    "random": "random_bytes",
+    "truncated": "truncated",
+    "noparams": "no_params",
+    "nomethods": "plain_module",
+    "params3": "three_params",
+    "params5": "five_params",
+    "ratio0": "ratio_zero",
+    "rationeg": "ratio_negative",
+    "hugeratio": "in_ratio_2_20",
+    "manychannels": "in_channels_1025",
+    "floatparams": "float_params",
+    "listedmissing": "listed_missing",
+    "tuple": "returns_tuple",
+    "throws": "throws",
+    "wrongshape": "wrong_shape",
+    "throwsafter": "throws_after_4",
+    "shapeafter": "shape_after_4",
+    "nan": "nan_when_loud",
+    "nansilence": "nan_x_over_x",
+    "ratio3": "ratio3_both",
+    "stuck": "stuck",
+}
+
+
 def copy_models(d: Path, *names: str) -> None:
     for n in names:
         if n in plain_models.BUILDERS:
             plain_models.save(n, d)
         else:
-            broken_models.save(n, d)
+            entry = FILES[n]
+            builder = (
+                catalogue.BY_NAME[entry].build
+                if entry in catalogue.BY_NAME
+                else catalogue.NOT_CHECKABLE[entry]
+            )
+            builder(Path(d) / f"{n}.ts")
 
 
 # ---- files that cannot be loaded, contracts that are violated, bad creation arguments ------------
@@ -350,7 +383,7 @@ def creation_run(tmp_path_factory) -> Run:
     """One Pd run: each bad object is created by a message to the patch's canvas while DSP runs,
     followed by a marker; then messages to an object whose model failed to load."""
     d = tmp_path_factory.mktemp("creation")
-    copy_models(d, "identity", *[c for c, _ in CREATION_CASES if c in broken_models.BUILDERS])
+    copy_models(d, "identity", *[c for c, _ in CREATION_CASES if c in FILES])
     sc = Scenario(d, "creation")
     sc.nn("failed", "empty")  # a model that failed at creation: it must still take every message
     sc.send("pd dsp 1", "go bang", "mark init").delay(20)

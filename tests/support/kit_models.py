@@ -2,7 +2,6 @@
 that each break one nn~ rule. Nothing here is downloaded; everything is tiny and CPU-cheap."""
 
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import torch
 from torch import nn
@@ -94,350 +93,34 @@ def export_good(path: Path, fresh_process: bool = True, **kwargs) -> Path:
     return path
 
 
-# ---------------------------------------------------------------------------------------------
-# Raw TorchScript files, one broken rule each. RawBase is a complete, correct nn~ model.
+class NoisyStreamer(nn_tilde.Module):
+    """Like a RAVE export: a non-causal network converted to streaming with the kit's layers
+    (its caches hold the past), noise drawn on every call, and the file saved with non-zero
+    caches (the state after a warm-up). Random, streaming-safe and stateful: it must pass."""
 
-
-class RawBase(nn.Module):
     def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("forward_params", torch.tensor([1, 1, 1, 1]))
-        self.forward_input_labels = ["(signal) in"]
-        self.forward_output_labels = ["(signal) out"]
-        self.register_buffer("gain_params", torch.tensor([2]))
-        self.gain = 0.5
-        self.sr = 44100
+        super().__init__(sr=44100)
+        from nn_tilde.streaming import Conv1d, to_streaming
+
+        torch.manual_seed(3)
+        net = nn.Sequential(Conv1d(1, 4, 9), nn.Tanh(), Conv1d(4, 1, 5))
+        self.stream = to_streaming(net.eval())
+        self.register_method(
+            "forward", 1, 1, 1, 1, ["(signal) in"], ["(signal) out"], latency=self.stream.delay
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gain
-
-    @torch.jit.export
-    def get_methods(self) -> List[str]:
-        return ["forward"]
-
-    @torch.jit.export
-    def get_attributes(self) -> List[str]:
-        return ["gain"]
-
-    @torch.jit.export
-    def get_gain(self) -> Tuple[float]:
-        return (self.gain,)
-
-    @torch.jit.export
-    def set_gain(self, gain: float) -> int:
-        self.gain = gain
-        return 0
-
-    @torch.jit.export
-    def get_sample_rate(self) -> int:
-        return self.sr
-
-    @torch.jit.export
-    def set_sample_rate(self, sr: int) -> int:
-        self.sr = sr
-        return 0
-
-
-class ListsMissingMethod(RawBase):
-    @torch.jit.export
-    def get_methods(self) -> List[str]:
-        return ["forward", "decode"]
-
-
-class MissingParams(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        del self.forward_params
-
-
-class ThreeParams(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forward_params = torch.tensor([1, 1, 1])
-
-
-class RatioThree(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forward_params = torch.tensor([1, 1, 1, 3])
-
-
-class BadLabels(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forward_input_labels = ["(signal) a", "(signal) b"]
-
-
-class LongOutput(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.pad(x, (0, 1))
-
-
-class WrongChannels(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x, x], 1)
-
-
-class Float64Output(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.double()
-
-
-class RaisesOnSmallBuffers(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] < 64:
-            raise RuntimeError("buffer too small")
-        return x
-
-
-class MixesBatch(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x - x.mean(0, keepdim=True)
-
-
-class ZeroPaddedDelay(RawBase):
-    """Delays by 2 with zero padding per call: right offline, clicks when streamed."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.pad(x, (2, 0))[..., : x.shape[-1]]
-
-
-class WrongLatency(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.delay = StreamingDelay(1, 5)
-        self.register_buffer("forward_latency", torch.tensor([2]))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.delay(x)
-
-
-class UsesNoise(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + 0.01 * torch.randn_like(x)
-
-
-class ResetForgetsState(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.delay = StreamingDelay(1, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.delay(x)
+        return self.stream(x) + 0.05 * torch.randn_like(x)
 
     @torch.jit.export
     def reset(self) -> None:
-        pass
+        self.stream.reset()
 
 
-class NanOnSilence(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.log(x.abs()) * 0.0 + x
-
-
-class MissingGetter(RawBase):
-    @torch.jit.export
-    def get_attributes(self) -> List[str]:
-        return ["gain", "mode"]
-
-    @torch.jit.export
-    def set_mode(self, mode: int) -> int:
-        return 0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("mode_params", torch.tensor([1]))
-
-
-class SetterRefusesOwnValue(RawBase):
-    @torch.jit.export
-    def set_gain(self, gain: float) -> int:
-        if gain < 1.0:
-            return 1
-        self.gain = gain
-        return 0
-
-
-class SetterArity(RawBase):
-    @torch.jit.export
-    def set_gain(self, gain: float, extra: float) -> int:
-        self.gain = gain
-        return 0
-
-
-class GetterWrongType(RawBase):
-    @torch.jit.export
-    def get_gain(self) -> Tuple[str]:
-        return ("loud",)
-
-
-class UnknownTypeCode(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.gain_params = torch.tensor([9])
-
-
-class AttributeWithoutParams(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        del self.gain_params
-
-
-class BufferNotListed(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.gain_params = torch.tensor([5])
-        self.audio = torch.zeros(0)
-
-    @torch.jit.export
-    def get_gain(self) -> Tuple[str]:
-        return ("Buffer(empty)",)
-
-    @torch.jit.export
-    def set_gain(self, gain: str) -> int:
-        return 0
-
-    @torch.jit.export
-    def get_buffer_attributes(self) -> List[str]:
-        return []
-
-    @torch.jit.export
-    def set_buffer_attribute(self, name: str, buffer: torch.Tensor, sr: int) -> int:
-        self.audio = buffer
-        return 0
-
-    @torch.jit.export
-    def clear_buffer_attribute(self, name: str) -> None:
-        self.audio = torch.zeros(0)
-
-
-class WrongTestVector(RawBase):
-    def __init__(self) -> None:
-        super().__init__()
-        x = torch.linspace(-1, 1, 256).view(1, 1, -1)
-        self.register_buffer("forward_test_input", x)
-        self.register_buffer("forward_test_output", x * 0.25)  # the model computes x * 0.5
-
-
-class NewerTorch(RawBase):
-    @torch.jit.export
-    def get_metadata(self) -> Dict[str, str]:
-        return {"torch_version": "2.99.0"}
-
-
-class SampleRateOverwritesModelRate(RawBase):
-    @torch.jit.export
-    def get_model_sample_rate(self) -> int:
-        return self.sr
-
-
-class NoMethods(RawBase):
-    @torch.jit.export
-    def get_methods(self) -> List[str]:
-        return []
-
-
-class GetMethodsRaises(RawBase):
-    @torch.jit.export
-    def get_methods(self) -> List[str]:
-        raise RuntimeError("boom")
-
-
-class RaisesOnLongInput(RawBase):
-    """Fine for every buffer a host uses up to 4096, raises on longer calls."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] > 4096:
-            raise RuntimeError("input too long")
-        return x * 0.5
-
-
-class Clips(RawBase):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * 4.0
-
-
-class DirtyCache(RawBase):
-    """A cached_conv convolution saved after a warm-up on non-silence (RAVE-style export)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        import cached_conv as cc
-
-        self.conv = cc.CachedConv1d(1, 1, 3, padding=(2, 0), bias=False)
-        with torch.no_grad():
-            self.conv(torch.ones(cc.MAX_BATCH_SIZE, 1, 16))  # every batch slot alike
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
-
-
-class NoGetMethods(nn.Module):
-    """Only `forward_params`: hosts must discover the method from the buffer name."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("forward_params", torch.tensor([1, 1, 1, 1]))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * 0.5
-
-
-def save_raw(model: nn.Module, path: Path) -> Path:
-    torch.jit.save(torch.jit.script(model), str(path))
+def export_random_streaming(path: Path) -> Path:
+    """NoisyStreamer scripted and saved right after a call on noise (caches not zero)."""
+    scripted = torch.jit.script(NoisyStreamer())
+    with torch.no_grad():
+        scripted(torch.rand(1, 1, 4096) - 0.5)
+    scripted.save(str(path))
     return path
-
-
-def save_not_torchscript(path: Path) -> Path:
-    torch.save({"weight": torch.zeros(3)}, str(path))
-    return path
-
-
-# (builder, expected status, check id, message fragment): each breaks exactly one rule.
-BROKEN = {
-    "not_torchscript": (None, "fail", "load", "torch.jit.load failed"),
-    "lists_missing_method": (ListsMissingMethod, "fail", "contract.method", "no such method"),
-    "missing_params": (MissingParams, "fail", "contract.params", "missing buffer forward_params"),
-    "three_params": (ThreeParams, "fail", "contract.params", "holds 3 values"),
-    "ratio_three": (RatioThree, "fail", "contract.ratio", "ratio 3 is not a power of two"),
-    "bad_labels": (BadLabels, "fail", "contract.labels", "has 2 entries for 1 input channels"),
-    "long_output": (LongOutput, "fail", "shape", "returned (1, 1, 2)"),
-    "wrong_channels": (WrongChannels, "fail", "shape", "returned (1, 2, 1)"),
-    "float64_output": (Float64Output, "fail", "dtype", "torch.float64"),
-    "raises_small": (RaisesOnSmallBuffers, "fail", "shape", "buffer too small"),
-    "mixes_batch": (MixesBatch, "fail", "batch", "batch of 4 differs"),
-    "zero_padded": (ZeroPaddedDelay, "fail", "chunk", "not streaming-safe"),
-    "wrong_latency": (WrongLatency, "fail", "latency", "declares 2 samples but measures 5"),
-    "uses_noise": (UsesNoise, "warn", "nondeterministic", "draws random numbers"),
-    "reset_forgets": (ResetForgetsState, "fail", "reset", "does not restore the fresh state"),
-    "nan_on_silence": (NanOnSilence, "fail", "numerics", "NaN or Inf"),
-    "missing_getter": (MissingGetter, "fail", "attribute.accessor", "missing get_mode()"),
-    "setter_refuses": (SetterRefusesOwnValue, "fail", "attribute.setter", "returned 1"),
-    "setter_arity": (SetterArity, "fail", "attribute.setter", "takes 2 arguments"),
-    "getter_type": (GetterWrongType, "fail", "attribute.type", "element 0 is str, declared float"),
-    "unknown_code": (UnknownTypeCode, "fail", "attribute.params", "unknown type code 9"),
-    "no_attr_params": (AttributeWithoutParams, "fail", "attribute.params", "missing gain_params"),
-    "buffer_unlisted": (BufferNotListed, "fail", "attribute.buffer", "not listed"),
-    "wrong_test_vector": (WrongTestVector, "fail", "test_vector", "does not reproduce"),
-    "newer_torch": (NewerTorch, "fail", "torch_version", "newer than the host"),
-    "model_rate_follows_host": (
-        SampleRateOverwritesModelRate,
-        "fail",
-        "sample_rate",
-        "changed get_model_sample_rate",
-    ),
-    "no_methods": (NoMethods, "fail", "contract.methods", "no nn~ method found"),
-    "clips": (Clips, "warn", "numerics", "exceeds full scale"),
-    "dirty_cache": (DirtyCache, "warn", "clean_state", "conv.cache.pad"),
-    "no_get_methods": (NoGetMethods, "warn", "contract.methods", "discovered ['forward']"),
-    "get_methods_raises": (GetMethodsRaises, "fail", "contract.methods", "raised during"),
-    # With --quick the shapes stop at 4096; the 8192-sample numerics probe hits the error.
-    "raises_long_input": (RaisesOnLongInput, "fail", "numerics", "input too long"),
-}
-
-
-def build_broken(key: str, path: Path) -> Path:
-    builder = BROKEN[key][0]
-    if builder is None:
-        return save_not_torchscript(path)
-    return save_raw(builder(), path)

@@ -17,7 +17,7 @@ import torch
 
 from nn_tilde.authoring import codegen as _codegen
 from nn_tilde.authoring.buffer import Buffer
-from nn_tilde.host.probe import is_power_of_two
+from nn_tilde.contract import is_power_of_two
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nn_tilde import contract
+
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 _ORDER = {SKIP: 0, PASS: 1, WARN: 2, FAIL: 3}
 MODEL = "(model)"  # pseudo method name for findings about the whole file
@@ -44,6 +46,17 @@ class Report:
         finding = Finding(status, check, method, message, data)
         self.findings.append(finding)
         return finding
+
+    def add_problem(self, problem: contract.Problem, method: str | None = None) -> Finding:
+        """A broken rule of docs/MODEL_FORMAT.md: the checker fails what nn~ refuses and warns
+        about the rest, with the rule's id as the check id and nn~'s words as the message."""
+        status = FAIL if problem.verdict == contract.REFUSE else WARN
+        where = method or problem.method or MODEL
+        return self.add(status, problem.rule, problem.message, where, verdict=problem.verdict)
+
+    def refusals(self) -> list[Finding]:
+        """Findings of rules that make nn~ refuse the file (the checker's failures)."""
+        return [f for f in self.findings if f.status == FAIL]
 
     def methods(self) -> list[str]:
         seen: list[str] = []

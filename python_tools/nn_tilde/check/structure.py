@@ -9,10 +9,11 @@ from pathlib import Path
 
 import torch
 
-from nn_tilde.check.report import FAIL, MODEL, PASS, SKIP, WARN, Report
+from nn_tilde import contract
+from nn_tilde.check.report import MODEL, PASS, SKIP, WARN, Report
 from nn_tilde.host import probe
 
-TYPE_NAMES = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "tensor", 5: "buffer"}
+TYPE_NAMES = contract.TYPE_NAMES
 _PY_TYPES = {0: (bool,), 1: (int,), 2: (float, int), 3: (str,), 4: (torch.Tensor,), 5: (str,)}
 
 
@@ -29,44 +30,40 @@ def archive_info(path: Path) -> dict[str, str]:
     return info
 
 
-def _version_tuple(version: str) -> tuple[int, int] | None:
-    match = re.match(r"(\d+)\.(\d+)", version)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+def _version_tuple(version: str) -> tuple[int, int, int] | None:
+    """ "2.13.0+cpu" -> (2, 13, 0), as nn~ compares versions (missing parts are 0)."""
+    match = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    return tuple(int(g or 0) for g in match.groups()) if match else None
 
 
 def check_torch_version(report: Report, model: torch.jit.ScriptModule, host: str) -> None:
-    """Compare the torch version that wrote the file (extension metadata) with the host's."""
+    """The torch version that wrote the file (extension metadata) against the host's."""
     report.info["torch_host"] = host
     written = None
     if probe.has_method(model, "get_metadata"):
         try:
-            written = dict(model.get_metadata()).get("torch_version")
+            meta = model.get_metadata()
+            written = meta.get("torch_version") if isinstance(meta, dict) else None
         except Exception as exc:
             report.add(
-                FAIL, "metadata", f"get_metadata() raised {exc}; it must return Dict[str, str]"
+                WARN,
+                "metadata",
+                f"get_metadata() raised {_first_line(exc)}; it must return Dict[str, str]",
             )
     report.info["torch_file"] = written or "unknown"
-    if not written:
+    if not isinstance(written, str) or not written:
         report.add(
             WARN,
             "torch_version",
             f"the file does not record which torch wrote it; if it was newer than the host's "
-            f"libtorch {host} it may load and output silence. Re-export with nn_tilde.Module "
+            f"libtorch {host} it may compute wrong results. Export with nn_tilde.Module "
             f"(records it) to be sure",
         )
         return
     w, h = _version_tuple(written), _version_tuple(host)
-    if w is None or h is None:
-        report.add(WARN, "torch_version", f"cannot compare torch versions {written!r} and {host!r}")
-    elif w > h:
-        report.add(
-            FAIL,
-            "torch_version",
-            f"written by torch {written}, newer than the host's libtorch {host}: newer operators "
-            f"can load and then output silence. Re-export with torch {h[0]}.{h[1]}",
-        )
-    elif w[0] != h[0]:
-        report.add(WARN, "torch_version", f"written by torch {written}, host runs {host}")
+    if w is not None and h is not None and w > h:
+        fields = {"file_torch": written, "host_torch": host}
+        report.add_problem(contract.Problem("torch.newer", fields))
     else:
         report.add(PASS, "torch_version", f"written by torch {written}, host libtorch {host}")
 
@@ -97,77 +94,60 @@ def check_clean_state(report: Report, model: torch.jit.ScriptModule) -> None:
 
 
 def check_methods(report: Report, model: torch.jit.ScriptModule) -> dict[str, probe.MethodParams]:
-    """Methods list, `<m>_params` with four positive values, power-of-two ratios, labels."""
+    """The methods nn~ finds and their `<m>_params`, by the rules of docs/MODEL_FORMAT.md.
+    Returns the methods nn~ accepts; refusals and warnings go into the report."""
+    discovered = probe.discovered_methods(model)
     if probe.has_method(model, "get_methods"):
-        names = probe.method_names(model)
-        report.add(PASS, "contract.methods", f"get_methods() lists {names}")
+        listed = model.get_methods()
+        names = contract.names_list(listed)
+        if names is None:
+            names = discovered
+            report.add_problem(
+                contract.Problem(
+                    "methods.list", {"got": contract.describe(listed), "methods": names}
+                )
+            )
+        else:
+            report.add(PASS, "methods", f"get_methods() lists {names}")
     else:
-        names = probe.method_names(model)
-        report.add(
-            WARN,
-            "contract.methods",
-            f"no get_methods(); discovered {names} from <method>_params buffers. Export "
-            f"get_methods() -> List[str] so every host finds the same methods",
-        )
+        names = discovered
+        report.add_problem(contract.Problem("methods.discovered", {"methods": names}))
     if not names:
-        report.add(FAIL, "contract.methods", "no nn~ method found; register at least one method")
+        report.add_problem(contract.Problem("methods.none"))
+        return {}
     good: dict[str, probe.MethodParams] = {}
+    refused = False
     for name in names:
         if not probe.has_method(model, name):
-            report.add(
-                FAIL,
-                "contract.method",
-                f'"{name}" is listed but the file has no such method; '
-                f"decorate it with @torch.jit.export",
-                method=name,
-            )
+            report.add_problem(contract.Problem("method.missing", {"method": name}, name))
+            refused = True
             continue
-        raw = probe.buffer_value(model, f"{name}_params")
+        raw = probe.optional_attr(model, f"{name}_params")
+        is_tensor = isinstance(raw, torch.Tensor)
+        values = raw.flatten().tolist() if is_tensor and not raw.is_complex() else None
+        if is_tensor and values is None:
+            values = [float("nan")]  # a complex tensor: not whole numbers
         if raw is None:
-            report.add(
-                FAIL,
-                "contract.params",
-                f"missing buffer {name}_params; register "
-                f"[in_channels, in_ratio, out_channels, out_ratio]",
-                method=name,
-            )
+            values = None
+        elif not is_tensor:
+            values = []
+        params, problems = contract.read_params(
+            name, values, raw.dtype if is_tensor else "", is_tensor or raw is None
+        )
+        for problem in problems:
+            report.add_problem(problem)
+        if params is None:
+            refused = True
             continue
-        if raw.is_floating_point() or raw.is_complex():
-            report.add(
-                WARN,
-                "contract.params",
-                f"{name}_params is {raw.dtype}; store integers",
-                method=name,
-            )
-        values = [int(v) for v in raw.flatten().tolist()]
-        if len(values) != 4:
-            report.add(
-                FAIL,
-                "contract.params",
-                f"{name}_params holds {len(values)} values {values}, "
-                f"expected 4: [in_channels, in_ratio, out_channels, out_ratio]",
-                method=name,
-            )
-            continue
-        if any(v < 1 for v in values):
-            report.add(
-                FAIL, "contract.params", f"{name}_params {values} has values below 1", method=name
-            )
-            continue
-        params = probe.MethodParams(*values)
-        bad = [r for r in (params.in_ratio, params.out_ratio) if not probe.is_power_of_two(r)]
-        if bad:
-            report.add(
-                FAIL,
-                "contract.ratio",
-                f"ratio {bad[0]} is not a power of two: nn~ buffers are "
-                f"powers of two, so some buffer sizes would need fractional frames",
-                method=name,
-            )
-            continue
-        report.add(PASS, "contract.params", f"params {values}", method=name)
+        report.add(PASS, "params", f"params {params.as_list()}", method=name)
         _check_labels(report, model, name, params)
         good[name] = params
+    if refused:
+        return {}  # nn~ refuses the whole file
+    limit = contract.buffer_problem(good.values())
+    if limit is not None:
+        report.add_problem(limit)
+        return {}
     return good
 
 
@@ -175,22 +155,15 @@ def _check_labels(
     report: Report, model: torch.jit.ScriptModule, name: str, params: probe.MethodParams
 ) -> None:
     for side, count in (("input", params.in_channels), ("output", params.out_channels)):
-        labels = probe.optional_attr(model, f"{name}_{side}_labels")
-        if labels is None:
-            report.add(
-                SKIP, "contract.labels", f"no {side} labels (hosts show defaults)", method=name
-            )
-        elif not isinstance(labels, (list, tuple)) or len(labels) != count:
-            n = len(labels) if isinstance(labels, (list, tuple)) else type(labels).__name__
-            report.add(
-                FAIL,
-                "contract.labels",
-                f"{name}_{side}_labels has {n} entries for {count} "
-                f"{side} channels; give one label per channel",
-                method=name,
-            )
+        key = f"{name}_{side}_labels"
+        labels = probe.optional_attr(model, key)
+        problem = contract.labels_problem(key, labels, count)
+        if problem is not None:
+            report.add_problem(problem, name)
+        elif labels is None:
+            report.add(SKIP, "labels", f"no {side} labels (hosts show defaults)", method=name)
         else:
-            report.add(PASS, "contract.labels", f"{count} {side} labels", method=name)
+            report.add(PASS, "labels", f"{count} {side} labels", method=name)
 
 
 def _setter_arity(model: torch.jit.ScriptModule, setter: str) -> int | None:
@@ -202,113 +175,103 @@ def _setter_arity(model: torch.jit.ScriptModule, setter: str) -> int | None:
 
 
 def check_attributes(report: Report, model: torch.jit.ScriptModule) -> None:
-    """Attribute codes, getters, setters that accept their own value, buffer attributes."""
+    """Attributes as nn~ reads them (type codes and accessors: ignored with a warning when
+    broken), then what only the checker tries: getters and setters that work on their own
+    values, and buffer attributes that take audio."""
     if not probe.has_method(model, "get_attributes"):
-        report.add(SKIP, "contract.attributes", "no get_attributes(): no attributes")
+        report.add(SKIP, "attributes", "no get_attributes(): no attributes")
         return
-    names = [str(a) for a in model.get_attributes() if str(a) != "none"]
-    buffers = []
+    listed = model.get_attributes()
+    names = contract.names_list(listed)
+    if names is None:
+        report.add_problem(contract.Problem("attributes.list", {"got": contract.describe(listed)}))
+        return
+    names = [a for a in names if a not in ("none", "")]
+    buffers: list[str] = []
     if probe.has_method(model, "get_buffer_attributes"):
-        buffers = [str(b) for b in model.get_buffer_attributes()]
+        buffers = contract.names_list(model.get_buffer_attributes()) or []
     for name in names:
-        where = f"attribute {name}"
         raw = probe.buffer_value(model, f"{name}_params")
-        if raw is None:
-            report.add(FAIL, "attribute.params", f"{where}: missing {name}_params type codes")
+        values = raw.flatten().tolist() if raw is not None and not raw.is_complex() else None
+        if not values or any(not float(v).is_integer() for v in values):
+            report.add_problem(contract.Problem("attribute.params", {"attribute": name}))
             continue
-        codes = [int(c) for c in raw.flatten().tolist()]
+        codes = [int(c) for c in values]
+        getter, setter = f"get_{name}", f"set_{name}"
+        if not (probe.has_method(model, getter) and probe.has_method(model, setter)):
+            report.add_problem(contract.Problem("attribute.accessor", {"attribute": name}))
+            continue
         unknown = [c for c in codes if c not in TYPE_NAMES]
         if unknown:
-            report.add(
-                FAIL,
-                "attribute.params",
-                f"{where}: unknown type code {unknown[0]}; "
-                f"use 0 bool, 1 int, 2 float, 3 str, 4 tensor, 5 buffer",
-            )
+            fields = {"attribute": name, "code": unknown[0]}
+            report.add_problem(contract.Problem("attribute.code", fields))
             continue
-        getter, setter = f"get_{name}", f"set_{name}"
-        missing = [m for m in (getter, setter) if not probe.has_method(model, m)]
-        if missing:
-            report.add(
-                FAIL,
-                "attribute.accessor",
-                f"{where}: missing {' and '.join(missing)}(); export them with @torch.jit.export",
-            )
+        problem = _attribute_behaviour(model, name, codes)
+        if problem:
+            fields = {"attribute": name, "problem": problem}
+            report.add_problem(contract.Problem("attribute.behaviour", fields))
             continue
-        arity = _setter_arity(model, setter)
-        if arity is not None and arity != len(codes):
-            report.add(
-                FAIL,
-                "attribute.setter",
-                f"{where}: {setter} takes {arity} arguments but "
-                f"{name}_params declares {len(codes)} elements",
-            )
-            continue
-        try:
-            current = getattr(model, getter)()
-        except Exception as exc:
-            report.add(FAIL, "attribute.getter", f"{where}: {getter}() raised {exc}")
-            continue
-        values = list(current) if isinstance(current, (list, tuple)) else [current]
-        if len(values) != len(codes):
-            report.add(
-                FAIL,
-                "attribute.getter",
-                f"{where}: {getter}() returned {len(values)} "
-                f"values, {name}_params declares {len(codes)}",
-            )
-            continue
-        wrong = [
-            f"element {i} is {type(v).__name__}, declared {TYPE_NAMES[c]}"
-            for i, (v, c) in enumerate(zip(values, codes, strict=True))
-            if not isinstance(v, _PY_TYPES[c]) or (c in (1, 2) and isinstance(v, bool))
-        ]
-        if wrong:
-            report.add(
-                FAIL,
-                "attribute.type",
-                f"{where}: {wrong[0]}; make the getter return the declared types",
-            )
-            continue
-        try:
-            status = getattr(model, setter)(*values)
-        except Exception as exc:
-            report.add(
-                FAIL,
-                "attribute.setter",
-                f"{where}: {setter} rejected its own current "
-                f"value with an error: {str(exc).splitlines()[0] if str(exc) else exc}",
-            )
-            continue
-        if status != 0:
-            report.add(
-                FAIL,
-                "attribute.setter",
-                f"{where}: {setter}(*{getter}()) returned "
-                f"{status}; a setter must accept the value its getter reports",
-            )
-            continue
-        report.add(PASS, "attribute", f"{where}: {[TYPE_NAMES[c] for c in codes]}")
+        report.add(PASS, "attribute", f"attribute {name}: {[TYPE_NAMES[c] for c in codes]}")
         for i, code in enumerate(codes):
-            if code == 5:
+            if code == contract.BUFFER_CODE:
                 _check_buffer_attribute(report, model, f"{name}#{i}", buffers)
+
+
+def _attribute_behaviour(model: torch.jit.ScriptModule, name: str, codes: list[int]) -> str:
+    """What goes wrong when a host gets the attribute and sets it back ("" when nothing)."""
+    getter, setter = f"get_{name}", f"set_{name}"
+    arity = _setter_arity(model, setter)
+    if arity is not None and arity != len(codes):
+        return f"{setter} takes {arity} arguments but {name}_params declares {len(codes)} elements"
+    try:
+        current = getattr(model, getter)()
+    except Exception as exc:
+        return f"{getter}() raised {_first_line(exc)}"
+    values = list(current) if isinstance(current, (list, tuple)) else [current]
+    if len(values) != len(codes):
+        return f"{getter}() returned {len(values)} values, {name}_params declares {len(codes)}"
+    for i, (v, c) in enumerate(zip(values, codes, strict=True)):
+        if not isinstance(v, _PY_TYPES[c]) or (c in (1, 2) and isinstance(v, bool)):
+            return (
+                f"element {i} is {type(v).__name__}, declared {TYPE_NAMES[c]}; make the getter "
+                f"return the declared types"
+            )
+    try:
+        status = getattr(model, setter)(*values)
+    except Exception as exc:
+        return f"{setter} rejected its own current value with an error: {_first_line(exc)}"
+    if status != 0:
+        return (
+            f"{setter}(*{getter}()) returned {status}; a setter must accept the value its "
+            f"getter reports"
+        )
+    return ""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
 
 
 def _check_buffer_attribute(
     report: Report, model: torch.jit.ScriptModule, bname: str, listed: list[str]
 ) -> None:
+    attribute = bname.split("#", 1)[0]
+
+    def hint(problem: str) -> None:
+        fields = {"attribute": attribute, "problem": problem}
+        report.add_problem(contract.Problem("attribute.behaviour", fields))
+
     if bname not in listed:
-        report.add(
-            FAIL,
-            "attribute.buffer",
-            f"buffer element {bname} is not listed by "
-            f"get_buffer_attributes(); hosts cannot send audio to it",
+        hint(
+            f"buffer element {bname} is not listed by get_buffer_attributes(); hosts cannot "
+            f"send audio to it"
         )
         return
     needed = ("set_buffer_attribute", "clear_buffer_attribute")
     missing = [m for m in needed if not probe.has_method(model, m)]
     if missing:
-        report.add(FAIL, "attribute.buffer", f"{bname}: missing {missing[0]}()")
+        hint(f"{bname}: missing {missing[0]}()")
         return
     try:
         # Sizes a user might plausibly load; the model may bound them with min/max_samples.
@@ -320,14 +283,12 @@ def _check_buffer_attribute(
                 break
         model.clear_buffer_attribute(bname)
     except Exception as exc:
-        report.add(FAIL, "attribute.buffer", f"{bname}: set/clear_buffer_attribute raised {exc}")
+        hint(f"{bname}: set/clear_buffer_attribute raised {_first_line(exc)}")
         return
     if accepted is None:
-        report.add(
-            WARN,
-            "attribute.buffer",
+        hint(
             f"{bname}: refused buffers of {', '.join(map(str, sizes))} samples; check its "
-            f"min/max sample bounds",
+            f"min/max sample bounds"
         )
     else:
         report.add(
@@ -335,44 +296,54 @@ def _check_buffer_attribute(
         )
 
 
+def own_sample_rate(model: torch.jit.ScriptModule) -> int:
+    """The model's rate as nn~ reads it before the host sets its own: get_model_sample_rate(),
+    else get_sample_rate(); the first one that gives a positive int (-1: unknown)."""
+    for getter in ("get_model_sample_rate", "get_sample_rate"):
+        if probe.has_method(model, getter):
+            value = getattr(model, getter)()
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return -1
+
+
 def check_sample_rate(report: Report, model: torch.jit.ScriptModule, host_rate: int) -> int:
-    """set_sample_rate/get_sample_rate and the model-rate extension; returns the rate to use."""
-    own = -1
-    if probe.has_method(model, "get_model_sample_rate"):
-        own = int(model.get_model_sample_rate())
-        report.info["model_sample_rate"] = own
-    before = int(model.get_sample_rate()) if probe.has_method(model, "get_sample_rate") else -1
-    report.info["sample_rate"] = before
+    """What nn~ does with the rates: call set_sample_rate(host rate) (refused: a warning) and
+    compare the model's own rate with the host's. Returns the rate the model plays at."""
+    own = own_sample_rate(model)
+    report.info["model_sample_rate"] = own
+    if probe.has_method(model, "get_sample_rate"):
+        report.info["sample_rate"] = model.get_sample_rate()
     if probe.has_method(model, "set_sample_rate"):
-        # Probe with a rate different from both, then set the host's (as the host does).
-        other = next(r for r in (48000, 44100, 96000) if r not in (own, before, host_rate))
         try:
-            model.set_sample_rate(other)
-            changed = own != -1 and int(model.get_model_sample_rate()) != own
-            model.set_sample_rate(host_rate)
+            if own > 0 and probe.has_method(model, "get_model_sample_rate"):
+                # a rate far from the model's own: does the model's rate follow the host's?
+                model.set_sample_rate(96000 if own != 96000 else 48000)
+                if model.get_model_sample_rate() != own:
+                    fields = {
+                        "attribute": "sample rate",
+                        "problem": "set_sample_rate changed get_model_sample_rate(); keep the "
+                        "model's own rate apart from the host's",
+                    }
+                    report.add_problem(contract.Problem("attribute.behaviour", fields))
+            status = model.set_sample_rate(host_rate)
         except Exception as exc:
-            report.add(FAIL, "sample_rate", f"set_sample_rate({host_rate}) raised {exc}")
-            return host_rate
-        if changed:
-            report.add(
-                FAIL,
-                "sample_rate",
-                "set_sample_rate changed get_model_sample_rate(); "
-                "keep the model's own rate apart from the host's",
+            fields = {"rate": host_rate, "error": _first_line(exc)}
+            report.add_problem(contract.Problem("rate.error", fields))
+            return own if own > 0 else host_rate
+        if isinstance(status, int) and not isinstance(status, bool) and status != 0:
+            report.add_problem(
+                contract.Problem("rate.refused", {"rate": host_rate, "value": status})
             )
-            return host_rate
-        report.add(PASS, "sample_rate", f"set_sample_rate({host_rate}) accepted")
+        else:
+            report.add(PASS, "sample_rate", f"set_sample_rate({host_rate}) accepted")
     else:
         report.add(SKIP, "sample_rate", "no set_sample_rate(): the host rate is not passed on")
-    rate = own if own > 0 else before
-    if rate > 0 and rate != host_rate:
-        report.add(
-            WARN,
-            "sample_rate",
-            f"model runs at {rate} Hz; a host at {host_rate} Hz plays "
-            f"it at the wrong speed/pitch. Run Pd at {rate} Hz or resample",
+    if own > 0 and own != host_rate:
+        report.add_problem(
+            contract.Problem("rate.mismatch", {"model_rate": own, "rate": host_rate})
         )
-    return rate if rate > 0 else host_rate
+    return own if own > 0 else host_rate
 
 
 __all__ = [

@@ -12,27 +12,11 @@ from pathlib import Path
 
 import torch
 
+from nn_tilde.contract import MethodParams, is_power_of_two
+
+__all__ = ["Loader", "MethodParams", "is_power_of_two"]  # re-exported for the kit's users
+
 Loader = Callable[[], torch.jit.ScriptModule]
-
-
-@dataclass(frozen=True)
-class MethodParams:
-    """The four values of a `<method>_params` buffer."""
-
-    in_channels: int
-    in_ratio: int
-    out_channels: int
-    out_ratio: int
-
-    def in_frames(self, host_samples: int) -> int:
-        return host_samples // self.in_ratio
-
-    def out_frames(self, host_samples: int) -> int:
-        return host_samples // self.out_ratio
-
-
-def is_power_of_two(n: int) -> bool:
-    return n > 0 and (n & (n - 1)) == 0
 
 
 def next_power_of_two(n: int) -> int:
@@ -59,14 +43,22 @@ def has_method(model: torch.jit.ScriptModule, name: str) -> bool:
 
 
 def method_names(model: torch.jit.ScriptModule) -> list[str]:
-    """Methods listed by `get_methods()`, else discovered from `<m>_params` buffers."""
+    """Methods as nn~ finds them: listed by `get_methods()` when it returns a list of names,
+    else every `m` with a `<m>_params` buffer and a method `m`, in the file's buffer order."""
     if has_method(model, "get_methods"):
-        return [str(m) for m in model.get_methods()]
-    return sorted(
+        listed = model.get_methods()
+        if isinstance(listed, (list, tuple)) and all(isinstance(m, str) for m in listed):
+            return list(listed)
+    return discovered_methods(model)
+
+
+def discovered_methods(model: torch.jit.ScriptModule) -> list[str]:
+    """Every `m` with a `<m>_params` buffer and a method `m`, in the file's buffer order."""
+    return [
         name[: -len("_params")]
         for name, _ in model.named_buffers(recurse=False)
         if name.endswith("_params") and has_method(model, name[: -len("_params")])
-    )
+    ]
 
 
 def method_params(model: torch.jit.ScriptModule, method: str) -> MethodParams:

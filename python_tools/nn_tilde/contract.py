@@ -1,0 +1,385 @@
+"""The rules of the nn~ model file, in Python: one copy, used by authoring, export, the checker and
+the bench. The spec is docs/MODEL_FORMAT.md; its rule table and this module's `RULES` are the same
+(tests/kit/test_contract_spec.py compares them, and compares nn~'s C++ copy in
+nn_tilde/core/contract.cpp too).
+
+Nothing here imports torch: the rules work on plain values (the numbers of a `_params` buffer, a
+dtype's name), so the CLI can use them before torch is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# ---- limits (docs/MODEL_FORMAT.md, "How nn~ calls a method") ----------------------------------
+MAX_CHANNELS = 1024  # per method, in and out
+MAX_PARAM = 1 << 20  # largest value of any _params entry
+MAX_BUFFER = 1 << 17  # 131072 samples
+DEFAULT_BUFFER = 2048
+PARAM_FIELDS = ("in_channels", "in_ratio", "out_channels", "out_ratio")
+
+# ---- attribute type codes ------------------------------------------------------------------------
+TYPE_NAMES = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "tensor", 5: "buffer"}
+BUFFER_CODE = 5
+
+# ---- verdicts ------------------------------------------------------------------------------------
+REFUSE = "refuse"  # nn~ does not load the file or cannot play the method; the checker fails it
+WARN = "warn"  # nn~ plays and prints the warning; the checker warns
+HINT = "hint"  # only the checker sees it; nn~ plays without a word; the checker warns
+
+# id -> (verdict, message). The words are the spec's, letter for letter.
+RULES: dict[str, tuple[str, str]] = {
+    "file.missing": (REFUSE, "cannot open model file '{path}': {reason}"),
+    "file.folder": (
+        REFUSE,
+        "'{path}' is a folder, not a model file: give the path of a .ts file",
+    ),
+    "file.empty": (REFUSE, "model file '{path}' is empty (0 bytes): export the model again"),
+    "file.torchscript": (
+        REFUSE,
+        "'{path}' is not a TorchScript model ({error}); save it with torch.jit.save or "
+        "nn-tilde export",
+    ),
+    "contract.read": (REFUSE, "reading the model's methods failed: {error}"),
+    "methods.none": (
+        REFUSE,
+        "the model declares no method: each method needs a <method>_params buffer",
+    ),
+    "methods.list": (
+        WARN,
+        "get_methods() returned {got}, not a list of method names; using the methods found from "
+        "their _params buffers: {methods}",
+    ),
+    "methods.discovered": (
+        HINT,
+        "no get_methods(); methods found from their _params buffers: {methods}",
+    ),
+    "method.missing": (
+        REFUSE,
+        "method '{method}' is listed but the file has no such TorchScript method",
+    ),
+    "params.missing": (
+        REFUSE,
+        "method '{method}' has no {method}_params buffer [in_channels, in_ratio, out_channels, "
+        "out_ratio]",
+    ),
+    "params.type": (
+        REFUSE,
+        "{method}_params is not a tensor of [in_channels, in_ratio, out_channels, out_ratio]",
+    ),
+    "params.count": (
+        REFUSE,
+        "{method}_params holds {count} values, expected 4: [in_channels, in_ratio, "
+        "out_channels, out_ratio]",
+    ),
+    "params.fraction": (
+        REFUSE,
+        "{method}_params holds {values}: channels and ratios must be whole numbers",
+    ),
+    "params.range": (
+        REFUSE,
+        "{method}_params: {field} is {value}; each entry must be a whole number from 1 to 1048576",
+    ),
+    "params.float": (
+        WARN,
+        "{method}_params is stored as {dtype}; nn~ reads its whole values, but store integers",
+    ),
+    "channels.limit": (
+        REFUSE,
+        "method '{method}': {field} is {value}; nn~ accepts at most 1024 channels per method",
+    ),
+    "ratio.pow2": (
+        WARN,
+        "method '{method}' has ratio {ratio}, not a power of two: nn~ plays it at a buffer size "
+        "that is a multiple of {ratio}, the reference nn~ cannot play it",
+    ),
+    "buffer.limit": (
+        REFUSE,
+        "the model's ratios need a buffer of {multiple} samples, more than nn~ allows (131072)",
+    ),
+    "labels.invalid": (
+        WARN,
+        "{key} is not a list of {count} strings (one per channel); ignored",
+    ),
+    "attributes.list": (
+        WARN,
+        "get_attributes() returned {got}, not a list of names; attributes ignored",
+    ),
+    "attribute.params": (
+        WARN,
+        "attribute '{attribute}' has no valid {attribute}_params type codes; ignored",
+    ),
+    "attribute.code": (
+        WARN,
+        "attribute '{attribute}' has type code {code}, not one of 0 bool, 1 int, 2 float, "
+        "3 str, 4 tensor, 5 buffer; ignored",
+    ),
+    "attribute.accessor": (
+        WARN,
+        "attribute '{attribute}' lacks get_{attribute}() or set_{attribute}(); ignored",
+    ),
+    "attribute.behaviour": (HINT, "attribute '{attribute}': {problem}"),
+    "call.throws": (REFUSE, "method '{method}' threw on a buffer of zeros: {error}"),
+    "call.type": (
+        REFUSE,
+        "method '{method}' returned a {type}, expected a tensor [batch, channels, frames]",
+    ),
+    "call.shape": (
+        REFUSE,
+        "method '{method}' returned shape {got} for input {input}, expected {want} as "
+        "{method}_params declare",
+    ),
+    "call.dtype": (WARN, "method '{method}' returns {dtype}; nn~ converts it to float32"),
+    "call.nonfinite": (
+        WARN,
+        "method '{method}' outputs NaN or Inf on silence; nn~ replaces them by 0",
+    ),
+    "rate.refused": (
+        WARN,
+        "the model refuses the host sample rate {rate} Hz (set_sample_rate returned {value}); "
+        "it plays at its own rate",
+    ),
+    "rate.error": (
+        WARN,
+        "set_sample_rate({rate}) threw: {error}; the model plays at its own rate",
+    ),
+    "rate.mismatch": (
+        WARN,
+        "the model was made for {model_rate} Hz but the host runs at {rate} Hz; nn~ does not "
+        "resample",
+    ),
+    "torch.newer": (
+        WARN,
+        "the file was written by torch {file_torch}, newer than this libtorch {host_torch}: it "
+        "may compute wrong results; export it again with torch {host_torch}",
+    ),
+    "test_vector.mismatch": (
+        WARN,
+        "method '{method}' does not compute what its author saw (test vector: max difference "
+        "{diff})",
+    ),
+    "test_vector.error": (WARN, "the test vector of '{method}' could not be run: {error}"),
+}
+
+
+def verdict(rule: str) -> str:
+    return RULES[rule][0]
+
+
+def message(rule: str, **fields: object) -> str:
+    """The rule's message with its `{name}` fields filled in (every field must be given)."""
+    return RULES[rule][1].format(**{k: _text(v) for k, v in fields.items()})
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rule that a file breaks, with the values its message names."""
+
+    rule: str
+    fields: dict[str, object] = field(default_factory=dict)
+    method: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.rule)
+
+    @property
+    def message(self) -> str:
+        return message(self.rule, **self.fields)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class MethodParams:
+    """The four values of a `<method>_params` buffer."""
+
+    in_channels: int
+    in_ratio: int
+    out_channels: int
+    out_ratio: int
+
+    def in_frames(self, host_samples: int) -> int:
+        return host_samples // self.in_ratio
+
+    def out_frames(self, host_samples: int) -> int:
+        return host_samples // self.out_ratio
+
+    def as_list(self) -> list[int]:
+        return [self.in_channels, self.in_ratio, self.out_channels, self.out_ratio]
+
+
+def is_power_of_two(n: int) -> bool:
+    return n > 0 and (n & (n - 1)) == 0
+
+
+def read_params(
+    method: str, values: Sequence[float] | None, dtype: object = "int64", is_tensor: bool = True
+) -> tuple[MethodParams | None, list[Problem]]:
+    """The rules of one `<method>_params` buffer, given its flattened values and dtype name
+    (`values` None: no such buffer). Returns the params when nn~ accepts them, and the problems
+    (refusals and warnings) in the order nn~ reports them."""
+    if values is None:
+        return None, [Problem("params.missing", {"method": method}, method)]
+    if not is_tensor:
+        return None, [Problem("params.type", {"method": method}, method)]
+    problems: list[Problem] = []
+    values = list(values)
+    if any(not float(v).is_integer() for v in values):
+        return None, [Problem("params.fraction", {"method": method, "values": values}, method)]
+    if len(values) != 4:
+        return None, [Problem("params.count", {"method": method, "count": len(values)}, method)]
+    ints = [int(v) for v in values]
+    for name, v in zip(PARAM_FIELDS, ints, strict=True):
+        if v < 1 or v > MAX_PARAM:
+            fields = {"method": method, "field": name, "value": v}
+            return None, [Problem("params.range", fields, method)]
+    for name, v in (("in_channels", ints[0]), ("out_channels", ints[2])):
+        if v > MAX_CHANNELS:
+            fields = {"method": method, "field": name, "value": v}
+            return None, [Problem("channels.limit", fields, method)]
+    if not dtype_is_integer(dtype):
+        fields = {"method": method, "dtype": dtype_name(dtype)}
+        problems.append(Problem("params.float", fields, method))
+    params = MethodParams(*ints)
+    ratios = [params.in_ratio]
+    if params.out_ratio != params.in_ratio:
+        ratios.append(params.out_ratio)
+    for r in ratios:
+        if not is_power_of_two(r):
+            problems.append(Problem("ratio.pow2", {"method": method, "ratio": r}, method))
+    return params, problems
+
+
+def dtype_name(dtype: object) -> str:
+    """A dtype as messages name it, the same in Python and C++: "float32", "int64", "float16"."""
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def dtype_is_integer(dtype: object) -> bool:
+    """True for integer dtypes ("torch.int64", "int32", "uint8", ...) and bool."""
+    name = dtype_name(dtype)
+    return name.startswith(("int", "uint")) or name == "bool"
+
+
+def buffer_multiple(params: Iterable[MethodParams]) -> int:
+    """The least common multiple of every ratio of every method: nn~'s buffer size is a multiple
+    of it (for power-of-two ratios it is the largest ratio)."""
+    m = 1
+    for p in params:
+        m = math.lcm(m, p.in_ratio, p.out_ratio)
+    return m
+
+
+def buffer_problem(params: Iterable[MethodParams]) -> Problem | None:
+    """`buffer.limit` when no buffer nn~ allows fits every ratio of the file."""
+    multiple = buffer_multiple(params)
+    if multiple > MAX_BUFFER:
+        return Problem("buffer.limit", {"multiple": multiple})
+    return None
+
+
+def default_buffer(multiple: int) -> int:
+    """The buffer size nn~ uses when the user gives none: 2048, or the ratios' multiple above
+    that (rounded up to a multiple of it)."""
+    return choose_buffer_size(0, multiple)[0]
+
+
+def choose_buffer_size(requested: int, multiple: int) -> tuple[int, str]:
+    """The buffer size nn~ uses for `requested` (0: the default) with ratios whose lcm is
+    `multiple`: rounded up to a multiple. Returns (size, note); size 0 when impossible, with the
+    reason in note."""
+    multiple = max(1, multiple)
+    if requested < 0:
+        return 0, f"buffer size must be a positive number of samples, got {requested}"
+    if requested > MAX_BUFFER:
+        return 0, f"buffer size {requested} is too large (at most {MAX_BUFFER})"
+    if multiple > MAX_BUFFER:
+        return 0, message("buffer.limit", multiple=multiple)
+    base = requested if requested > 0 else max(DEFAULT_BUFFER, multiple)
+    size = -(-base // multiple) * multiple
+    note = ""
+    if size != (requested if requested > 0 else DEFAULT_BUFFER):
+        what = f"buffer size {requested}" if requested > 0 else f"the default buffer size {base}"
+        note = f"{what} is not a multiple of the model's ratios ({multiple}): using {size}"
+    return size, note
+
+
+def labels_problem(key: str, labels: object, count: int) -> Problem | None:
+    """`labels.invalid` unless `labels` is None (absent) or a list of `count` strings."""
+    if labels is None:
+        return None
+    if (
+        isinstance(labels, (list, tuple))
+        and len(labels) == count
+        and all(isinstance(x, str) for x in labels)
+    ):
+        return None
+    return Problem("labels.invalid", {"key": key, "count": count})
+
+
+def names_list(value: object) -> list[str] | None:
+    """`value` as a list of strings, or None when it is not one (a str is not a list of names)."""
+    if isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value):
+        return list(value)
+    return None
+
+
+def describe(value: object) -> str:
+    """How a message names a returned value that has the wrong type: its type and a short repr."""
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+# How messages name the type of a value a method returned instead of a tensor; nn~ names the same
+# TorchScript values with the same words.
+VALUE_TYPE_NAMES = {
+    "tuple": "tuple",
+    "list": "list",
+    "dict": "dict",
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "NoneType": "None",
+}
+
+
+def value_type_name(value: object) -> str:
+    name = type(value).__name__
+    return VALUE_TYPE_NAMES.get(name, name)
+
+
+def output_problems(
+    method: str,
+    output: Sequence[int] | None,
+    input_shape: Sequence[int],
+    want: Sequence[int],
+    dtype: object = None,
+    type_name: str = "",
+) -> list[Problem]:
+    """The rules of one returned value, given what nn~ expects (`want`: [batch, channels,
+    frames]): `output` is the returned tensor's shape, or None when the method returned
+    something else (named by `type_name`, see `value_type_name`). `dtype`: the tensor's dtype."""
+    if output is None:
+        return [Problem("call.type", {"method": method, "type": type_name}, method)]
+    if list(output) != list(want):
+        fields = {"method": method, "got": list(output), "input": list(input_shape)}
+        fields["want"] = list(want)
+        return [Problem("call.shape", fields, method)]
+    if dtype is not None and dtype_name(dtype) != "float32":
+        return [Problem("call.dtype", {"method": method, "dtype": dtype_name(dtype)}, method)]
+    return []
