@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <mutex>
-#include <set>
 #include <cstdio>
 
 namespace nn {
@@ -20,92 +17,6 @@ std::string num(double v) {
 }
 
 }  // namespace
-
-int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error) {
-    multiple = std::max(1, multiple);
-    if (requested < 0) {
-        error = "buffer size must be a positive number of samples, got " + std::to_string(requested);
-        return 0;
-    }
-    if (requested > kMaxBufferSize) {
-        error = "buffer size " + std::to_string(requested) + " is too large (at most " + std::to_string(kMaxBufferSize) + ")";
-        return 0;
-    }
-    if (multiple > kMaxBufferSize) {
-        error = "the model's ratios need a buffer of " + std::to_string(multiple) + " samples, more than nn~ allows (" +
-                std::to_string(kMaxBufferSize) + ")";
-        return 0;
-    }
-    int b = requested > 0 ? requested : std::max(kDefaultBufferSize, multiple);
-    if (b % multiple != 0) b = (b / multiple + 1) * multiple;
-    if (b != (requested > 0 ? requested : kDefaultBufferSize))
-        note = std::string(requested > 0 ? "buffer size " : "the default buffer size ") +
-               std::to_string(requested > 0 ? requested : kDefaultBufferSize) + " is not a multiple of the model's ratios (" +
-               std::to_string(multiple) + "): using " + std::to_string(b);
-    return b;
-}
-
-// ---- process exit ----------------------------------------------------------------------------------
-// Hosts may exit without deleting their objects (Pd does on `pd quit`). Exit then runs libtorch's static
-// destructors while a worker may still be inside a model call: a deadlock or a crash at quit. Every
-// engine registers here, and an atexit handler (registered after libtorch was loaded, so it runs
-// before libtorch's destructors) joins all engine threads first. The registry is leaked on purpose:
-// it must outlive every static destructor.
-namespace {
-std::mutex& registry_mutex() {
-    static auto* m = new std::mutex;
-    return *m;
-}
-std::set<Engine*>& registry() {
-    static auto* s = new std::set<Engine*>;
-    return *s;
-}
-// Every live engine's threads, and the workers of engines deleted while their model hung (freed by
-// StreamEngine::retire's worker when the call returns), get kExitWaitMs. A model call still running
-// after that does not return: going on with the exit would run libtorch's static destructors under
-// it (a crash at quit). The host is quitting and has nothing left to save, so the process ends here,
-// without them.
-void stop_all_engines() {
-    using namespace std::chrono;
-    const auto until = steady_clock::now() + milliseconds(kExitWaitMs);
-    bool stopped = true;
-    {
-        std::lock_guard<std::mutex> lk(registry_mutex());
-        for (Engine* e : registry()) {
-            const auto left = std::max(milliseconds(0), duration_cast<milliseconds>(until - steady_clock::now()));
-            stopped = e->stop_threads(left) && stopped;
-        }
-    }
-    while (stopped && StreamEngine::orphans() > 0 && steady_clock::now() < until)
-        std::this_thread::sleep_for(milliseconds(5));
-    if (!stopped || StreamEngine::orphans() > 0) {
-        std::fflush(nullptr);
-        std::_Exit(0);
-    }
-}
-std::atomic<int> g_guards{0};
-std::atomic<int> g_orphaned{0};  // engines whose model call ~Engine left behind (ever)
-}  // namespace
-
-bool delete_engine(Engine* engine, std::string& message) {
-    const int before = g_orphaned.load();
-    delete engine;
-    if (g_orphaned.load() == before) return true;
-    message = "deleted an object whose model was still inside a call after " + std::to_string(kRetireWaitMs / 1000) +
-              " s: its thread frees the model when the call returns (a model that never returns keeps a core busy "
-              "until the host quits)";
-    return false;
-}
-
-// atexit handlers run in reverse order of registration, interleaved with the destructors of statics
-// in reverse order of construction. libtorch builds some statics lazily, during the first calls of
-// a model (e.g. its convolution backend selection), so a handler registered when the first engine
-// was created would run after they are gone, with a worker still inside a call. The guard is
-// therefore registered again after each warm-up and after each processor's first call, which
-// construct those statics. stop_all_engines is idempotent; the count is bounded.
-void arm_exit_guard() {
-    if (g_guards.fetch_add(1) < 256) std::atexit(stop_all_engines);
-}
 
 CreationModel load_for_creation(const std::string& path, const std::string& method) {
     CreationModel c;
@@ -127,8 +38,7 @@ Engine::Engine(int batch, int host_inputs, int host_outputs)
     : stream_(std::make_unique<StreamEngine>(batch, host_inputs, host_outputs, this)) {
     loader_ = std::thread([this] { loader_main(); });
     arm_exit_guard();
-    std::lock_guard<std::mutex> lk(registry_mutex());
-    registry().insert(this);
+    register_engine(this);
 }
 
 bool Engine::stop_threads(std::chrono::milliseconds wait) {
@@ -139,10 +49,7 @@ bool Engine::stop_threads(std::chrono::milliseconds wait) {
 }
 
 Engine::~Engine() {
-    {
-        std::lock_guard<std::mutex> lk(registry_mutex());
-        registry().erase(this);
-    }
+    unregister_engine(this);
     stop_.store(true);
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
@@ -151,7 +58,7 @@ Engine::~Engine() {
     // A model call that does not return within kRetireWaitMs must not hang the host: the stream is
     // then handed to its worker, which frees it and the model when the call returns; the listener
     // (this) is dropped first, and queued tasks are dropped unrun.
-    if (!StreamEngine::retire(std::move(stream_), std::chrono::milliseconds(kRetireWaitMs))) g_orphaned.fetch_add(1);
+    if (!StreamEngine::retire(std::move(stream_), std::chrono::milliseconds(kRetireWaitMs))) count_orphaned_engine();
 }
 
 // ---- events --------------------------------------------------------------------------------------

@@ -12,18 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "contract.h"  // kDefaultBufferSize, kMaxBufferSize, choose_buffer_size
+#include "exit_guard.h"  // delete_engine
 #include "model.h"
 #include "realtime.h"
 #include "stream.h"
 
 namespace nn {
-
-constexpr int kDefaultBufferSize = 2048;
-constexpr int kMaxBufferSize = 1 << 17;  // 131072 samples (about 3 s at 44.1 kHz)
-
-// Buffer size actually used for a request (0: default) and a model's ratio multiple. Sets `note` when
-// it differs from the request. Returns 0 and sets `error` when the request is invalid.
-int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error);
 
 // Creation-time load shared by the host adapters: reads the model (main thread; blocks) and picks the
 // method (empty: the model's default), so the host can give the object one inlet per model input and
@@ -38,16 +33,10 @@ struct CreationModel {
 CreationModel load_for_creation(const std::string& path, const std::string& method);
 
 // How long deleting an engine waits for a running model call before leaving it to finish on its own
-// (StreamEngine::retire), how long a synchronous load waits for the worker, and how long the exit
-// guard waits at process exit before ending the process without libtorch's static destructors.
+// (StreamEngine::retire), and how long a synchronous load waits for the worker. (The exit guard's
+// wait, kExitWaitMs, and delete_engine, the way hosts delete an engine, are in exit_guard.h.)
 constexpr int kRetireWaitMs = 2000;
 constexpr int kSyncWaitMs = 2000;
-constexpr int kExitWaitMs = 5000;
-class Engine;
-// main thread; how hosts delete an engine (null is fine). Returns false, with `message` set for the
-// console, when its model was still inside a call after kRetireWaitMs and was left to its worker,
-// which frees it when the call returns (see ~Engine).
-bool delete_engine(Engine* engine, std::string& message);
 
 struct InfoLine {
     std::string key;
@@ -68,7 +57,7 @@ public:
     // that takes longer is left to finish on the worker, which then frees the model (the host goes on).
     ~Engine() override;
     // Joins the loader and the worker now (idempotent); the engine then outputs silence. Called for
-    // every live engine at process exit (see engine.cpp). False when the worker is still inside a
+    // every live engine at process exit (see exit_guard.cpp). False when the worker is still inside a
     // model call after `wait`.
     bool stop_threads(std::chrono::milliseconds wait);
 

@@ -1,5 +1,6 @@
 // Host-neutral helpers of the Pd and Max adapters (see host.h). torch-free: only plain data of
-// model.h is read here (no ModelInfo member is called, those live in the torch translation unit).
+// model.h is read here (no ModelInfo member is called, those live in the torch translation unit),
+// and the model-file rules come from contract.h.
 #include "host.h"
 
 #include <algorithm>
@@ -11,11 +12,6 @@
 namespace nn {
 
 namespace {
-
-const char* type_name(int type) {
-    static const char* names[] = {"bool", "int", "float", "str", "tensor", "buffer"};
-    return type >= 0 && type <= 5 ? names[type] : "unknown";
-}
 
 std::vector<Atom> symbols(const std::vector<std::string>& v) {
     std::vector<Atom> a;
@@ -349,7 +345,7 @@ std::vector<InfoLine> model_info_lines(const ModelInfo& info) {
     }
     for (const auto& a : info.attributes) {
         std::vector<Atom> v{Atom::sym(a.name)};
-        for (int t : a.types) v.push_back(Atom::sym(type_name(t)));
+        for (int t : a.types) v.push_back(Atom::sym(attribute_type_name(t)));
         out.push_back({"attribute", v});
     }
     if (!info.buffer_attributes.empty()) out.push_back({"buffers", symbols(info.buffer_attributes)});
@@ -381,7 +377,7 @@ Dict model_info_dict(const ModelInfo& info) {
     Dict& attrs = d.child("attributes");
     for (const auto& a : info.attributes) {
         std::vector<Atom> types;
-        for (int t : a.types) types.push_back(Atom::sym(type_name(t)));
+        for (int t : a.types) types.push_back(Atom::sym(attribute_type_name(t)));
         attrs.child(a.name).set_array("types", std::move(types));
     }
     d.set_array("buffers", symbols(info.buffer_attributes));

@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"  // InfoLine, kMaxBufferSize (header only: nothing here links libtorch)
+#include "contract.h"  // kMaxBufferSize, attribute type codes
+#include "engine.h"    // InfoLine (header only: nothing here links libtorch)
 #include "model.h"
 #include "realtime.h"
 #include "stream.h"

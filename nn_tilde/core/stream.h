@@ -1,7 +1,9 @@
 // The torch-free streaming engine: audio-side rings, the lock-free hand-off of whole buffers to one
 // persistent worker thread, decimation/hold by the method's ratios, the late-block policy and the
 // counters. Nothing here knows about torch, Pd or Max, so the tests drive it with fake processors
-// under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer.
+// under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer. Implemented in stream.cpp (lifecycle,
+// prepare, tasks, counters), stream_audio.cpp (the audio side and the compute token), stream_worker.cpp
+// (the worker's loop and one buffer's computation) and frames.cpp (decimation, hold, NaN/Inf scan).
 //
 // Timing (documented in README "Latency"): with buffer size B and the host's largest block M,
 //   latency L = B * (1 + ceil(M / B))   samples, i.e. 2B whenever M <= B (the usual case),
@@ -21,17 +23,10 @@
 #include <thread>
 #include <vector>
 
+#include "contract.h"  // MethodShape
 #include "realtime.h"
 
 namespace nn {
-
-// What one method consumes and produces, per batch item: MODEL_FORMAT.md's four params.
-struct MethodShape {
-    int in_channels = 0;
-    int in_ratio = 1;
-    int out_channels = 0;
-    int out_ratio = 1;
-};
 
 // A compute step the worker calls on whole buffers. worker thread; may block, may allocate.
 class Processor {
@@ -231,7 +226,7 @@ private:
     std::atomic<bool> enabled_{true};
     std::atomic<double> host_rate_{44100.0};
     std::atomic<int64_t> buffer_ns_{0};  // real-time duration of one buffer (B / host rate)
-    std::atomic<bool> token_{false};            // compute token: see try_lock() in stream.cpp
+    std::atomic<bool> token_{false};            // compute token: see try_lock() in stream_audio.cpp
 
     // worker
     WorkerContext ctx_;

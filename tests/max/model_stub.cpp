@@ -1,8 +1,8 @@
 // Link-check stub: the torch side of the core (model.cpp) replaced by functions that refuse, so the
 // Max adapters can be linked into Windows DLLs against the SDK's import libraries without libtorch.
+// Everything else of the core (contract, exit guard, engine, host, stream) is linked as it is.
 #include "model.h"
 namespace nn {
-const char* attribute_type_name(int) { return "unknown"; }
 const MethodInfo* ModelInfo::method(const std::string&) const { return nullptr; }
 const AttributeInfo* ModelInfo::attribute(const std::string&) const { return nullptr; }
 std::string ModelInfo::method_names() const { return {}; }
