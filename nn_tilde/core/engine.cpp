@@ -110,7 +110,7 @@ void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnin
     auto check = [&](int model, int host, const char* what, const char* fill) {
         if (model != host)
             warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what + " channel(s) but this object has " +
-                               std::to_string(host) + " signal " + what + (what[0] == 'i' ? "lets" : "lets") + ": " + fill +
+                               std::to_string(host) + " signal " + what + "lets: " + fill +
                                "; recreate the object (retype its box) to match");
     };
     check(m.shape.in_channels, stream_->host_inputs(), "in", "missing inputs get silence");

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -104,7 +103,6 @@ public:
     // ---- audio thread -------------------------------------------------------------------------
     // audio thread; wait-free under the live policies; no allocation, no lock, no exception.
     void process(const float* const* in, float* const* out, int n) noexcept { stream_->process(in, out, n); }
-    StreamEngine& stream() { return *stream_; }
 
 private:
     struct Node {

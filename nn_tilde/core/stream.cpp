@@ -20,7 +20,6 @@ StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerL
       host_in_(std::max(0, host_inputs)),
       host_out_(std::max(0, host_outputs)),
       listener_(listener) {
-    ctx_.batch = batch_;
     last_.assign(static_cast<size_t>(batch_ * host_out_), 0.0f);
     thread_ = std::thread([this] {
         worker_main();
@@ -144,7 +143,6 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
     inline_ = false;
     offline_.store(false, std::memory_order_relaxed);
     std::fill(last_.begin(), last_.end(), 0.0f);
-    ctx_.buffer_size = B_;
     {
         std::lock_guard<std::mutex> lk(pause_mutex_);
         pause_requested_ = false;

@@ -66,8 +66,6 @@ struct StreamStats {
 struct WorkerContext {
     std::unique_ptr<Processor> processor;  // current compute step (nullptr: silence)
     bool failed = false;                   // set after the processor failed; cleared on install
-    int buffer_size = 0;                   // B of the current stream configuration
-    int batch = 1;
 };
 
 // A unit of work run on the worker between two buffers. Allocated by the poster, freed by the worker.

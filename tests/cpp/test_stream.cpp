@@ -355,9 +355,9 @@ int main() {
         // judged by the wall clock, so on a machine whose cores are all busy a preempted audio thread
         // looks real-time for a buffer or two and the worker takes those: the bounds allow a few
         // per cent (measured with two busy loops on two cores: 0.5 % of the buffers, 12 % of the CPU).
-        // Note: with this cheap model the worker of the code before the fix (no sleep when offline)
-        // took only 2 buffers here too; the race it had in Pd (worker kept awake by its spin window)
-        // is not reproduced by this test, which checks the property, not that regression.
+        // This checks the property (the worker leaves an offline render to the audio thread); it does
+        // not reproduce the race a worker that spins instead of sleeping would have in Pd (kept awake by
+        // its spin window): with this cheap model such a worker takes only 2 buffers here too.
         for (int i = 0; i < 4 * 100; ++i) eng.process(ip, op, 64);
         const double proc0 = cpu(CLOCK_PROCESS_CPUTIME_ID), self0 = cpu(CLOCK_THREAD_CPUTIME_ID);
         for (int i = 0; i < 4 * 8000; ++i) eng.process(ip, op, 64);
