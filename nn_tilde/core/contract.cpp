@@ -52,8 +52,8 @@ const char* attribute_type_name(int type) {
 std::string check_attribute_types(const std::string& attribute, const std::vector<int64_t>& types) {
     for (int64_t t : types)
         if (t < 0 || t >= kAttributeTypeCount)
-            return "attribute '" + attribute + "' has an unknown type code (0.." + std::to_string(kAttributeTypeCount - 1) +
-                   " expected); ignored";
+            return "attribute '" + attribute + "' has an unknown type code (0.." +
+                   std::to_string(kAttributeTypeCount - 1) + " expected); ignored";
     return {};
 }
 
@@ -71,7 +71,8 @@ int choose_buffer_size(int requested, int multiple, std::string& note, std::stri
         return 0;
     }
     if (requested > kMaxBufferSize) {
-        error = "buffer size " + std::to_string(requested) + " is too large (at most " + std::to_string(kMaxBufferSize) + ")";
+        error = "buffer size " + std::to_string(requested) + " is too large (at most " +
+                std::to_string(kMaxBufferSize) + ")";
         return 0;
     }
     if (multiple > kMaxBufferSize) {
@@ -83,8 +84,9 @@ int choose_buffer_size(int requested, int multiple, std::string& note, std::stri
     if (b % multiple != 0) b = (b / multiple + 1) * multiple;
     if (b != (requested > 0 ? requested : kDefaultBufferSize))
         note = std::string(requested > 0 ? "buffer size " : "the default buffer size ") +
-               std::to_string(requested > 0 ? requested : kDefaultBufferSize) + " is not a multiple of the model's ratios (" +
-               std::to_string(multiple) + "): using " + std::to_string(b);
+               std::to_string(requested > 0 ? requested : kDefaultBufferSize) +
+               " is not a multiple of the model's ratios (" + std::to_string(multiple) + "): using " +
+               std::to_string(b);
     return b;
 }
 

@@ -80,7 +80,8 @@ std::vector<Engine::Event> Engine::poll() {
         Node* next = n->next;
         inbox_->pending.fetch_sub(1);
         if (n->event.kind == EventKind::Loaded && adopt(*n))
-            out.push_back(Event{EventKind::Reconfigure, "buffer size changes to " + std::to_string(n->buffer_size), {}});
+            out.push_back(
+                Event{EventKind::Reconfigure, "buffer size changes to " + std::to_string(n->buffer_size), {}});
         out.push_back(std::move(n->event));
         delete n;
         n = next;
@@ -109,15 +110,16 @@ bool Engine::busy() const { return loading_.load() > 0 || inbox_->pending.load()
 void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnings) const {
     auto check = [&](int model, int host, const char* what, const char* fill) {
         if (model != host)
-            warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what + " channel(s) but this object has " +
-                               std::to_string(host) + " signal " + what + "lets: " + fill +
-                               "; recreate the object (retype its box) to match");
+            warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what +
+                               " channel(s) but this object has " + std::to_string(host) + " signal " + what +
+                               "lets: " + fill + "; recreate the object (retype its box) to match");
     };
     check(m.shape.in_channels, stream_->host_inputs(), "in", "missing inputs get silence");
     check(m.shape.out_channels, stream_->host_outputs(), "out", "extra outputs are dropped or silent");
 }
 
-bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error, std::vector<std::string>& warnings) {
+bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error,
+                   std::vector<std::string>& warnings) {
     if (!lr.error.empty()) {
         error = lr.error;
         return false;
@@ -140,8 +142,9 @@ bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& 
         if (!set_model_sample_rate(*lr.model, int(std::lround(rq.sample_rate)), e)) warnings.push_back(e);
     }
     if (info.model_sample_rate > 0 && rq.sample_rate > 0 && info.model_sample_rate != int(std::lround(rq.sample_rate)))
-        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) + " Hz but the host runs at " +
-                           std::to_string(int(std::lround(rq.sample_rate))) + " Hz; nn~ does not resample");
+        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) +
+                           " Hz but the host runs at " + std::to_string(int(std::lround(rq.sample_rate))) +
+                           " Hz; nn~ does not resample");
     for (const auto& w : info.warnings) warnings.push_back(w);
     warn_channels(*mi, warnings);
     try {
@@ -174,8 +177,8 @@ bool Engine::load(LoadResult model, const std::string& method, double sample_rat
     if (adopt(node)) push(EventKind::Reconfigure, "buffer size changes to " + std::to_string(node.buffer_size));
     // the worker has the processor: the first buffer is computed by this model
     if (!stream_->sync(std::chrono::milliseconds(kSyncWaitMs)))
-        warnings.push_back("the current model has not returned from its call for " + std::to_string(kSyncWaitMs / 1000) +
-                           " s; the new one takes over when it does");
+        warnings.push_back("the current model has not returned from its call for " +
+                           std::to_string(kSyncWaitMs / 1000) + " s; the new one takes over when it does");
     return true;
 }
 
@@ -252,7 +255,9 @@ bool Engine::set_method(const std::string& name, std::string& error, std::vector
     return true;
 }
 
-const AttributeInfo* Engine::attribute(const std::string& name) const { return info_ ? info_->attribute(name) : nullptr; }
+const AttributeInfo* Engine::attribute(const std::string& name) const {
+    return info_ ? info_->attribute(name) : nullptr;
+}
 
 bool Engine::set_attribute(const std::string& name, const std::vector<AttributeValue>& values, std::string& error) {
     if (!info_) {
@@ -267,8 +272,8 @@ bool Engine::set_attribute(const std::string& name, const std::vector<AttributeV
     std::string types;
     for (int t : a->types) types += std::string(types.empty() ? "" : " ") + attribute_type_name(t);
     if (values.size() != a->types.size()) {
-        error = "attribute '" + name + "' takes " + std::to_string(a->types.size()) + " value(s) (" + types + "), got " +
-                std::to_string(values.size());
+        error = "attribute '" + name + "' takes " + std::to_string(a->types.size()) + " value(s) (" + types +
+                "), got " + std::to_string(values.size());
         return false;
     }
     for (size_t i = 0; i < values.size(); ++i) {
@@ -405,8 +410,9 @@ std::vector<InfoLine> Engine::describe() const {
         for (const auto& m : info_->methods) names.push_back(m.name);
         out.push_back({"methods", syms(names)});
         if (const MethodInfo* m = info_->method(method_)) {
-            out.push_back({"method", {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
-                                      Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
+            out.push_back({"method",
+                           {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
+                            Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
             if (m->latency >= 0) out.push_back({"modellatency", {Atom::num(m->latency)}});
             if (!m->input_labels.empty()) out.push_back({"inputs", syms(m->input_labels)});
             if (!m->output_labels.empty()) out.push_back({"outputs", syms(m->output_labels)});
@@ -430,12 +436,16 @@ std::vector<InfoLine> Engine::describe() const {
 
 InfoLine Engine::stats_line() const {
     const StreamStats s = stream_->stats();
-    return {"stats",
-            {Atom::sym("blocks"), Atom::num(double(s.blocks)), Atom::sym("buffers"), Atom::num(double(s.buffers)),
-             Atom::sym("late"), Atom::num(double(s.late_blocks)), Atom::sym("dropped"), Atom::num(double(s.dropped_buffers)),
-             Atom::sym("waits"), Atom::num(double(s.waits)), Atom::sym("inline"), Atom::num(double(s.inline_buffers)), Atom::sym("nonfinite"), Atom::num(double(s.nonfinite)),
-             Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean), Atom::sym("model_ms_max"), Atom::num(s.model_ms_max),
-             Atom::sym("audio_us_max"), Atom::num(s.audio_us_max)}};
+    return {"stats", {Atom::sym("blocks"),        Atom::num(double(s.blocks)),
+                      Atom::sym("buffers"),       Atom::num(double(s.buffers)),
+                      Atom::sym("late"),          Atom::num(double(s.late_blocks)),
+                      Atom::sym("dropped"),       Atom::num(double(s.dropped_buffers)),
+                      Atom::sym("waits"),         Atom::num(double(s.waits)),
+                      Atom::sym("inline"),        Atom::num(double(s.inline_buffers)),
+                      Atom::sym("nonfinite"),     Atom::num(double(s.nonfinite)),
+                      Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean),
+                      Atom::sym("model_ms_max"),  Atom::num(s.model_ms_max),
+                      Atom::sym("audio_us_max"),  Atom::num(s.audio_us_max)}};
 }
 
 }  // namespace nn

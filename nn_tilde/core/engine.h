@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "contract.h"  // kDefaultBufferSize, kMaxBufferSize, choose_buffer_size
+#include "contract.h"    // kDefaultBufferSize, kMaxBufferSize, choose_buffer_size
 #include "exit_guard.h"  // delete_engine
 #include "model.h"
 #include "realtime.h"
@@ -91,10 +91,10 @@ public:
     const std::string& method() const { return method_; }
     const std::string& path() const { return path_; }
     const AttributeInfo* attribute(const std::string& name) const;
-    std::vector<InfoLine> describe() const;     // `info`
-    InfoLine stats_line() const;                // `stats`
-    int buffer_size() const;                    // B in use (or that will be used at the next prepare)
-    int latency() const;                        // samples; exact for the current configuration
+    std::vector<InfoLine> describe() const;  // `info`
+    InfoLine stats_line() const;             // `stats`
+    int buffer_size() const;                 // B in use (or that will be used at the next prepare)
+    int latency() const;                     // samples; exact for the current configuration
     int host_inputs() const { return stream_->host_inputs(); }
     int host_outputs() const { return stream_->host_outputs(); }
     double sample_rate() const { return sample_rate_; }
@@ -151,9 +151,9 @@ private:
     // main thread state
     std::shared_ptr<const ModelInfo> info_;
     std::string path_, method_;
-    int requested_buffer_ = 0;      // 0: default
-    int planned_buffer_ = 0;        // B to use at the next prepare()
-    int max_block_ = 0;             // from the last prepare()
+    int requested_buffer_ = 0;  // 0: default
+    int planned_buffer_ = 0;    // B to use at the next prepare()
+    int max_block_ = 0;         // from the last prepare()
     double sample_rate_ = 0;
     bool prepared_ = false;
     std::unique_ptr<Processor> parked_;  // a loaded processor waiting for prepare() (new buffer size)

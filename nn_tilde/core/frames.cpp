@@ -7,7 +7,8 @@
 
 namespace nn {
 
-void decimate_input(const float* in, int batch, int host_channels, int B, const MethodShape& shape, float* dst_base) noexcept {
+void decimate_input(const float* in, int batch, int host_channels, int B, const MethodShape& shape,
+                    float* dst_base) noexcept {
     const int fin = B / shape.in_ratio;
     for (int b = 0; b < batch; ++b)
         for (int c = 0; c < shape.in_channels; ++c) {
@@ -24,7 +25,8 @@ void decimate_input(const float* in, int batch, int host_channels, int B, const 
         }
 }
 
-void hold_output(const float* src_base, int batch, const MethodShape& shape, int B, float* out, int host_channels) noexcept {
+void hold_output(const float* src_base, int batch, const MethodShape& shape, int B, float* out,
+                 int host_channels) noexcept {
     const int fout = B / shape.out_ratio;
     for (int b = 0; b < batch; ++b)
         for (int c = 0; c < host_channels; ++c) {

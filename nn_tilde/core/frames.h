@@ -13,7 +13,8 @@ namespace nn {
 
 // in: [batch][host_channels][B] -> dst: [batch][shape.in_channels][B / shape.in_ratio]. Model input
 // channels beyond the host's get zeros.
-void decimate_input(const float* in, int batch, int host_channels, int B, const MethodShape& shape, float* dst) noexcept;
+void decimate_input(const float* in, int batch, int host_channels, int B, const MethodShape& shape,
+                    float* dst) noexcept;
 
 // src: [batch][shape.out_channels][B / shape.out_ratio] -> out: [batch][host_channels][B]. Host
 // channels beyond the model's get zeros.

@@ -148,9 +148,10 @@ void read_extensions(torch::jit::Module& module, ModelInfo& info) {
     }
     std::sort(info.metadata.begin(), info.metadata.end());  // a Dict's order is not the file's
     if (!info.torch_version.empty() && version_triple(info.torch_version) > version_triple(TORCH_VERSION))
-        info.warnings.push_back("the file was written by torch " + info.torch_version + ", newer than this nn~'s libtorch " +
-                                TORCH_VERSION + ": it may load and compute wrong results; re-export it with torch " +
-                                TORCH_VERSION + " or use an nn~ built against a newer libtorch");
+        info.warnings.push_back("the file was written by torch " + info.torch_version +
+                                ", newer than this nn~'s libtorch " + TORCH_VERSION +
+                                ": it may load and compute wrong results; re-export it with torch " + TORCH_VERSION +
+                                " or use an nn~ built against a newer libtorch");
     for (const MethodInfo& mi : info.methods) {
         const std::string in_key = mi.name + "_test_input", out_key = mi.name + "_test_output";
         if (!module.hasattr(in_key) || !module.hasattr(out_key)) continue;
@@ -168,10 +169,13 @@ void read_extensions(torch::jit::Module& module, ModelInfo& info) {
             if (diff <= tol)
                 info.verified.push_back(mi.name);
             else
-                info.warnings.push_back("method '" + mi.name + "' does not compute what its author saw (embedded test vector: max "
-                                        "difference " + std::to_string(diff) + "); check the file with `nn-tilde check`");
+                info.warnings.push_back("method '" + mi.name +
+                                        "' does not compute what its author saw (embedded test vector: max "
+                                        "difference " +
+                                        std::to_string(diff) + "); check the file with `nn-tilde check`");
         } catch (const std::exception& e) {
-            info.warnings.push_back("the embedded test vector of '" + mi.name + "' could not be run: " + short_error(e));
+            info.warnings.push_back("the embedded test vector of '" + mi.name +
+                                    "' could not be run: " + short_error(e));
         }
     }
 }
@@ -241,7 +245,8 @@ bool read_file(const std::string& path, std::string& data, std::string& error) {
     bytes << f.rdbuf();
     data = bytes.str();
     if (data.empty()) {
-        error = "model file '" + path + "' is empty (0 bytes): export the model again (torch.jit.save or nn-tilde export)";
+        error =
+            "model file '" + path + "' is empty (0 bytes): export the model again (torch.jit.save or nn-tilde export)";
         return false;
     }
     return true;
@@ -264,8 +269,8 @@ bool deserialise(const std::string& path, const std::string& data, torch::jit::M
 
 // Optional per-channel labels as found in the module, before the rules are applied.
 struct DeclaredLabels {
-    bool present = false;                                 // the module has the attribute
-    std::optional<std::vector<std::string>> list;         // nullopt: not a List[str]
+    bool present = false;                          // the module has the attribute
+    std::optional<std::vector<std::string>> list;  // nullopt: not a List[str]
 };
 
 // One method as the module declares it, before the rules are applied.
@@ -357,7 +362,8 @@ void discover_sample_rate(torch::jit::Module& module, ModelInfo& info) {
 bool validate_methods(const std::string& path, const std::vector<DeclaredMethod>& declared, ModelInfo& info,
                       std::string& error) {
     if (declared.empty()) {
-        error = "'" + path + "' declares no method: an nn~ model needs `<method>_params` buffers "
+        error = "'" + path +
+                "' declares no method: an nn~ model needs `<method>_params` buffers "
                 "(export it with nn_tilde.Module.register_method)";
         return false;
     }
@@ -438,9 +444,9 @@ bool call_checked(torch::jit::Method& m, const MethodInfo& mi, const at::Tensor&
     }
     y = r.toTensor();
     if (y.dim() != 3 || y.size(0) != x.size(0) || y.size(1) != mi.shape.out_channels || y.size(2) != out_frames) {
-        error = "method '" + mi.name + "' returned shape " + shape_str(y) + " for input " + shape_str(x) + ", expected [" +
-                std::to_string(x.size(0)) + ", " + std::to_string(mi.shape.out_channels) + ", " + std::to_string(out_frames) +
-                "] as its `" + mi.name + "_params` declare";
+        error = "method '" + mi.name + "' returned shape " + shape_str(y) + " for input " + shape_str(x) +
+                ", expected [" + std::to_string(x.size(0)) + ", " + std::to_string(mi.shape.out_channels) + ", " +
+                std::to_string(out_frames) + "] as its `" + mi.name + "_params` declare";
         return false;
     }
     return true;
@@ -456,7 +462,8 @@ public:
         // The input tensor wraps the engine's scratch buffer; it is rebuilt only when that buffer
         // moves or changes size (saves a TensorImpl allocation per call).
         if (in != in_ptr_ || batch != in_batch_ || in_frames != in_frames_) {
-            in_tensor_ = torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
+            in_tensor_ =
+                torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
             in_ptr_ = in;
             in_batch_ = batch;
             in_frames_ = in_frames;
@@ -511,7 +518,8 @@ bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& metho
                 return false;
             }
             if (i == 0 && !torch::isfinite(y).all().item<bool>())
-                warnings.push_back("method '" + mi.name + "' outputs NaN or Inf on silence; nn~ will replace them by 0");
+                warnings.push_back("method '" + mi.name +
+                                   "' outputs NaN or Inf on silence; nn~ will replace them by 0");
         }
     }
     if (auto reset = model.module.find_method("reset")) {
@@ -530,8 +538,8 @@ bool set_model_sample_rate(LoadedModel& model, int rate, std::string& error) {
     try {
         c10::IValue r = (*m)(std::vector<c10::IValue>{c10::IValue(int64_t(rate))});
         if (r.isInt() && r.toInt() != 0) {
-            error = "the model refuses the host sample rate " + std::to_string(rate) + " Hz (set_sample_rate returned " +
-                    std::to_string(r.toInt()) + "); it will play at its own rate";
+            error = "the model refuses the host sample rate " + std::to_string(rate) +
+                    " Hz (set_sample_rate returned " + std::to_string(r.toInt()) + "); it will play at its own rate";
             return false;
         }
     } catch (const std::exception& e) {
@@ -551,7 +559,7 @@ std::shared_ptr<LoadedModel> processor_model(Processor* p) {
 }
 
 bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const std::vector<AttributeValue>& values,
-                   int sample_rate, std::string& error) {
+                         int sample_rate, std::string& error) {
     c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
     try {
         bool any_buffer = false, all_buffer = true;
@@ -571,11 +579,15 @@ bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const st
             }
             for (size_t i = 0; i < values.size(); ++i) {
                 const auto& s = values[i].samples;
-                at::Tensor t = torch::from_blob(const_cast<float*>(s.data()), {1, static_cast<int64_t>(s.size())}, torch::kFloat).clone();
-                c10::IValue r = (*m)(std::vector<c10::IValue>{attr.name + "#" + std::to_string(i), t, int64_t(sample_rate)});
+                at::Tensor t =
+                    torch::from_blob(const_cast<float*>(s.data()), {1, static_cast<int64_t>(s.size())}, torch::kFloat)
+                        .clone();
+                c10::IValue r =
+                    (*m)(std::vector<c10::IValue>{attr.name + "#" + std::to_string(i), t, int64_t(sample_rate)});
                 if (r.isInt() && r.toInt() != 0) {
-                    error = "the model refused buffer " + attr.name + "#" + std::to_string(i) + " (" + std::to_string(s.size()) +
-                            " samples; set_buffer_attribute returned " + std::to_string(r.toInt()) + ")";
+                    error = "the model refused buffer " + attr.name + "#" + std::to_string(i) + " (" +
+                            std::to_string(s.size()) + " samples; set_buffer_attribute returned " +
+                            std::to_string(r.toInt()) + ")";
                     return false;
                 }
             }
@@ -591,7 +603,8 @@ bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const st
                 case kStr: args.emplace_back(v.atom.symbol); break;
                 case kTensor:
                     args.emplace_back(torch::from_blob(const_cast<float*>(v.samples.data()),
-                                                       {static_cast<int64_t>(v.samples.size())}, torch::kFloat).clone());
+                                                       {static_cast<int64_t>(v.samples.size())}, torch::kFloat)
+                                          .clone());
                     break;
                 default: break;
             }
@@ -621,12 +634,18 @@ bool get_attribute_value(LoadedModel& model, const std::string& name, std::vecto
         else
             elems.push_back(r);
         for (const c10::IValue& e : elems) {
-            if (e.isBool()) out.push_back(Atom::num(e.toBool() ? 1 : 0));
-            else if (e.isInt()) out.push_back(Atom::num(double(e.toInt())));
-            else if (e.isDouble()) out.push_back(Atom::num(e.toDouble()));
-            else if (e.isString()) out.push_back(Atom::sym(e.toStringRef()));
-            else if (e.isTensor()) out.push_back(Atom::sym("tensor" + shape_str(e.toTensor())));
-            else out.push_back(Atom::sym(e.tagKind()));
+            if (e.isBool())
+                out.push_back(Atom::num(e.toBool() ? 1 : 0));
+            else if (e.isInt())
+                out.push_back(Atom::num(double(e.toInt())));
+            else if (e.isDouble())
+                out.push_back(Atom::num(e.toDouble()));
+            else if (e.isString())
+                out.push_back(Atom::sym(e.toStringRef()));
+            else if (e.isTensor())
+                out.push_back(Atom::sym("tensor" + shape_str(e.toTensor())));
+            else
+                out.push_back(Atom::sym(e.tagKind()));
         }
     } catch (const std::exception& e) {
         error = "get_" + name + "() threw: " + short_error(e);

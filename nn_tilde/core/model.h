@@ -44,16 +44,16 @@ struct ModelInfo {
                                 // read before the host sets its rate); 0: unknown
     std::string torch_version;  // torch that wrote the file (kit metadata), empty: unknown
     std::vector<std::pair<std::string, std::string>> metadata;  // get_metadata()'s string entries, sorted by key
-    std::vector<std::string> verified;  // methods whose embedded test vector matched at load
+    std::vector<std::string> verified;                          // methods whose embedded test vector matched at load
     std::vector<std::string> warnings;
 
     const MethodInfo* method(const std::string& name) const;
     const AttributeInfo* attribute(const std::string& name) const;
-    std::string method_names() const;     // "a, b, c" for messages
+    std::string method_names() const;  // "a, b, c" for messages
     std::string attribute_names() const;
     // The smallest buffer size every method accepts: nn::buffer_multiple (contract.h) of all methods.
     int buffer_multiple() const;
-    std::string default_method() const;   // "forward" when present, else the first method
+    std::string default_method() const;  // "forward" when present, else the first method
 };
 
 class LoadedModel;  // the torch module (opaque here)
@@ -88,7 +88,7 @@ struct AttributeValue {
     std::vector<float> samples;  // for kBuffer / kTensor elements: the array's content
 };
 bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const std::vector<AttributeValue>& values,
-                   int sample_rate, std::string& error);
+                         int sample_rate, std::string& error);
 bool get_attribute_value(LoadedModel& model, const std::string& name, std::vector<Atom>& out, std::string& error);
 
 // Process-wide libtorch settings for real-time use (called once, before the first load): one

@@ -119,13 +119,12 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
         queue_.reset();
         N_ = 0;
         L_ = 0;
-        report_error(
-                "the streaming buffers would take " + std::to_string(bytes >> 20) + " MiB (" +
-                std::to_string(batch_) + " x " + std::to_string(host_in_ + host_out_) + " channels x " +
-                std::to_string(slots) + " buffers of " + std::to_string(B_) +
-                " samples), more than the " + std::to_string(kMaxRingBytes >> 20) +
-                " MiB allowed or available; use a smaller buffer size (message `bufsize`) or a model with "
-                "fewer channels. The object outputs silence.");
+        report_error("the streaming buffers would take " + std::to_string(bytes >> 20) + " MiB (" +
+                     std::to_string(batch_) + " x " + std::to_string(host_in_ + host_out_) + " channels x " +
+                     std::to_string(slots) + " buffers of " + std::to_string(B_) + " samples), more than the " +
+                     std::to_string(kMaxRingBytes >> 20) +
+                     " MiB allowed or available; use a smaller buffer size (message `bufsize`) or a model with "
+                     "fewer channels. The object outputs silence.");
     }
     q_head_.store(0);
     q_tail_.store(0);

@@ -23,9 +23,7 @@ void StreamEngine::process_live(const float* const* in, float* const* out, int n
     run<false>(in, out, n);
 }
 
-void StreamEngine::process_wait(const float* const* in, float* const* out, int n) noexcept {
-    run<true>(in, out, n);
-}
+void StreamEngine::process_wait(const float* const* in, float* const* out, int n) noexcept { run<true>(in, out, n); }
 
 // audio thread; wait-free when Wait is false; no allocation
 template <bool Wait>
@@ -46,9 +44,11 @@ void StreamEngine::run(const float* const* in, float* const* out, int n) noexcep
         // already claimed, the output already ready (it stays so until the slot is reused, N buffers
         // later). Only the copies remain; inputs first, as in/out may alias.
         if (!dropping_) {
-            float* base = in_store_.data() + static_cast<size_t>(batch_) * host_in_ * B_ * static_cast<size_t>(in_slot_);
+            float* base =
+                in_store_.data() + static_cast<size_t>(batch_) * host_in_ * B_ * static_cast<size_t>(in_slot_);
             for (int c = 0; c < batch_ * host_in_; ++c)
-                std::memcpy(base + static_cast<size_t>(c) * B_ + in_pos_, in[c], sizeof(float) * static_cast<size_t>(n));
+                std::memcpy(base + static_cast<size_t>(c) * B_ + in_pos_, in[c],
+                            sizeof(float) * static_cast<size_t>(n));
         }
         const float* src = out_store_.data() + static_cast<size_t>(chans_out) * B_ * static_cast<size_t>(out_slot_);
         for (int c = 0; c < chans_out; ++c) {
@@ -147,7 +147,8 @@ void StreamEngine::submit(Slot& s, bool wait_policy) noexcept NN_NONBLOCKING {
 }
 
 template <bool Wait>
-void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, bool& late) noexcept NN_NONBLOCKING_IF(!Wait) {
+void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, bool& late) noexcept
+    NN_NONBLOCKING_IF(!Wait) {
     const int chans = batch_ * host_out_;
     const size_t stride = static_cast<size_t>(chans) * B_;
     const bool hold = policy() == LatePolicy::Hold;

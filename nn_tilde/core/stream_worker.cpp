@@ -58,8 +58,13 @@ void StreamEngine::worker_main() {
             continue;
         }
         // Nothing queued: spin briefly for the next buffer or task, then sleep on the semaphore.
-        if (spin_until([&] { return (N_ > 0 && q_head_.load(std::memory_order_relaxed) != q_tail_.load(std::memory_order_acquire)) ||
-                                    !tasks_.empty() || stop_.load(std::memory_order_relaxed); }, kWorkerSpinNs))
+        if (spin_until(
+                [&] {
+                    return (N_ > 0 &&
+                            q_head_.load(std::memory_order_relaxed) != q_tail_.load(std::memory_order_acquire)) ||
+                           !tasks_.empty() || stop_.load(std::memory_order_relaxed);
+                },
+                kWorkerSpinNs))
             continue;
         wake_.wait();
     }
@@ -84,7 +89,8 @@ void StreamEngine::process_buffer(int64_t seq) {
             ctx_.failed = true;
             failed_.store(true, std::memory_order_relaxed);
             p = nullptr;
-            report_error("buffer size " + std::to_string(B_) + " is not a multiple of the method's ratios; model stopped");
+            report_error("buffer size " + std::to_string(B_) +
+                         " is not a multiple of the method's ratios; model stopped");
         }
     }
     if (!p) {
@@ -129,8 +135,9 @@ void StreamEngine::process_buffer(int64_t seq) {
         std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
     }
     // NaN/Inf scan, vectorised; the per-sample repair pass runs only when it finds something.
-    const uint64_t bad =
-            any_nonfinite(scratch_out_.data(), scratch_out_.size()) ? replace_nonfinite(scratch_out_.data(), scratch_out_.size()) : 0;
+    const uint64_t bad = any_nonfinite(scratch_out_.data(), scratch_out_.size())
+                             ? replace_nonfinite(scratch_out_.data(), scratch_out_.size())
+                             : 0;
     if (bad) {
         if (n_nonfinite_.load(std::memory_order_relaxed) == 0)
             report_warning("the model produced NaN or Inf (" + std::to_string(bad) +

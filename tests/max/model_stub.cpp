@@ -9,12 +9,20 @@ std::string ModelInfo::method_names() const { return {}; }
 std::string ModelInfo::attribute_names() const { return {}; }
 int ModelInfo::buffer_multiple() const { return 1; }
 std::string ModelInfo::default_method() const { return {}; }
-LoadResult load_model(const std::string&) { LoadResult r; r.error = "link-check build without libtorch"; return r; }
-bool warm_up(LoadedModel&, const ModelInfo&, const std::string&, int, int, std::string&, std::vector<std::string>&) { return false; }
+LoadResult load_model(const std::string&) {
+    LoadResult r;
+    r.error = "link-check build without libtorch";
+    return r;
+}
+bool warm_up(LoadedModel&, const ModelInfo&, const std::string&, int, int, std::string&, std::vector<std::string>&) {
+    return false;
+}
 bool set_model_sample_rate(LoadedModel&, int, std::string&) { return false; }
 std::unique_ptr<Processor> make_processor(std::shared_ptr<LoadedModel>, const MethodInfo&) { return nullptr; }
 std::shared_ptr<LoadedModel> processor_model(Processor*) { return nullptr; }
-bool set_attribute_value(LoadedModel&, const AttributeInfo&, const std::vector<AttributeValue>&, int, std::string&) { return false; }
+bool set_attribute_value(LoadedModel&, const AttributeInfo&, const std::vector<AttributeValue>&, int, std::string&) {
+    return false;
+}
 bool get_attribute_value(LoadedModel&, const std::string&, std::vector<Atom>&, std::string&) { return false; }
 void init_torch_threads() {}
-}
+}  // namespace nn
