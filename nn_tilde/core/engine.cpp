@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <mutex>
-#include <set>
 #include <cstdio>
 
 namespace nn {
@@ -20,92 +17,6 @@ std::string num(double v) {
 }
 
 }  // namespace
-
-int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error) {
-    multiple = std::max(1, multiple);
-    if (requested < 0) {
-        error = "buffer size must be a positive number of samples, got " + std::to_string(requested);
-        return 0;
-    }
-    if (requested > kMaxBufferSize) {
-        error = "buffer size " + std::to_string(requested) + " is too large (at most " + std::to_string(kMaxBufferSize) + ")";
-        return 0;
-    }
-    if (multiple > kMaxBufferSize) {
-        error = "the model's ratios need a buffer of " + std::to_string(multiple) + " samples, more than nn~ allows (" +
-                std::to_string(kMaxBufferSize) + ")";
-        return 0;
-    }
-    int b = requested > 0 ? requested : std::max(kDefaultBufferSize, multiple);
-    if (b % multiple != 0) b = (b / multiple + 1) * multiple;
-    if (b != (requested > 0 ? requested : kDefaultBufferSize))
-        note = std::string(requested > 0 ? "buffer size " : "the default buffer size ") +
-               std::to_string(requested > 0 ? requested : kDefaultBufferSize) + " is not a multiple of the model's ratios (" +
-               std::to_string(multiple) + "): using " + std::to_string(b);
-    return b;
-}
-
-// ---- process exit ----------------------------------------------------------------------------------
-// Hosts may exit without deleting their objects (Pd does on `pd quit`). Exit then runs libtorch's static
-// destructors while a worker may still be inside a model call: a deadlock or a crash at quit. Every
-// engine registers here, and an atexit handler (registered after libtorch was loaded, so it runs
-// before libtorch's destructors) joins all engine threads first. The registry is leaked on purpose:
-// it must outlive every static destructor.
-namespace {
-std::mutex& registry_mutex() {
-    static auto* m = new std::mutex;
-    return *m;
-}
-std::set<Engine*>& registry() {
-    static auto* s = new std::set<Engine*>;
-    return *s;
-}
-// Every live engine's threads, and the workers of engines deleted while their model hung (freed by
-// StreamEngine::retire's worker when the call returns), get kExitWaitMs. A model call still running
-// after that does not return: going on with the exit would run libtorch's static destructors under
-// it (a crash at quit). The host is quitting and has nothing left to save, so the process ends here,
-// without them.
-void stop_all_engines() {
-    using namespace std::chrono;
-    const auto until = steady_clock::now() + milliseconds(kExitWaitMs);
-    bool stopped = true;
-    {
-        std::lock_guard<std::mutex> lk(registry_mutex());
-        for (Engine* e : registry()) {
-            const auto left = std::max(milliseconds(0), duration_cast<milliseconds>(until - steady_clock::now()));
-            stopped = e->stop_threads(left) && stopped;
-        }
-    }
-    while (stopped && StreamEngine::orphans() > 0 && steady_clock::now() < until)
-        std::this_thread::sleep_for(milliseconds(5));
-    if (!stopped || StreamEngine::orphans() > 0) {
-        std::fflush(nullptr);
-        std::_Exit(0);
-    }
-}
-std::atomic<int> g_guards{0};
-std::atomic<int> g_orphaned{0};  // engines whose model call ~Engine left behind (ever)
-}  // namespace
-
-bool delete_engine(Engine* engine, std::string& message) {
-    const int before = g_orphaned.load();
-    delete engine;
-    if (g_orphaned.load() == before) return true;
-    message = "deleted an object whose model was still inside a call after " + std::to_string(kRetireWaitMs / 1000) +
-              " s: its thread frees the model when the call returns (a model that never returns keeps a core busy "
-              "until the host quits)";
-    return false;
-}
-
-// atexit handlers run in reverse order of registration, interleaved with the destructors of statics
-// in reverse order of construction. libtorch builds some statics lazily, during the first calls of
-// a model (e.g. its convolution backend selection), so a handler registered when the first engine
-// was created would run after they are gone, with a worker still inside a call. The guard is
-// therefore registered again after each warm-up and after each processor's first call, which
-// construct those statics. stop_all_engines is idempotent; the count is bounded.
-void arm_exit_guard() {
-    if (g_guards.fetch_add(1) < 256) std::atexit(stop_all_engines);
-}
 
 CreationModel load_for_creation(const std::string& path, const std::string& method) {
     CreationModel c;
@@ -127,8 +38,7 @@ Engine::Engine(int batch, int host_inputs, int host_outputs)
     : stream_(std::make_unique<StreamEngine>(batch, host_inputs, host_outputs, this)) {
     loader_ = std::thread([this] { loader_main(); });
     arm_exit_guard();
-    std::lock_guard<std::mutex> lk(registry_mutex());
-    registry().insert(this);
+    register_engine(this);
 }
 
 bool Engine::stop_threads(std::chrono::milliseconds wait) {
@@ -139,10 +49,7 @@ bool Engine::stop_threads(std::chrono::milliseconds wait) {
 }
 
 Engine::~Engine() {
-    {
-        std::lock_guard<std::mutex> lk(registry_mutex());
-        registry().erase(this);
-    }
+    unregister_engine(this);
     stop_.store(true);
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
@@ -151,7 +58,7 @@ Engine::~Engine() {
     // A model call that does not return within kRetireWaitMs must not hang the host: the stream is
     // then handed to its worker, which frees it and the model when the call returns; the listener
     // (this) is dropped first, and queued tasks are dropped unrun.
-    if (!StreamEngine::retire(std::move(stream_), std::chrono::milliseconds(kRetireWaitMs))) g_orphaned.fetch_add(1);
+    if (!StreamEngine::retire(std::move(stream_), std::chrono::milliseconds(kRetireWaitMs))) count_orphaned_engine();
 }
 
 // ---- events --------------------------------------------------------------------------------------
@@ -173,7 +80,8 @@ std::vector<Engine::Event> Engine::poll() {
         Node* next = n->next;
         inbox_->pending.fetch_sub(1);
         if (n->event.kind == EventKind::Loaded && adopt(*n))
-            out.push_back(Event{EventKind::Reconfigure, "buffer size changes to " + std::to_string(n->buffer_size), {}});
+            out.push_back(
+                Event{EventKind::Reconfigure, "buffer size changes to " + std::to_string(n->buffer_size), {}});
         out.push_back(std::move(n->event));
         delete n;
         n = next;
@@ -202,15 +110,16 @@ bool Engine::busy() const { return loading_.load() > 0 || inbox_->pending.load()
 void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnings) const {
     auto check = [&](int model, int host, const char* what, const char* fill) {
         if (model != host)
-            warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what + " channel(s) but this object has " +
-                               std::to_string(host) + " signal " + what + (what[0] == 'i' ? "lets" : "lets") + ": " + fill +
-                               "; recreate the object (retype its box) to match");
+            warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what +
+                               " channel(s) but this object has " + std::to_string(host) + " signal " + what +
+                               "lets: " + fill + "; recreate the object (retype its box) to match");
     };
     check(m.shape.in_channels, stream_->host_inputs(), "in", "missing inputs get silence");
     check(m.shape.out_channels, stream_->host_outputs(), "out", "extra outputs are dropped or silent");
 }
 
-bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error, std::vector<std::string>& warnings) {
+bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error,
+                   std::vector<std::string>& warnings) {
     if (!lr.error.empty()) {
         error = lr.error;
         return false;
@@ -233,8 +142,9 @@ bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& 
         if (!set_model_sample_rate(*lr.model, int(std::lround(rq.sample_rate)), e)) warnings.push_back(e);
     }
     if (info.model_sample_rate > 0 && rq.sample_rate > 0 && info.model_sample_rate != int(std::lround(rq.sample_rate)))
-        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) + " Hz but the host runs at " +
-                           std::to_string(int(std::lround(rq.sample_rate))) + " Hz; nn~ does not resample");
+        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) +
+                           " Hz but the host runs at " + std::to_string(int(std::lround(rq.sample_rate))) +
+                           " Hz; nn~ does not resample");
     for (const auto& w : info.warnings) warnings.push_back(w);
     warn_channels(*mi, warnings);
     try {
@@ -267,8 +177,8 @@ bool Engine::load(LoadResult model, const std::string& method, double sample_rat
     if (adopt(node)) push(EventKind::Reconfigure, "buffer size changes to " + std::to_string(node.buffer_size));
     // the worker has the processor: the first buffer is computed by this model
     if (!stream_->sync(std::chrono::milliseconds(kSyncWaitMs)))
-        warnings.push_back("the current model has not returned from its call for " + std::to_string(kSyncWaitMs / 1000) +
-                           " s; the new one takes over when it does");
+        warnings.push_back("the current model has not returned from its call for " +
+                           std::to_string(kSyncWaitMs / 1000) + " s; the new one takes over when it does");
     return true;
 }
 
@@ -345,7 +255,9 @@ bool Engine::set_method(const std::string& name, std::string& error, std::vector
     return true;
 }
 
-const AttributeInfo* Engine::attribute(const std::string& name) const { return info_ ? info_->attribute(name) : nullptr; }
+const AttributeInfo* Engine::attribute(const std::string& name) const {
+    return info_ ? info_->attribute(name) : nullptr;
+}
 
 bool Engine::set_attribute(const std::string& name, const std::vector<AttributeValue>& values, std::string& error) {
     if (!info_) {
@@ -360,8 +272,8 @@ bool Engine::set_attribute(const std::string& name, const std::vector<AttributeV
     std::string types;
     for (int t : a->types) types += std::string(types.empty() ? "" : " ") + attribute_type_name(t);
     if (values.size() != a->types.size()) {
-        error = "attribute '" + name + "' takes " + std::to_string(a->types.size()) + " value(s) (" + types + "), got " +
-                std::to_string(values.size());
+        error = "attribute '" + name + "' takes " + std::to_string(a->types.size()) + " value(s) (" + types +
+                "), got " + std::to_string(values.size());
         return false;
     }
     for (size_t i = 0; i < values.size(); ++i) {
@@ -498,8 +410,9 @@ std::vector<InfoLine> Engine::describe() const {
         for (const auto& m : info_->methods) names.push_back(m.name);
         out.push_back({"methods", syms(names)});
         if (const MethodInfo* m = info_->method(method_)) {
-            out.push_back({"method", {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
-                                      Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
+            out.push_back({"method",
+                           {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
+                            Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
             if (m->latency >= 0) out.push_back({"modellatency", {Atom::num(m->latency)}});
             if (!m->input_labels.empty()) out.push_back({"inputs", syms(m->input_labels)});
             if (!m->output_labels.empty()) out.push_back({"outputs", syms(m->output_labels)});
@@ -523,12 +436,16 @@ std::vector<InfoLine> Engine::describe() const {
 
 InfoLine Engine::stats_line() const {
     const StreamStats s = stream_->stats();
-    return {"stats",
-            {Atom::sym("blocks"), Atom::num(double(s.blocks)), Atom::sym("buffers"), Atom::num(double(s.buffers)),
-             Atom::sym("late"), Atom::num(double(s.late_blocks)), Atom::sym("dropped"), Atom::num(double(s.dropped_buffers)),
-             Atom::sym("waits"), Atom::num(double(s.waits)), Atom::sym("inline"), Atom::num(double(s.inline_buffers)), Atom::sym("nonfinite"), Atom::num(double(s.nonfinite)),
-             Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean), Atom::sym("model_ms_max"), Atom::num(s.model_ms_max),
-             Atom::sym("audio_us_max"), Atom::num(s.audio_us_max)}};
+    return {"stats", {Atom::sym("blocks"),        Atom::num(double(s.blocks)),
+                      Atom::sym("buffers"),       Atom::num(double(s.buffers)),
+                      Atom::sym("late"),          Atom::num(double(s.late_blocks)),
+                      Atom::sym("dropped"),       Atom::num(double(s.dropped_buffers)),
+                      Atom::sym("waits"),         Atom::num(double(s.waits)),
+                      Atom::sym("inline"),        Atom::num(double(s.inline_buffers)),
+                      Atom::sym("nonfinite"),     Atom::num(double(s.nonfinite)),
+                      Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean),
+                      Atom::sym("model_ms_max"),  Atom::num(s.model_ms_max),
+                      Atom::sym("audio_us_max"),  Atom::num(s.audio_us_max)}};
 }
 
 }  // namespace nn

@@ -6,24 +6,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "contract.h"    // kDefaultBufferSize, kMaxBufferSize, choose_buffer_size
+#include "exit_guard.h"  // delete_engine
 #include "model.h"
 #include "realtime.h"
 #include "stream.h"
 
 namespace nn {
-
-constexpr int kDefaultBufferSize = 2048;
-constexpr int kMaxBufferSize = 1 << 17;  // 131072 samples (about 3 s at 44.1 kHz)
-
-// Buffer size actually used for a request (0: default) and a model's ratio multiple. Sets `note` when
-// it differs from the request. Returns 0 and sets `error` when the request is invalid.
-int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error);
 
 // Creation-time load shared by the host adapters: reads the model (main thread; blocks) and picks the
 // method (empty: the model's default), so the host can give the object one inlet per model input and
@@ -38,16 +32,10 @@ struct CreationModel {
 CreationModel load_for_creation(const std::string& path, const std::string& method);
 
 // How long deleting an engine waits for a running model call before leaving it to finish on its own
-// (StreamEngine::retire), how long a synchronous load waits for the worker, and how long the exit
-// guard waits at process exit before ending the process without libtorch's static destructors.
+// (StreamEngine::retire), and how long a synchronous load waits for the worker. (The exit guard's
+// wait, kExitWaitMs, and delete_engine, the way hosts delete an engine, are in exit_guard.h.)
 constexpr int kRetireWaitMs = 2000;
 constexpr int kSyncWaitMs = 2000;
-constexpr int kExitWaitMs = 5000;
-class Engine;
-// main thread; how hosts delete an engine (null is fine). Returns false, with `message` set for the
-// console, when its model was still inside a call after kRetireWaitMs and was left to its worker,
-// which frees it when the call returns (see ~Engine).
-bool delete_engine(Engine* engine, std::string& message);
 
 struct InfoLine {
     std::string key;
@@ -68,7 +56,7 @@ public:
     // that takes longer is left to finish on the worker, which then frees the model (the host goes on).
     ~Engine() override;
     // Joins the loader and the worker now (idempotent); the engine then outputs silence. Called for
-    // every live engine at process exit (see engine.cpp). False when the worker is still inside a
+    // every live engine at process exit (see exit_guard.cpp). False when the worker is still inside a
     // model call after `wait`.
     bool stop_threads(std::chrono::milliseconds wait);
 
@@ -103,10 +91,10 @@ public:
     const std::string& method() const { return method_; }
     const std::string& path() const { return path_; }
     const AttributeInfo* attribute(const std::string& name) const;
-    std::vector<InfoLine> describe() const;     // `info`
-    InfoLine stats_line() const;                // `stats`
-    int buffer_size() const;                    // B in use (or that will be used at the next prepare)
-    int latency() const;                        // samples; exact for the current configuration
+    std::vector<InfoLine> describe() const;  // `info`
+    InfoLine stats_line() const;             // `stats`
+    int buffer_size() const;                 // B in use (or that will be used at the next prepare)
+    int latency() const;                     // samples; exact for the current configuration
     int host_inputs() const { return stream_->host_inputs(); }
     int host_outputs() const { return stream_->host_outputs(); }
     double sample_rate() const { return sample_rate_; }
@@ -115,7 +103,6 @@ public:
     // ---- audio thread -------------------------------------------------------------------------
     // audio thread; wait-free under the live policies; no allocation, no lock, no exception.
     void process(const float* const* in, float* const* out, int n) noexcept { stream_->process(in, out, n); }
-    StreamEngine& stream() { return *stream_; }
 
 private:
     struct Node {
@@ -164,9 +151,9 @@ private:
     // main thread state
     std::shared_ptr<const ModelInfo> info_;
     std::string path_, method_;
-    int requested_buffer_ = 0;      // 0: default
-    int planned_buffer_ = 0;        // B to use at the next prepare()
-    int max_block_ = 0;             // from the last prepare()
+    int requested_buffer_ = 0;  // 0: default
+    int planned_buffer_ = 0;    // B to use at the next prepare()
+    int max_block_ = 0;         // from the last prepare()
     double sample_rate_ = 0;
     bool prepared_ = false;
     std::unique_ptr<Processor> parked_;  // a loaded processor waiting for prepare() (new buffer size)

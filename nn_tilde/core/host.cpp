@@ -1,5 +1,6 @@
 // Host-neutral helpers of the Pd and Max adapters (see host.h). torch-free: only plain data of
-// model.h is read here (no ModelInfo member is called, those live in the torch translation unit).
+// model.h is read here (no ModelInfo member is called, those live in the torch translation unit),
+// and the model-file rules come from contract.h.
 #include "host.h"
 
 #include <algorithm>
@@ -11,11 +12,6 @@
 namespace nn {
 
 namespace {
-
-const char* type_name(int type) {
-    static const char* names[] = {"bool", "int", "float", "str", "tensor", "buffer"};
-    return type >= 0 && type <= 5 ? names[type] : "unknown";
-}
 
 std::vector<Atom> symbols(const std::vector<std::string>& v) {
     std::vector<Atom> a;
@@ -71,14 +67,16 @@ ObjectArgs parse_object_args(const std::vector<Atom>& args) {
                 r.method = a.symbol;
                 have_method = true;
             } else {
-                r.errors.push_back("ignoring extra argument '" + a.symbol + "' (usage: nn~ <model> [<method>] [<buffer size>])");
+                r.errors.push_back("ignoring extra argument '" + a.symbol +
+                                   "' (usage: nn~ <model> [<method>] [<buffer size>])");
             }
         } else if (!have_size) {
             have_size = true;
             std::string e;
             if (!parse_buffer_size(a.number, r.buffer_size, e)) r.errors.push_back(e + "; using the default");
         } else {
-            r.errors.push_back("ignoring extra argument " + format_number(a.number) + " (usage: nn~ <model> [<method>] [<buffer size>])");
+            r.errors.push_back("ignoring extra argument " + format_number(a.number) +
+                               " (usage: nn~ <model> [<method>] [<buffer size>])");
         }
     }
     return r;
@@ -126,7 +124,8 @@ std::vector<std::string> model_file_candidates(const std::string& name) {
 bool is_absolute_path(const std::string& p) {
     if (p.empty()) return false;
     if (p[0] == '/' || starts_with(p, "\\\\")) return true;
-    return p.size() > 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':' && (p[2] == '/' || p[2] == '\\');
+    return p.size() > 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':' &&
+           (p[2] == '/' || p[2] == '\\');
 }
 
 // ---- channel routing -----------------------------------------------------------------------------
@@ -141,7 +140,8 @@ int ChannelRouter::prepare(int batch, int model_inputs, int model_outputs, const
     std::vector<int> first(static_cast<size_t>(ins_)), width(static_cast<size_t>(ins_));
     total_in_ = 0;
     for (int i = 0; i < ins_; ++i) {
-        const int w = i < static_cast<int>(inlet_channels.size()) ? std::max(1, inlet_channels[static_cast<size_t>(i)]) : 1;
+        const int w =
+            i < static_cast<int>(inlet_channels.size()) ? std::max(1, inlet_channels[static_cast<size_t>(i)]) : 1;
         first[static_cast<size_t>(i)] = total_in_;
         width[static_cast<size_t>(i)] = w;
         total_in_ += w;
@@ -149,7 +149,8 @@ int ChannelRouter::prepare(int batch, int model_inputs, int model_outputs, const
     source_.assign(static_cast<size_t>(batch_ * ins_), 0);
     for (int b = 0; b < batch_; ++b)
         for (int c = 0; c < ins_; ++c)
-            source_[static_cast<size_t>(b * ins_ + c)] = first[static_cast<size_t>(c)] + b % width[static_cast<size_t>(c)];
+            source_[static_cast<size_t>(b * ins_ + c)] =
+                first[static_cast<size_t>(c)] + b % width[static_cast<size_t>(c)];
     in_store_.assign(static_cast<size_t>(batch_ * ins_) * max_block_, 0.0f);
     out_store_.assign(static_cast<size_t>(batch_ * outs_) * max_block_, 0.0f);
     in_ptrs_.resize(static_cast<size_t>(batch_ * ins_));
@@ -188,8 +189,10 @@ std::vector<AttributeValue> attribute_values(const AttributeInfo* attr, const st
         Atom a = atoms[i];
         const int t = attr && i < attr->types.size() ? attr->types[i] : -1;
         if (t == kBool && a.is_symbol) {
-            if (a.symbol == "true" || a.symbol == "on") a = Atom::num(1);
-            else if (a.symbol == "false" || a.symbol == "off") a = Atom::num(0);
+            if (a.symbol == "true" || a.symbol == "on")
+                a = Atom::num(1);
+            else if (a.symbol == "false" || a.symbol == "off")
+                a = Atom::num(0);
         } else if (t == kStr && !a.is_symbol) {
             a = Atom::sym(format_number(a.number));
         }
@@ -217,8 +220,10 @@ std::string atoms_to_text(const std::vector<Atom>& a) {
 
 std::string inlet_assist(const MethodInfo* m, int index, bool mc) {
     std::string s;
-    if (m && index < static_cast<int>(m->input_labels.size())) s = m->input_labels[static_cast<size_t>(index)];
-    else s = "(signal) input " + std::to_string(index + 1);
+    if (m && index < static_cast<int>(m->input_labels.size()))
+        s = m->input_labels[static_cast<size_t>(index)];
+    else
+        s = "(signal) input " + std::to_string(index + 1);
     if (mc) s += " [multichannel: one channel per voice]";
     if (index == 0) s += "; messages (load, method, reload, set, get, bufsize, info, stats, enable, policy)";
     return s;
@@ -227,8 +232,10 @@ std::string inlet_assist(const MethodInfo* m, int index, bool mc) {
 std::string outlet_assist(const MethodInfo* m, int index, int signal_outlets, bool mc) {
     if (index >= signal_outlets) return "messages: loaded, info lines, stats, attribute values";
     std::string s;
-    if (m && index < static_cast<int>(m->output_labels.size())) s = m->output_labels[static_cast<size_t>(index)];
-    else s = "(signal) output " + std::to_string(index + 1);
+    if (m && index < static_cast<int>(m->output_labels.size()))
+        s = m->output_labels[static_cast<size_t>(index)];
+    else
+        s = "(signal) output " + std::to_string(index + 1);
     if (mc) s += " [multichannel: one channel per voice]";
     return s;
 }
@@ -293,7 +300,8 @@ void json_dict(const Dict& d, int indent, int depth, std::string& o) {
         o += "{}";
         return;
     }
-    const std::string pad(static_cast<size_t>(indent * (depth + 1)), ' '), end_pad(static_cast<size_t>(indent * depth), ' ');
+    const std::string pad(static_cast<size_t>(indent * (depth + 1)), ' '),
+        end_pad(static_cast<size_t>(indent * depth), ' ');
     const char* nl = indent > 0 ? "\n" : "";
     o += "{";
     o += nl;
@@ -333,8 +341,9 @@ std::vector<InfoLine> model_info_lines(const ModelInfo& info) {
     for (const auto& m : info.methods) names.push_back(m.name);
     out.push_back({"methods", symbols(names)});
     for (const auto& m : info.methods) {
-        out.push_back({"method", {Atom::sym(m.name), Atom::num(m.shape.in_channels), Atom::num(m.shape.in_ratio),
-                                  Atom::num(m.shape.out_channels), Atom::num(m.shape.out_ratio)}});
+        out.push_back({"method",
+                       {Atom::sym(m.name), Atom::num(m.shape.in_channels), Atom::num(m.shape.in_ratio),
+                        Atom::num(m.shape.out_channels), Atom::num(m.shape.out_ratio)}});
         if (!m.input_labels.empty()) {
             std::vector<Atom> v{Atom::sym(m.name)};
             for (const auto& l : m.input_labels) v.push_back(Atom::sym(l));
@@ -349,7 +358,7 @@ std::vector<InfoLine> model_info_lines(const ModelInfo& info) {
     }
     for (const auto& a : info.attributes) {
         std::vector<Atom> v{Atom::sym(a.name)};
-        for (int t : a.types) v.push_back(Atom::sym(type_name(t)));
+        for (int t : a.types) v.push_back(Atom::sym(attribute_type_name(t)));
         out.push_back({"attribute", v});
     }
     if (!info.buffer_attributes.empty()) out.push_back({"buffers", symbols(info.buffer_attributes)});
@@ -381,7 +390,7 @@ Dict model_info_dict(const ModelInfo& info) {
     Dict& attrs = d.child("attributes");
     for (const auto& a : info.attributes) {
         std::vector<Atom> types;
-        for (int t : a.types) types.push_back(Atom::sym(type_name(t)));
+        for (int t : a.types) types.push_back(Atom::sym(attribute_type_name(t)));
         attrs.child(a.name).set_array("types", std::move(types));
     }
     d.set_array("buffers", symbols(info.buffer_attributes));

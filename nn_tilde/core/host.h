@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"  // InfoLine, kMaxBufferSize (header only: nothing here links libtorch)
+#include "contract.h"  // kMaxBufferSize, attribute type codes
+#include "engine.h"    // InfoLine (header only: nothing here links libtorch)
 #include "model.h"
 #include "realtime.h"
 #include "stream.h"
@@ -23,9 +24,9 @@ namespace nn {
 // `nn~ <model> [<method>] [<buffer size>]` (and mc.nn~). In Max, attribute arguments (`@name values`)
 // follow the positional ones; they are the host's business and end the positional list here.
 struct ObjectArgs {
-    std::string model;        // empty: no model given (an empty object waiting for `load`)
-    std::string method;       // empty: the model's default
-    int buffer_size = 0;      // 0: the default
+    std::string model;                // empty: no model given (an empty object waiting for `load`)
+    std::string method;               // empty: the model's default
+    int buffer_size = 0;              // 0: the default
     std::vector<std::string> errors;  // one message per bad argument; the object is still created
 };
 ObjectArgs parse_object_args(const std::vector<Atom>& args);
@@ -67,7 +68,7 @@ public:
     int prepare(int batch, int model_inputs, int model_outputs, const std::vector<int>& inlet_channels, int max_block);
 
     int batch() const noexcept { return batch_; }
-    int host_input_channels() const noexcept { return total_in_; }    // sum of the inlets' cable widths
+    int host_input_channels() const noexcept { return total_in_; }        // sum of the inlets' cable widths
     int host_output_channels() const noexcept { return batch_ * outs_; }  // outlets * voices
     int max_block() const noexcept { return max_block_; }
     // Which host input channel (index into the host's flat input list) feeds engine input (item, channel).
@@ -86,7 +87,7 @@ public:
 
 private:
     int batch_ = 0, ins_ = 0, outs_ = 0, max_block_ = 0, total_in_ = 0;
-    std::vector<int> source_;        // [batch * ins_]: host input channel per engine input
+    std::vector<int> source_;  // [batch * ins_]: host input channel per engine input
     std::vector<float> in_store_, out_store_;
     std::vector<float*> in_ptrs_, out_ptrs_;
 };

@@ -1,5 +1,8 @@
-// Torch side of the core: loading, contract validation, the processor and attribute access.
+// Torch side of the core: loading a model file (read, discover what it declares, validate that against
+// the rules of contract.h), the processor and attribute access.
 #include "model.h"
+
+#include "exit_guard.h"
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -12,7 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <numeric>
+#include <optional>
 #include <sstream>
 
 namespace nn {
@@ -145,9 +148,10 @@ void read_extensions(torch::jit::Module& module, ModelInfo& info) {
     }
     std::sort(info.metadata.begin(), info.metadata.end());  // a Dict's order is not the file's
     if (!info.torch_version.empty() && version_triple(info.torch_version) > version_triple(TORCH_VERSION))
-        info.warnings.push_back("the file was written by torch " + info.torch_version + ", newer than this nn~'s libtorch " +
-                                TORCH_VERSION + ": it may load and compute wrong results; re-export it with torch " +
-                                TORCH_VERSION + " or use an nn~ built against a newer libtorch");
+        info.warnings.push_back("the file was written by torch " + info.torch_version +
+                                ", newer than this nn~'s libtorch " + TORCH_VERSION +
+                                ": it may load and compute wrong results; re-export it with torch " + TORCH_VERSION +
+                                " or use an nn~ built against a newer libtorch");
     for (const MethodInfo& mi : info.methods) {
         const std::string in_key = mi.name + "_test_input", out_key = mi.name + "_test_output";
         if (!module.hasattr(in_key) || !module.hasattr(out_key)) continue;
@@ -165,27 +169,18 @@ void read_extensions(torch::jit::Module& module, ModelInfo& info) {
             if (diff <= tol)
                 info.verified.push_back(mi.name);
             else
-                info.warnings.push_back("method '" + mi.name + "' does not compute what its author saw (embedded test vector: max "
-                                        "difference " + std::to_string(diff) + "); check the file with `nn-tilde check`");
+                info.warnings.push_back("method '" + mi.name +
+                                        "' does not compute what its author saw (embedded test vector: max "
+                                        "difference " +
+                                        std::to_string(diff) + "); check the file with `nn-tilde check`");
         } catch (const std::exception& e) {
-            info.warnings.push_back("the embedded test vector of '" + mi.name + "' could not be run: " + short_error(e));
+            info.warnings.push_back("the embedded test vector of '" + mi.name +
+                                    "' could not be run: " + short_error(e));
         }
     }
 }
 
 }  // namespace
-
-const char* attribute_type_name(int type) {
-    switch (type) {
-        case kBool: return "bool";
-        case kInt: return "int";
-        case kFloat: return "float";
-        case kStr: return "str";
-        case kTensor: return "tensor";
-        case kBuffer: return "buffer";
-        default: return "unknown";
-    }
-}
 
 const MethodInfo* ModelInfo::method(const std::string& name) const {
     for (const auto& m : methods)
@@ -212,10 +207,9 @@ std::string ModelInfo::attribute_names() const {
 }
 
 int ModelInfo::buffer_multiple() const {
-    int64_t l = 1;
-    for (const auto& m : methods)
-        for (int r : {m.shape.in_ratio, m.shape.out_ratio}) l = std::lcm(l, static_cast<int64_t>(r));
-    return static_cast<int>(std::min<int64_t>(l, 1 << 30));
+    std::vector<MethodShape> shapes;
+    for (const auto& m : methods) shapes.push_back(m.shape);
+    return nn::buffer_multiple(shapes);
 }
 
 std::string ModelInfo::default_method() const {
@@ -234,154 +228,194 @@ void init_torch_threads() {
     });
 }
 
-LoadResult load_model(const std::string& path) {
-    LoadResult r;
-    init_torch_threads();
-    // Read the whole file first: a file being rewritten while we load gives either its old or its
-    // new bytes or a clean error, never a half-read archive inside torch.
+namespace {
+
+// ---- load_model, step 1: read the file ---------------------------------------------------------------
+
+// The whole file first: a file being rewritten while we load gives either its old or its new bytes
+// or a clean error, never a half-read archive inside torch.
+bool read_file(const std::string& path, std::string& data, std::string& error) {
     std::ifstream f(path, std::ios::binary);
     if (!f) {
-        r.error = "cannot open model file '" + path + "': " + std::strerror(errno) +
-                  " (check the name; paths are relative to the patch, then Pd's search path)";
-        return r;
+        error = "cannot open model file '" + path + "': " + std::strerror(errno) +
+                " (check the name; paths are relative to the patch, then Pd's search path)";
+        return false;
     }
     std::stringstream bytes;
     bytes << f.rdbuf();
-    const std::string data = bytes.str();
+    data = bytes.str();
     if (data.empty()) {
-        r.error = "model file '" + path + "' is empty (0 bytes): export the model again (torch.jit.save or nn-tilde export)";
-        return r;
+        error =
+            "model file '" + path + "' is empty (0 bytes): export the model again (torch.jit.save or nn-tilde export)";
+        return false;
     }
-    torch::jit::Module module;
+    return true;
+}
+
+bool deserialise(const std::string& path, const std::string& data, torch::jit::Module& module, std::string& error) {
     try {
         std::istringstream in(data);
         module = torch::jit::load(in, torch::kCPU);
         module.eval();
     } catch (const std::exception& e) {
-        r.error = "'" + path + "' is not a loadable TorchScript model (" + short_error(e) +
-                  "); export it with torch.jit.save or nn-tilde export, and check it with `nn-tilde check`";
-        return r;
+        error = "'" + path + "' is not a loadable TorchScript model (" + short_error(e) +
+                "); export it with torch.jit.save or nn-tilde export, and check it with `nn-tilde check`";
+        return false;
     }
+    return true;
+}
+
+// ---- step 2: discover what the module declares ----------------------------------------------------
+
+// Optional per-channel labels as found in the module, before the rules are applied.
+struct DeclaredLabels {
+    bool present = false;                          // the module has the attribute
+    std::optional<std::vector<std::string>> list;  // nullopt: not a List[str]
+};
+
+// One method as the module declares it, before the rules are applied.
+struct DeclaredMethod {
+    std::string name;
+    std::vector<int64_t> params;  // the `<name>_params` buffer
+    std::string params_error;     // non-empty: that buffer is missing or does not hold integers
+    bool callable = false;        // the module has a TorchScript method of that name
+    DeclaredLabels input_labels, output_labels;
+};
+
+DeclaredLabels read_labels(torch::jit::Module& module, const std::string& key) {
+    DeclaredLabels l;
+    l.present = module.hasattr(key);
+    if (l.present) l.list = string_list(module.attr(key));
+    return l;
+}
+
+// The methods get_methods() lists; without it, every `<m>_params` buffer with a callable `m` (attribute
+// params have getters/setters, not a method of their own name).
+std::vector<DeclaredMethod> discover_methods(torch::jit::Module& module) {
+    std::vector<std::string> names;
+    if (auto listed = call_string_list(module, "get_methods")) {
+        names = *listed;
+    } else {
+        for (const auto& b : module.named_buffers(/*recurse=*/false)) {
+            const std::string& n = b.name;
+            if (n.size() > 7 && n.compare(n.size() - 7, 7, "_params") == 0) {
+                std::string m = n.substr(0, n.size() - 7);
+                if (has_method(module, m)) names.push_back(m);
+            }
+        }
+    }
+    std::vector<DeclaredMethod> out;
+    for (const std::string& n : names) {
+        DeclaredMethod d;
+        d.name = n;
+        read_params(module, n, d.params, d.params_error);
+        d.callable = has_method(module, n);
+        d.input_labels = read_labels(module, n + "_input_labels");
+        d.output_labels = read_labels(module, n + "_output_labels");
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+// Attributes get_attributes() lists; an attribute that breaks a rule is skipped with a warning.
+void discover_attributes(torch::jit::Module& module, ModelInfo& info) {
+    auto attrs = call_string_list(module, "get_attributes");
+    if (!attrs) return;
+    for (const std::string& a : *attrs) {
+        if (a == "none" || a.empty()) continue;
+        std::vector<int64_t> types;
+        std::string err;
+        if (!read_params(module, a, types, err) || types.empty()) {
+            info.warnings.push_back("attribute '" + a + "' " + (err.empty() ? "has no type codes" : err) + "; ignored");
+            continue;
+        }
+        if (!has_method(module, "get_" + a) || !has_method(module, "set_" + a)) {
+            info.warnings.push_back("attribute '" + a + "' lacks get_" + a + "() or set_" + a + "(); ignored");
+            continue;
+        }
+        if (std::string w = check_attribute_types(a, types); !w.empty()) {
+            info.warnings.push_back(w);
+            continue;
+        }
+        info.attributes.push_back(AttributeInfo{a, std::vector<int>(types.begin(), types.end())});
+    }
+}
+
+// The model's own rate (get_model_sample_rate(), else get_sample_rate() read before the host sets its
+// rate) and whether the host can set it.
+void discover_sample_rate(torch::jit::Module& module, ModelInfo& info) {
+    for (const char* getter : {"get_model_sample_rate", "get_sample_rate"}) {
+        auto m = module.find_method(getter);
+        if (!m) continue;
+        c10::IValue v = (*m)(std::vector<c10::IValue>{});
+        if (v.isInt() && v.toInt() > 0) {
+            info.model_sample_rate = int(v.toInt());
+            break;
+        }
+    }
+    info.has_set_sample_rate = has_method(module, "set_sample_rate");
+}
+
+// ---- step 3: validate the methods (rules: contract.h) ----------------------------------------------
+
+// In the file's order; the first method that breaks a rule refuses the whole file.
+bool validate_methods(const std::string& path, const std::vector<DeclaredMethod>& declared, ModelInfo& info,
+                      std::string& error) {
+    if (declared.empty()) {
+        error = "'" + path +
+                "' declares no method: an nn~ model needs `<method>_params` buffers "
+                "(export it with nn_tilde.Module.register_method)";
+        return false;
+    }
+    for (const DeclaredMethod& d : declared) {
+        const std::string& n = d.name;
+        if (!d.params_error.empty()) {
+            error = "method '" + n + "' " + d.params_error + ": every method needs a `" + n +
+                    "_params` buffer [in_channels, in_ratio, out_channels, out_ratio]";
+            return false;
+        }
+        error = check_method_params(n, d.params);
+        if (!error.empty()) return false;
+        if (!d.callable) {
+            error = "method '" + n + "' is listed but the model has no such TorchScript method";
+            return false;
+        }
+        MethodInfo mi;
+        mi.name = n;
+        mi.shape = shape_from_params(d.params);
+        for (std::string& w : ratio_warnings(n, mi.shape)) info.warnings.push_back(std::move(w));
+        auto labels = [&](const DeclaredLabels& l, const char* suffix, int count, std::vector<std::string>& dst) {
+            if (!l.present) return;
+            if (std::string w = check_labels(n + suffix, count, l.list); !w.empty())
+                info.warnings.push_back(w);
+            else
+                dst = *l.list;
+        };
+        labels(d.input_labels, "_input_labels", mi.shape.in_channels, mi.input_labels);
+        labels(d.output_labels, "_output_labels", mi.shape.out_channels, mi.output_labels);
+        info.methods.push_back(std::move(mi));
+    }
+    return true;
+}
+
+}  // namespace
+
+LoadResult load_model(const std::string& path) {
+    LoadResult r;
+    init_torch_threads();
+    std::string data;
+    if (!read_file(path, data, r.error)) return r;
+    torch::jit::Module module;
+    if (!deserialise(path, data, module, r.error)) return r;
 
     auto info = std::make_shared<ModelInfo>();
     info->path = path;
     try {
         c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
-        std::vector<std::string> names;
-        if (auto listed = call_string_list(module, "get_methods")) {
-            names = *listed;
-        } else {
-            // No get_methods(): every `<m>_params` buffer with a callable `m` is a method
-            // (attribute params have getters/setters, not a method of their own name).
-            for (const auto& b : module.named_buffers(/*recurse=*/false)) {
-                const std::string& n = b.name;
-                if (n.size() > 7 && n.compare(n.size() - 7, 7, "_params") == 0) {
-                    std::string m = n.substr(0, n.size() - 7);
-                    if (has_method(module, m)) names.push_back(m);
-                }
-            }
-        }
-        if (names.empty()) {
-            r.error = "'" + path + "' declares no method: an nn~ model needs `<method>_params` buffers "
-                      "(export it with nn_tilde.Module.register_method)";
-            return r;
-        }
-        for (const std::string& n : names) {
-            std::vector<int64_t> p;
-            std::string err;
-            if (!read_params(module, n, p, err)) {
-                r.error = "method '" + n + "' " + err + ": every method needs a `" + n +
-                          "_params` buffer [in_channels, in_ratio, out_channels, out_ratio]";
-                return r;
-            }
-            if (p.size() != 4) {
-                r.error = "method '" + n + "': `" + n + "_params` holds " + std::to_string(p.size()) +
-                          " values, expected 4 [in_channels, in_ratio, out_channels, out_ratio]";
-                return r;
-            }
-            for (int i = 0; i < 4; ++i)
-                if (p[i] <= 0 || p[i] > (1 << 20)) {
-                    static const char* what[] = {"in_channels", "in_ratio", "out_channels", "out_ratio"};
-                    r.error = "method '" + n + "': " + what[i] + " is " + std::to_string(p[i]) +
-                              "; all four params must be positive integers (at most 1048576)";
-                    return r;
-                }
-            // One Pd inlet/outlet per channel and rings of channels x buffer samples: a file declaring a
-            // million channels (or params in the wrong order) would exhaust memory and abort the host.
-            constexpr int64_t kMaxChannels = 1024;
-            for (int i : {0, 2})
-                if (p[i] > kMaxChannels) {
-                    r.error = "method '" + n + "': " + (i ? "out_channels" : "in_channels") + " is " + std::to_string(p[i]) +
-                              "; nn~ accepts at most " + std::to_string(kMaxChannels) + " channels per method (check `" + n +
-                              "_params`: [in_channels, in_ratio, out_channels, out_ratio])";
-                    return r;
-                }
-            if (!has_method(module, n)) {
-                r.error = "method '" + n + "' is listed but the model has no such TorchScript method";
-                return r;
-            }
-            MethodInfo mi;
-            mi.name = n;
-            mi.shape = MethodShape{int(p[0]), int(p[1]), int(p[2]), int(p[3])};
-            std::vector<int> ratios{mi.shape.in_ratio};
-            if (mi.shape.out_ratio != mi.shape.in_ratio) ratios.push_back(mi.shape.out_ratio);  // warn once per ratio
-            for (int r2 : ratios)
-                if ((r2 & (r2 - 1)) != 0)
-                    info->warnings.push_back("method '" + n + "' has ratio " + std::to_string(r2) +
-                                             ", not a power of two: nn~ adapts its buffer size, the reference nn~ cannot");
-            auto labels = [&](const char* suffix, int count, std::vector<std::string>& dst) {
-                const std::string key = n + suffix;
-                if (!module.hasattr(key)) return;
-                auto l = string_list(module.attr(key));
-                if (!l || static_cast<int>(l->size()) != count) {
-                    info->warnings.push_back("`" + key + "` does not hold " + std::to_string(count) + " labels; ignored");
-                    return;
-                }
-                dst = *l;
-            };
-            labels("_input_labels", mi.shape.in_channels, mi.input_labels);
-            labels("_output_labels", mi.shape.out_channels, mi.output_labels);
-            info->methods.push_back(std::move(mi));
-        }
-
-        if (auto attrs = call_string_list(module, "get_attributes")) {
-            for (const std::string& a : *attrs) {
-                if (a == "none" || a.empty()) continue;
-                std::vector<int64_t> types;
-                std::string err;
-                if (!read_params(module, a, types, err) || types.empty()) {
-                    info->warnings.push_back("attribute '" + a + "' " + (err.empty() ? "has no type codes" : err) + "; ignored");
-                    continue;
-                }
-                if (!has_method(module, "get_" + a) || !has_method(module, "set_" + a)) {
-                    info->warnings.push_back("attribute '" + a + "' lacks get_" + a + "() or set_" + a + "(); ignored");
-                    continue;
-                }
-                AttributeInfo ai;
-                ai.name = a;
-                bool ok = true;
-                for (int64_t t : types) {
-                    if (t < 0 || t > 5) ok = false;
-                    ai.types.push_back(int(t));
-                }
-                if (!ok) {
-                    info->warnings.push_back("attribute '" + a + "' has an unknown type code (0..5 expected); ignored");
-                    continue;
-                }
-                info->attributes.push_back(std::move(ai));
-            }
-        }
+        if (!validate_methods(path, discover_methods(module), *info, r.error)) return r;
+        discover_attributes(module, *info);
         if (auto bufs = call_string_list(module, "get_buffer_attributes")) info->buffer_attributes = *bufs;
-        for (const char* getter : {"get_model_sample_rate", "get_sample_rate"}) {
-            auto m = module.find_method(getter);
-            if (!m) continue;
-            c10::IValue v = (*m)(std::vector<c10::IValue>{});
-            if (v.isInt() && v.toInt() > 0) {
-                info->model_sample_rate = int(v.toInt());
-                break;
-            }
-        }
-        info->has_set_sample_rate = has_method(module, "set_sample_rate");
+        discover_sample_rate(module, *info);
         read_extensions(module, *info);
     } catch (const std::exception& e) {
         r.error = "reading the contract of '" + path + "' failed: " + short_error(e);
@@ -410,9 +444,9 @@ bool call_checked(torch::jit::Method& m, const MethodInfo& mi, const at::Tensor&
     }
     y = r.toTensor();
     if (y.dim() != 3 || y.size(0) != x.size(0) || y.size(1) != mi.shape.out_channels || y.size(2) != out_frames) {
-        error = "method '" + mi.name + "' returned shape " + shape_str(y) + " for input " + shape_str(x) + ", expected [" +
-                std::to_string(x.size(0)) + ", " + std::to_string(mi.shape.out_channels) + ", " + std::to_string(out_frames) +
-                "] as its `" + mi.name + "_params` declare";
+        error = "method '" + mi.name + "' returned shape " + shape_str(y) + " for input " + shape_str(x) +
+                ", expected [" + std::to_string(x.size(0)) + ", " + std::to_string(mi.shape.out_channels) + ", " +
+                std::to_string(out_frames) + "] as its `" + mi.name + "_params` declare";
         return false;
     }
     return true;
@@ -428,7 +462,8 @@ public:
         // The input tensor wraps the engine's scratch buffer; it is rebuilt only when that buffer
         // moves or changes size (saves a TensorImpl allocation per call).
         if (in != in_ptr_ || batch != in_batch_ || in_frames != in_frames_) {
-            in_tensor_ = torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
+            in_tensor_ =
+                torch::from_blob(const_cast<float*>(in), {batch, mi_.shape.in_channels, in_frames}, torch::kFloat);
             in_ptr_ = in;
             in_batch_ = batch;
             in_frames_ = in_frames;
@@ -483,7 +518,8 @@ bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& metho
                 return false;
             }
             if (i == 0 && !torch::isfinite(y).all().item<bool>())
-                warnings.push_back("method '" + mi.name + "' outputs NaN or Inf on silence; nn~ will replace them by 0");
+                warnings.push_back("method '" + mi.name +
+                                   "' outputs NaN or Inf on silence; nn~ will replace them by 0");
         }
     }
     if (auto reset = model.module.find_method("reset")) {
@@ -502,8 +538,8 @@ bool set_model_sample_rate(LoadedModel& model, int rate, std::string& error) {
     try {
         c10::IValue r = (*m)(std::vector<c10::IValue>{c10::IValue(int64_t(rate))});
         if (r.isInt() && r.toInt() != 0) {
-            error = "the model refuses the host sample rate " + std::to_string(rate) + " Hz (set_sample_rate returned " +
-                    std::to_string(r.toInt()) + "); it will play at its own rate";
+            error = "the model refuses the host sample rate " + std::to_string(rate) +
+                    " Hz (set_sample_rate returned " + std::to_string(r.toInt()) + "); it will play at its own rate";
             return false;
         }
     } catch (const std::exception& e) {
@@ -523,7 +559,7 @@ std::shared_ptr<LoadedModel> processor_model(Processor* p) {
 }
 
 bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const std::vector<AttributeValue>& values,
-                   int sample_rate, std::string& error) {
+                         int sample_rate, std::string& error) {
     c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
     try {
         bool any_buffer = false, all_buffer = true;
@@ -543,11 +579,15 @@ bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const st
             }
             for (size_t i = 0; i < values.size(); ++i) {
                 const auto& s = values[i].samples;
-                at::Tensor t = torch::from_blob(const_cast<float*>(s.data()), {1, static_cast<int64_t>(s.size())}, torch::kFloat).clone();
-                c10::IValue r = (*m)(std::vector<c10::IValue>{attr.name + "#" + std::to_string(i), t, int64_t(sample_rate)});
+                at::Tensor t =
+                    torch::from_blob(const_cast<float*>(s.data()), {1, static_cast<int64_t>(s.size())}, torch::kFloat)
+                        .clone();
+                c10::IValue r =
+                    (*m)(std::vector<c10::IValue>{attr.name + "#" + std::to_string(i), t, int64_t(sample_rate)});
                 if (r.isInt() && r.toInt() != 0) {
-                    error = "the model refused buffer " + attr.name + "#" + std::to_string(i) + " (" + std::to_string(s.size()) +
-                            " samples; set_buffer_attribute returned " + std::to_string(r.toInt()) + ")";
+                    error = "the model refused buffer " + attr.name + "#" + std::to_string(i) + " (" +
+                            std::to_string(s.size()) + " samples; set_buffer_attribute returned " +
+                            std::to_string(r.toInt()) + ")";
                     return false;
                 }
             }
@@ -563,7 +603,8 @@ bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const st
                 case kStr: args.emplace_back(v.atom.symbol); break;
                 case kTensor:
                     args.emplace_back(torch::from_blob(const_cast<float*>(v.samples.data()),
-                                                       {static_cast<int64_t>(v.samples.size())}, torch::kFloat).clone());
+                                                       {static_cast<int64_t>(v.samples.size())}, torch::kFloat)
+                                          .clone());
                     break;
                 default: break;
             }
@@ -593,12 +634,18 @@ bool get_attribute_value(LoadedModel& model, const std::string& name, std::vecto
         else
             elems.push_back(r);
         for (const c10::IValue& e : elems) {
-            if (e.isBool()) out.push_back(Atom::num(e.toBool() ? 1 : 0));
-            else if (e.isInt()) out.push_back(Atom::num(double(e.toInt())));
-            else if (e.isDouble()) out.push_back(Atom::num(e.toDouble()));
-            else if (e.isString()) out.push_back(Atom::sym(e.toStringRef()));
-            else if (e.isTensor()) out.push_back(Atom::sym("tensor" + shape_str(e.toTensor())));
-            else out.push_back(Atom::sym(e.tagKind()));
+            if (e.isBool())
+                out.push_back(Atom::num(e.toBool() ? 1 : 0));
+            else if (e.isInt())
+                out.push_back(Atom::num(double(e.toInt())));
+            else if (e.isDouble())
+                out.push_back(Atom::num(e.toDouble()));
+            else if (e.isString())
+                out.push_back(Atom::sym(e.toStringRef()));
+            else if (e.isTensor())
+                out.push_back(Atom::sym("tensor" + shape_str(e.toTensor())));
+            else
+                out.push_back(Atom::sym(e.tagKind()));
         }
     } catch (const std::exception& e) {
         error = "get_" + name + "() threw: " + short_error(e);

@@ -1,5 +1,6 @@
-// Loading an nn~ model file and reading its contract (../shared/MODEL_FORMAT.md), without exposing
-// torch in this header: the host adapters and the engine include it and compile quickly.
+// Loading an nn~ model file and reading its contract (docs/MODEL_FORMAT.md; the rules themselves are
+// in contract.h), without exposing torch in this header: the host adapters and the engine include it
+// and compile quickly.
 #pragma once
 
 #include <memory>
@@ -7,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "contract.h"
 #include "stream.h"
 
 namespace nn {
@@ -27,12 +29,9 @@ struct MethodInfo {
     int latency = -1;  // the model's own delay in samples (kit extension `<m>_latency`); -1: not declared
 };
 
-enum AttributeType : int { kBool = 0, kInt = 1, kFloat = 2, kStr = 3, kTensor = 4, kBuffer = 5 };
-const char* attribute_type_name(int type);
-
 struct AttributeInfo {
     std::string name;
-    std::vector<int> types;  // one type code per element
+    std::vector<int> types;  // one AttributeType code per element
 };
 
 struct ModelInfo {
@@ -45,17 +44,16 @@ struct ModelInfo {
                                 // read before the host sets its rate); 0: unknown
     std::string torch_version;  // torch that wrote the file (kit metadata), empty: unknown
     std::vector<std::pair<std::string, std::string>> metadata;  // get_metadata()'s string entries, sorted by key
-    std::vector<std::string> verified;  // methods whose embedded test vector matched at load
+    std::vector<std::string> verified;                          // methods whose embedded test vector matched at load
     std::vector<std::string> warnings;
 
     const MethodInfo* method(const std::string& name) const;
     const AttributeInfo* attribute(const std::string& name) const;
-    std::string method_names() const;     // "a, b, c" for messages
+    std::string method_names() const;  // "a, b, c" for messages
     std::string attribute_names() const;
-    // The smallest buffer size every method accepts: the lcm of all ratios (their maximum when they
-    // are powers of two, as in every known model).
+    // The smallest buffer size every method accepts: nn::buffer_multiple (contract.h) of all methods.
     int buffer_multiple() const;
-    std::string default_method() const;   // "forward" when present, else the first method
+    std::string default_method() const;  // "forward" when present, else the first method
 };
 
 class LoadedModel;  // the torch module (opaque here)
@@ -90,12 +88,8 @@ struct AttributeValue {
     std::vector<float> samples;  // for kBuffer / kTensor elements: the array's content
 };
 bool set_attribute_value(LoadedModel& model, const AttributeInfo& attr, const std::vector<AttributeValue>& values,
-                   int sample_rate, std::string& error);
+                         int sample_rate, std::string& error);
 bool get_attribute_value(LoadedModel& model, const std::string& name, std::vector<Atom>& out, std::string& error);
-
-// Makes sure every engine's threads are joined at process exit before libtorch's statics are
-// destroyed (defined in engine.cpp; see the comment there). Any thread; may allocate.
-void arm_exit_guard();
 
 // Process-wide libtorch settings for real-time use (called once, before the first load): one
 // intra-op and one inter-op thread, so each nn~ object costs exactly one core at most (its worker).

@@ -16,8 +16,8 @@
 #elif defined(_WIN32)
 #include <windows.h>
 #else
-#include <cerrno>
 #include <semaphore.h>
+#include <cerrno>
 #endif
 #if defined(__linux__)
 #include <linux/futex.h>
@@ -90,8 +90,8 @@ public:
         }
 #if defined(__linux__)
         timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-        syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, 0,
-                timeout_ms < 0 ? nullptr : &ts, nullptr, 0);
+        syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, 0, timeout_ms < 0 ? nullptr : &ts,
+                nullptr, 0);
 #else
         (void)timeout_ms;  // portable fallback: untimed; the worker always signals eventually
         word_.wait(0, std::memory_order_acquire);
@@ -211,8 +211,7 @@ public:
     // producer side (non-audio threads)
     void push(Node* node) noexcept {
         node->next = head_.load(std::memory_order_relaxed);
-        while (!head_.compare_exchange_weak(node->next, node, std::memory_order_release,
-                                            std::memory_order_relaxed)) {
+        while (!head_.compare_exchange_weak(node->next, node, std::memory_order_release, std::memory_order_relaxed)) {
         }
     }
     // consumer side: returns the oldest-first list of everything pushed so far, or nullptr.

@@ -1,7 +1,9 @@
 // The torch-free streaming engine: audio-side rings, the lock-free hand-off of whole buffers to one
 // persistent worker thread, decimation/hold by the method's ratios, the late-block policy and the
 // counters. Nothing here knows about torch, Pd or Max, so the tests drive it with fake processors
-// under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer.
+// under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer. Implemented in stream.cpp (lifecycle,
+// prepare, tasks, counters), stream_audio.cpp (the audio side and the compute token), stream_worker.cpp
+// (the worker's loop and one buffer's computation) and frames.cpp (decimation, hold, NaN/Inf scan).
 //
 // Timing (documented in README "Latency"): with buffer size B and the host's largest block M,
 //   latency L = B * (1 + ceil(M / B))   samples, i.e. 2B whenever M <= B (the usual case),
@@ -21,17 +23,10 @@
 #include <thread>
 #include <vector>
 
+#include "contract.h"  // MethodShape
 #include "realtime.h"
 
 namespace nn {
-
-// What one method consumes and produces, per batch item: MODEL_FORMAT.md's four params.
-struct MethodShape {
-    int in_channels = 0;
-    int in_ratio = 1;
-    int out_channels = 0;
-    int out_ratio = 1;
-};
 
 // A compute step the worker calls on whole buffers. worker thread; may block, may allocate.
 class Processor {
@@ -41,8 +36,7 @@ public:
     // in:  [batch][in_channels][in_frames] contiguous, decimated by in_ratio.
     // out: [batch][out_channels][out_frames] contiguous, to be held for out_ratio samples each.
     // Returns false and fills `error` when the call fails; the engine then outputs silence.
-    virtual bool process(const float* in, int batch, int in_frames, float* out, int out_frames,
-                         std::string& error) = 0;
+    virtual bool process(const float* in, int batch, int in_frames, float* out, int out_frames, std::string& error) = 0;
 };
 
 // What the audio thread does when the worker has not delivered a buffer in time.
@@ -53,26 +47,24 @@ enum class LatePolicy : int {
 };
 
 struct StreamStats {
-    uint64_t blocks = 0;            // process() calls
-    uint64_t buffers = 0;           // buffers handed to the worker
-    uint64_t late_blocks = 0;       // process() calls that lacked output (live policies)
-    uint64_t dropped_buffers = 0;   // input buffers not handed off because the worker was N buffers behind
-    uint64_t waits = 0;             // process() calls that had to wait (Wait policy)
-    uint64_t inline_buffers = 0;    // buffers submitted while rendering faster than real time (Wait
-                                    // policy): computed on the audio thread when needed
-    uint64_t model_calls = 0;       // processor calls completed
-    uint64_t nonfinite = 0;         // output samples that were NaN/Inf and replaced by 0
+    uint64_t blocks = 0;           // process() calls
+    uint64_t buffers = 0;          // buffers handed to the worker
+    uint64_t late_blocks = 0;      // process() calls that lacked output (live policies)
+    uint64_t dropped_buffers = 0;  // input buffers not handed off because the worker was N buffers behind
+    uint64_t waits = 0;            // process() calls that had to wait (Wait policy)
+    uint64_t inline_buffers = 0;   // buffers submitted while rendering faster than real time (Wait
+                                   // policy): computed on the audio thread when needed
+    uint64_t model_calls = 0;      // processor calls completed
+    uint64_t nonfinite = 0;        // output samples that were NaN/Inf and replaced by 0
     double model_ms_mean = 0.0;
     double model_ms_max = 0.0;
-    double audio_us_max = 0.0;      // longest process() call
+    double audio_us_max = 0.0;  // longest process() call
 };
 
 // State the worker owns; tasks receive it. worker thread only.
 struct WorkerContext {
     std::unique_ptr<Processor> processor;  // current compute step (nullptr: silence)
     bool failed = false;                   // set after the processor failed; cleared on install
-    int buffer_size = 0;                   // B of the current stream configuration
-    int batch = 1;
 };
 
 // A unit of work run on the worker between two buffers. Allocated by the poster, freed by the worker.
@@ -89,7 +81,9 @@ struct FnTask final : Task {
     F fn;
 };
 template <class F>
-Task* make_task(F f) { return new FnTask<F>(std::move(f)); }
+Task* make_task(F f) {
+    return new FnTask<F>(std::move(f));
+}
 
 // Receives what happens on the worker (errors, warnings). Called on the worker thread: implementations
 // must only enqueue (see Engine), never print.
@@ -210,38 +204,38 @@ private:
     std::vector<float> in_store_, out_store_;  // [N][batch*host_in][B], [N][batch*host_out][B]
     std::unique_ptr<Slot[]> slots_;
     std::unique_ptr<std::atomic<int64_t>[]> queue_;  // SPSC ring of submitted seqs, capacity N
-    std::atomic<uint64_t> q_head_{0}, q_tail_{0};      // tail: audio (release); head: worker (release)
+    std::atomic<uint64_t> q_head_{0}, q_tail_{0};    // tail: audio (release); head: worker (release)
 
     // audio-thread state
-    int64_t in_seq_ = 0;       // buffer being filled
-    int in_pos_ = 0;           // samples of it written
-    bool dropping_ = false;    // this buffer will not be handed off
-    int in_slot_ = 0;          // in_seq_ % N_
-    int64_t out_j_ = 0;        // buffer whose output plays now: (time - L) / B (negative: silence)
-    int out_pos_ = 0;          // position in it: (time - L) % B
-    int out_slot_ = 0;         // out_j_ % N_
-    bool out_ready_ = false;   // buffer out_j_ was ready at its last read: later blocks just copy
-    std::vector<float> last_;  // Hold policy: last output sample per channel
-    int64_t submit_ns_ = 0;    // when the previous buffer was submitted
-    int fast_run_ = 0;         // consecutive buffers submitted faster than twice real time
-    bool inline_ = false;      // Wait policy + offline pace: the audio thread computes, the worker sleeps
+    int64_t in_seq_ = 0;                // buffer being filled
+    int in_pos_ = 0;                    // samples of it written
+    bool dropping_ = false;             // this buffer will not be handed off
+    int in_slot_ = 0;                   // in_seq_ % N_
+    int64_t out_j_ = 0;                 // buffer whose output plays now: (time - L) / B (negative: silence)
+    int out_pos_ = 0;                   // position in it: (time - L) % B
+    int out_slot_ = 0;                  // out_j_ % N_
+    bool out_ready_ = false;            // buffer out_j_ was ready at its last read: later blocks just copy
+    std::vector<float> last_;           // Hold policy: last output sample per channel
+    int64_t submit_ns_ = 0;             // when the previous buffer was submitted
+    int fast_run_ = 0;                  // consecutive buffers submitted faster than twice real time
+    bool inline_ = false;               // Wait policy + offline pace: the audio thread computes, the worker sleeps
     std::atomic<bool> offline_{false};  // inline_, published for the worker (which then leaves buffers alone)
 
     std::atomic<int> policy_{static_cast<int>(LatePolicy::Wait)};
     std::atomic<bool> enabled_{true};
     std::atomic<double> host_rate_{44100.0};
     std::atomic<int64_t> buffer_ns_{0};  // real-time duration of one buffer (B / host rate)
-    std::atomic<bool> token_{false};            // compute token: see try_lock() in stream.cpp
+    std::atomic<bool> token_{false};     // compute token: see try_lock() in stream_audio.cpp
 
     // worker
     WorkerContext ctx_;
     std::vector<float> scratch_in_, scratch_out_;
     MpscQueue<Task> tasks_;
     Semaphore wake_;  // audio/main -> worker
-    Event done_;  // worker -> audio (Wait policy) and sync()
+    Event done_;      // worker -> audio (Wait policy) and sync()
     std::atomic<bool> stop_{false};
     std::atomic<bool> failed_{false};  // mirror of ctx_.failed for other threads
-    std::mutex pause_mutex_;  // control path only (prepare/sync vs worker), never the audio thread
+    std::mutex pause_mutex_;           // control path only (prepare/sync vs worker), never the audio thread
     std::condition_variable pause_cv_;
     bool pause_requested_ = false, paused_ = false;
     bool exited_ = false;  // the worker left its loop (pause_mutex_)

@@ -8,11 +8,11 @@
 #include <string>
 
 #include "ext.h"
-#include "ext_obex.h"
-#include "ext_dictobj.h"
 #include "ext_buffer.h"
-#include "z_dsp.h"
+#include "ext_dictobj.h"
+#include "ext_obex.h"
 #include "host.h"
+#include "z_dsp.h"
 
 // Max's perform routines take doubles since Max 6; the engine computes in float (router converts).
 static_assert(sizeof(double) == 8, "perform64 hands doubles");

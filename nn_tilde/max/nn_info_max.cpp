@@ -38,12 +38,14 @@ typedef struct _nn_info {
     void* x_dict_out;   // left: dictionary <name>
     void* x_lines_out;  // right: path, samplerate, methods, method, inputs, outputs, latency, attribute...
     t_qelem* x_qelem;
-    t_symbol* x_file;   // creation argument, read on the first bang
+    t_symbol* x_file;  // creation argument, read on the first bang
 } t_nn_info;
 
 static void nn_info_report(t_nn_info* x);
 
-static bool nn_info_resolve(const char* name, std::string& path) { return nn_max_resolve_model(nn_info_class, name, path); }
+static bool nn_info_resolve(const char* name, std::string& path) {
+    return nn_max_resolve_model(nn_info_class, name, path);
+}
 
 static void* nn_info_new(t_symbol* s, long argc, t_atom* argv) {
     (void)s;
@@ -61,7 +63,10 @@ static void* nn_info_new(t_symbol* s, long argc, t_atom* argv) {
 static void nn_info_read_file(t_nn_info* x, t_symbol* name) {
     std::string path;
     if (!nn_info_resolve(name->s_name, path)) {
-        object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)", name->s_name);
+        object_error((t_object*)x,
+                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
+                     "when missing)",
+                     name->s_name);
         return;
     }
     NnInfoState* st = x->x_state;
@@ -166,11 +171,14 @@ static void nn_info_bang(t_nn_info* x) {
 static void nn_info_assist(t_nn_info* x, void* b, long io, long index, char* s) {
     (void)x, (void)b;
     if (io == ASSIST_INLET)
-        snprintf(s, NN_MAX_ASSIST_CHARS, "read <model file>: report its methods, attributes, sample rate, latency, metadata; bang: again");
+        snprintf(s, NN_MAX_ASSIST_CHARS,
+                 "read <model file>: report its methods, attributes, sample rate, latency, metadata; bang: again");
     else if (index == 0)
-        snprintf(s, NN_MAX_ASSIST_CHARS, "dictionary: the model's contract (methods, attributes, samplerate, metadata)");
+        snprintf(s, NN_MAX_ASSIST_CHARS,
+                 "dictionary: the model's contract (methods, attributes, samplerate, metadata)");
     else
-        snprintf(s, NN_MAX_ASSIST_CHARS, "messages: path, samplerate, methods, method, inputs, outputs, latency, attribute, ...");
+        snprintf(s, NN_MAX_ASSIST_CHARS,
+                 "messages: path, samplerate, methods, method, inputs, outputs, latency, attribute, ...");
 }
 
 static void nn_info_free(t_nn_info* x) {
@@ -183,7 +191,8 @@ static void nn_info_free(t_nn_info* x) {
 
 extern "C" C74_EXPORT void ext_main(void* r) {
     (void)r;
-    t_class* c = class_new("nn.info", (method)nn_info_new, (method)nn_info_free, (long)sizeof(t_nn_info), nullptr, A_GIMME, 0);
+    t_class* c =
+        class_new("nn.info", (method)nn_info_new, (method)nn_info_free, (long)sizeof(t_nn_info), nullptr, A_GIMME, 0);
     class_addmethod(c, (method)nn_info_read, "read", A_GIMME, 0);
     class_addmethod(c, (method)nn_info_bang, "bang", 0);
     class_addmethod(c, (method)nn_info_assist, "assist", A_CANT, 0);

@@ -46,13 +46,13 @@ struct NnMaxState {
 typedef struct _nn_max {
     t_pxobject x_obj;
     NnMaxState* x_state;
-    void* x_info;       // message outlet (rightmost): loaded, info, stats, attribute values
-    t_qelem* x_qelem;   // drains the engine's events on the main thread
-    t_clock* x_clock;   // re-arms the qelem while a load or a worker task is under way
+    void* x_info;        // message outlet (rightmost): loaded, info, stats, attribute values
+    t_qelem* x_qelem;    // drains the engine's events on the main thread
+    t_clock* x_clock;    // re-arms the qelem while a load or a worker task is under way
     long x_nin, x_nout;  // signal inlets/outlets (fixed at creation)
-    long x_enable;      // @enable
+    long x_enable;       // @enable
     t_symbol* x_policy;  // @policy
-    long x_chans;       // @chans (mc.nn~): voices = batch items, fixed at creation
+    long x_chans;        // @chans (mc.nn~): voices = batch items, fixed at creation
 } t_nn_max;
 
 static void nn_max_poll(t_nn_max* x);
@@ -80,7 +80,9 @@ static void nn_max_output(t_nn_max* x, const std::string& key, const std::vector
     outlet_anything(x->x_info, gensym(key.c_str()), static_cast<short>(av.size()), av.data());
 }
 
-static bool nn_max_resolve(const char* name, std::string& path) { return nn_max_resolve_model(nn_max_class, name, path); }
+static bool nn_max_resolve(const char* name, std::string& path) {
+    return nn_max_resolve_model(nn_max_class, name, path);
+}
 
 static void nn_max_report(t_nn_max* x, const std::vector<std::string>& warnings) {
     for (const std::string& w : warnings) object_warn((t_object*)x, "%s", w.c_str());
@@ -107,7 +109,9 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     if (!args.model.empty()) {
         std::string path;
         if (!nn_max_resolve(args.model.c_str(), path))
-            object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)",
+            object_error((t_object*)x,
+                         "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
+                         "when missing)",
                          args.model.c_str());
         else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
             object_error((t_object*)x, "%s", cm.error.c_str());
@@ -130,7 +134,8 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     if (cm.model.model) {
         std::string error;
         std::vector<std::string> warnings;
-        if (!st.engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings)) object_error((t_object*)x, "%s", error.c_str());
+        if (!st.engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings))
+            object_error((t_object*)x, "%s", error.c_str());
         nn_max_report(x, warnings);
     }
 
@@ -158,7 +163,8 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
         return;
     }
     // A stale chain (compiled for other channel counts) still running while the new one is built.
-    if (numins != st.router.host_input_channels() || numouts != st.router.host_output_channels() || n > st.router.max_block()) {
+    if (numins != st.router.host_input_channels() || numouts != st.router.host_output_channels() ||
+        n > st.router.max_block()) {
         for (long c = 0; c < numouts; ++c) std::memset(outs[c], 0, sizeof(double) * static_cast<size_t>(n));
         st.gate.leave();
         return;
@@ -171,17 +177,19 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
 }
 
 // main thread; the previous chain may still be running (see PerformGate).
-static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samplerate, long maxvectorsize, long flags) {
+static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samplerate, long maxvectorsize,
+                         long flags) {
     (void)count, (void)flags;
     NnMaxState& st = *x->x_state;
     std::vector<int> widths(static_cast<size_t>(x->x_nin), 1);
     if (kMc)
         for (long i = 0; i < x->x_nin; ++i)
-            widths[static_cast<size_t>(i)] = static_cast<int>((t_atom_long)object_method(dsp64, gensym("getnuminputchannels"), x, i));
+            widths[static_cast<size_t>(i)] =
+                static_cast<int>((t_atom_long)object_method(dsp64, gensym("getnuminputchannels"), x, i));
     st.gate.close();
     st.engine->prepare(samplerate, static_cast<int>(maxvectorsize));
-    st.router.prepare(kMc ? static_cast<int>(x->x_chans) : 1, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout), widths,
-                      static_cast<int>(maxvectorsize));
+    st.router.prepare(kMc ? static_cast<int>(x->x_chans) : 1, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout),
+                      widths, static_cast<int>(maxvectorsize));
     st.sample_rate = samplerate;
     st.max_block = static_cast<int>(maxvectorsize);
     st.prepared = true;
@@ -190,9 +198,7 @@ static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samp
 }
 
 // mc.nn~: every signal outlet carries one channel per voice.
-static long nn_max_multichanneloutputs(t_nn_max* x, long index) {
-    return index < x->x_nout ? x->x_chans : 1;
-}
+static long nn_max_multichanneloutputs(t_nn_max* x, long index) { return index < x->x_nout ? x->x_chans : 1; }
 
 // The engine wants a new buffer size while DSP runs: re-prepare it now, between two audio blocks,
 // instead of asking Max to recompile the whole DSP chain. main thread.
@@ -252,7 +258,10 @@ static void nn_max_do_load(t_nn_max* x, t_symbol* s, short argc, t_atom* argv) {
     std::string path;
     const char* name = atom_getsym(&argv[0])->s_name;
     if (!nn_max_resolve(name, path)) {
-        object_error((t_object*)x, "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added when missing)", name);
+        object_error((t_object*)x,
+                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
+                     "when missing)",
+                     name);
         return;
     }
     x->x_state->engine->load_async(path, argc == 2 ? atom_getsym(&argv[1])->s_name : "");
@@ -294,7 +303,9 @@ static bool nn_max_buffer(t_nn_max* x, t_symbol* name, std::vector<float>& out) 
         if (samples) buffer_unlocksamples(b);
     }
     object_free(ref);
-    if (!ok) object_error((t_object*)x, "no buffer~ named '%s' (buffer attributes take the name of a buffer~)", name->s_name);
+    if (!ok)
+        object_error((t_object*)x, "no buffer~ named '%s' (buffer attributes take the name of a buffer~)",
+                     name->s_name);
     return ok;
 }
 
@@ -322,7 +333,8 @@ static void nn_max_do_get(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
         return;
     }
     std::string error;
-    if (!x->x_state->engine->get_attribute(atom_getsym(&argv[0])->s_name, error)) object_error((t_object*)x, "%s", error.c_str());
+    if (!x->x_state->engine->get_attribute(atom_getsym(&argv[0])->s_name, error))
+        object_error((t_object*)x, "%s", error.c_str());
     nn_max_arm(x);
 }
 
@@ -360,15 +372,27 @@ static void nn_max_do_stats(t_nn_max* x, t_symbol*, short, t_atom*) {
 
 static void nn_max_do_resetstats(t_nn_max* x, t_symbol*, short, t_atom*) { x->x_state->engine->reset_stats(); }
 
-static void nn_max_load(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) { nn_max_on_main(x, nn_max_do_load, s, argc, argv); }
+static void nn_max_load(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
+    nn_max_on_main(x, nn_max_do_load, s, argc, argv);
+}
 static void nn_max_reload(t_nn_max* x) { nn_max_on_main(x, nn_max_do_reload, gensym("reload"), 0, nullptr); }
-static void nn_max_method(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) { nn_max_on_main(x, nn_max_do_method, s, argc, argv); }
-static void nn_max_set(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) { nn_max_on_main(x, nn_max_do_set, s, argc, argv); }
-static void nn_max_get(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) { nn_max_on_main(x, nn_max_do_get, s, argc, argv); }
-static void nn_max_bufsize(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) { nn_max_on_main(x, nn_max_do_bufsize, s, argc, argv); }
+static void nn_max_method(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
+    nn_max_on_main(x, nn_max_do_method, s, argc, argv);
+}
+static void nn_max_set(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
+    nn_max_on_main(x, nn_max_do_set, s, argc, argv);
+}
+static void nn_max_get(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
+    nn_max_on_main(x, nn_max_do_get, s, argc, argv);
+}
+static void nn_max_bufsize(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
+    nn_max_on_main(x, nn_max_do_bufsize, s, argc, argv);
+}
 static void nn_max_info(t_nn_max* x) { nn_max_on_main(x, nn_max_do_info, gensym("info"), 0, nullptr); }
 static void nn_max_stats(t_nn_max* x) { nn_max_on_main(x, nn_max_do_stats, gensym("stats"), 0, nullptr); }
-static void nn_max_resetstats(t_nn_max* x) { nn_max_on_main(x, nn_max_do_resetstats, gensym("resetstats"), 0, nullptr); }
+static void nn_max_resetstats(t_nn_max* x) {
+    nn_max_on_main(x, nn_max_do_resetstats, gensym("resetstats"), 0, nullptr);
+}
 
 // ---- attributes (their setters only touch atomics of the engine: safe from any thread) -----------
 
@@ -399,7 +423,8 @@ static t_max_err nn_max_set_chans(t_nn_max* x, void* attr, long argc, t_atom* ar
     (void)attr;
     if (argc < 1) return MAX_ERR_GENERIC;
     if (x->x_state->engine) {  // the batch of the engine and the outlets' widths are fixed
-        object_error((t_object*)x, "@chans is fixed when the object is created: retype the box (e.g. mc.nn~ demo @chans 4)");
+        object_error((t_object*)x,
+                     "@chans is fixed when the object is created: retype the box (e.g. mc.nn~ demo @chans 4)");
         return MAX_ERR_GENERIC;
     }
     const t_atom_long n = atom_getlong(argv);
@@ -417,8 +442,9 @@ static void nn_max_assist(t_nn_max* x, void* b, long io, long index, char* s) {
     (void)b;
     const nn::Engine* eng = x->x_state->engine;
     const nn::MethodInfo* m = eng && eng->info() ? eng->info()->method(eng->method()) : nullptr;
-    const std::string text = io == ASSIST_INLET ? nn::inlet_assist(m, static_cast<int>(index), kMc)
-                                                : nn::outlet_assist(m, static_cast<int>(index), static_cast<int>(x->x_nout), kMc);
+    const std::string text = io == ASSIST_INLET
+                                 ? nn::inlet_assist(m, static_cast<int>(index), kMc)
+                                 : nn::outlet_assist(m, static_cast<int>(index), static_cast<int>(x->x_nout), kMc);
     snprintf(s, NN_MAX_ASSIST_CHARS, "%s", text.c_str());
 }
 
@@ -437,7 +463,8 @@ static void nn_max_free(t_nn_max* x) {
 
 extern "C" C74_EXPORT void ext_main(void* r) {
     (void)r;
-    t_class* c = class_new(NN_MAX_CLASS, (method)nn_max_new, (method)nn_max_free, (long)sizeof(t_nn_max), nullptr, A_GIMME, 0);
+    t_class* c =
+        class_new(NN_MAX_CLASS, (method)nn_max_new, (method)nn_max_free, (long)sizeof(t_nn_max), nullptr, A_GIMME, 0);
     class_addmethod(c, (method)nn_max_dsp64, "dsp64", A_CANT, 0);
     class_addmethod(c, (method)nn_max_assist, "assist", A_CANT, 0);
     if (kMc) class_addmethod(c, (method)nn_max_multichanneloutputs, "multichanneloutputs", A_CANT, 0);

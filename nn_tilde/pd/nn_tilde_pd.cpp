@@ -25,7 +25,7 @@ typedef struct _nn_tilde {
     t_outlet* x_info;      // message outlet: info, stats, attribute values, loaded
     t_clock* x_poll;       // drains the engine's event queue on the main thread
     int x_nin, x_nout;
-    t_sample** x_ins;      // signal vectors, filled by dsp
+    t_sample** x_ins;  // signal vectors, filled by dsp
     t_sample** x_outs;
 } t_nn_tilde;
 
@@ -104,8 +104,10 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
     if (model) {
         std::string path;
         if (!nn_tilde_resolve(x, model->s_name, path))
-            pd_error(x, "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
-                     model->s_name);
+            pd_error(
+                x,
+                "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
+                model->s_name);
         else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
             pd_error(x, "[nn~] %s", cm.error.c_str());
     }
@@ -123,7 +125,8 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
     if (cm.model.model) {
         std::string error;
         std::vector<std::string> warnings;
-        if (!x->x_engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings)) pd_error(x, "[nn~] %s", error.c_str());
+        if (!x->x_engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings))
+            pd_error(x, "[nn~] %s", error.c_str());
         nn_tilde_report(x, warnings);
     }
 
@@ -174,7 +177,8 @@ static void nn_tilde_poll(t_nn_tilde* x) {
                 break;
             case nn::Engine::EventKind::Loaded: {
                 logpost(x, PD_NORMAL, "[nn~] loaded %s", e.text.c_str());
-                nn_tilde_output(x, "loaded", {nn::Atom::sym(x->x_engine->path()), nn::Atom::sym(x->x_engine->method())});
+                nn_tilde_output(x, "loaded",
+                                {nn::Atom::sym(x->x_engine->path()), nn::Atom::sym(x->x_engine->method())});
                 break;
             }
         }
@@ -192,7 +196,9 @@ static void nn_tilde_load(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) {
     std::string path;
     const char* name = atom_getsymbol(&argv[0])->s_name;
     if (!nn_tilde_resolve(x, name, path)) {
-        pd_error(x, "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)", name);
+        pd_error(x,
+                 "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
+                 name);
         return;
     }
     x->x_engine->load_async(path, argc == 2 ? atom_getsymbol(&argv[1])->s_name : "");
@@ -217,10 +223,14 @@ static void nn_tilde_enable(t_nn_tilde* x, t_floatarg f) { x->x_engine->set_enab
 
 static void nn_tilde_policy(t_nn_tilde* x, t_symbol* s) {
     const std::string p = s->s_name;
-    if (p == "wait") x->x_engine->set_policy(nn::LatePolicy::Wait);
-    else if (p == "silence") x->x_engine->set_policy(nn::LatePolicy::Silence);
-    else if (p == "hold") x->x_engine->set_policy(nn::LatePolicy::Hold);
-    else pd_error(x, "[nn~] unknown policy '%s': use wait, silence or hold", s->s_name);
+    if (p == "wait")
+        x->x_engine->set_policy(nn::LatePolicy::Wait);
+    else if (p == "silence")
+        x->x_engine->set_policy(nn::LatePolicy::Silence);
+    else if (p == "hold")
+        x->x_engine->set_policy(nn::LatePolicy::Hold);
+    else
+        pd_error(x, "[nn~] unknown policy '%s': use wait, silence or hold", s->s_name);
 }
 
 // Reads a Pd array's samples for a buffer/tensor attribute element.
@@ -254,7 +264,8 @@ static void nn_tilde_set(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) {
             v.atom = nn::Atom::num(atom_getfloat(&argv[i]));
         const bool wants_array = attr && i - 1 < static_cast<int>(attr->types.size()) &&
                                  (attr->types[i - 1] == nn::kBuffer || attr->types[i - 1] == nn::kTensor);
-        if (wants_array && argv[i].a_type == A_SYMBOL && !nn_tilde_array(x, atom_getsymbol(&argv[i]), v.samples)) return;
+        if (wants_array && argv[i].a_type == A_SYMBOL && !nn_tilde_array(x, atom_getsymbol(&argv[i]), v.samples))
+            return;
     }
     std::string error;
     if (!x->x_engine->set_attribute(name, values, error)) pd_error(x, "[nn~] %s", error.c_str());

@@ -1,19 +1,12 @@
-// Every PureData version guard of the nn~ external lives here (STYLE.md item 8): the code builds
-// against Debian's Pd 0.53 and against newer Pd without #ifs scattered through the adapter.
+// Every PureData compatibility guard of the nn~ external lives here: the code builds against Debian's
+// Pd 0.53 and against newer Pd without #ifs scattered through the adapter. nn~ uses no Pd API newer
+// than 0.53: every model channel is its own inlet/outlet (no multichannel signals, 0.54) and the
+// worker's events are polled with a clock (no pd_queue_mess, 0.56). A newer function, when one is
+// needed, is looked up here when the class is set up: a compile-time #if cannot tell which Pd loads
+// the binary.
 #pragma once
 
 #include "m_pd.h"
-
-#define NN_PD_VERSION (PD_MAJOR_VERSION * 10000 + PD_MINOR_VERSION * 100 + PD_BUGFIX_VERSION)
-
-// Multichannel signals (signal_setmultiout, CLASS_MULTICHANNEL) appeared in Pd 0.54. nn~ does not use
-// them yet: every model channel is its own inlet/outlet, which works in every Pd. When multichannel
-// support lands it goes behind this macro.
-#define NN_PD_HAS_MULTICHANNEL (NN_PD_VERSION >= 5400)
-
-// pd_queue_mess (0.56) would let a worker post a message to the main thread; nn~ polls its event
-// queue with a clock instead, which works in every version.
-#define NN_PD_HAS_QUEUE_MESS (NN_PD_VERSION >= 5600)
 
 // The one symbol the external exports (everything else is built with hidden visibility).
 #if defined(_WIN32)

@@ -4,25 +4,27 @@
 #include <cstdlib>
 
 inline int g_failures = 0;
-#define EXPECT(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
+#define EXPECT(cond)                                                                      \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
             std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++g_failures;                                                             \
-        }                                                                             \
+            ++g_failures;                                                                 \
+        }                                                                                 \
     } while (0)
-#define EXPECT_MSG(cond, ...)                                                          \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
+#define EXPECT_MSG(cond, ...)                                                             \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
             std::fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-            std::fprintf(stderr, __VA_ARGS__);                                        \
-            std::fputc('\n', stderr);                                                 \
-            ++g_failures;                                                             \
-        }                                                                             \
+            std::fprintf(stderr, __VA_ARGS__);                                            \
+            std::fputc('\n', stderr);                                                     \
+            ++g_failures;                                                                 \
+        }                                                                                 \
     } while (0)
-#define TEST_MAIN_END()                                                               \
-    do {                                                                              \
-        if (g_failures) std::fprintf(stderr, "%d check(s) failed\n", g_failures);     \
-        else std::printf("all checks passed\n");                                      \
-        return g_failures ? 1 : 0;                                                    \
+#define TEST_MAIN_END()                                               \
+    do {                                                              \
+        if (g_failures)                                               \
+            std::fprintf(stderr, "%d check(s) failed\n", g_failures); \
+        else                                                          \
+            std::printf("all checks passed\n");                       \
+        return g_failures ? 1 : 0;                                    \
     } while (0)

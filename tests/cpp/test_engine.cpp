@@ -71,7 +71,8 @@ int main() {
         for (int k = 0; (k + 1) * B <= 20000; ++k) {
             at::Tensor in = torch::from_blob(x.data() + k * B, {1, 1, B}, torch::kFloat).clone();
             at::Tensor ref = m.forward({in}).toTensor().contiguous();
-            for (int i = 0; i < B; ++i) worst = std::max(worst, double(std::abs(ref.data_ptr<float>()[i] - y[k * B + i + L])));
+            for (int i = 0; i < B; ++i)
+                worst = std::max(worst, double(std::abs(ref.data_ptr<float>()[i] - y[k * B + i + L])));
         }
         EXPECT_MSG(worst == 0.0, "max difference %g", worst);
     }

@@ -28,7 +28,8 @@ static void test_args() {
     EXPECT(a.model.empty() && a.method.empty() && a.buffer_size == 0 && a.errors.empty());
 
     // Max attribute arguments end the positional list: "@policy hold" is not a method.
-    const auto with_attrs = atoms({Atom::sym("demo"), Atom::sym("@policy"), Atom::sym("hold"), Atom::sym("@chans"), Atom::num(4)});
+    const auto with_attrs =
+        atoms({Atom::sym("demo"), Atom::sym("@policy"), Atom::sym("hold"), Atom::sym("@chans"), Atom::num(4)});
     EXPECT(positional_count(with_attrs) == 1);
     a = parse_object_args(with_attrs);
     EXPECT(a.model == "demo" && a.method.empty() && a.buffer_size == 0 && a.errors.empty());
@@ -39,9 +40,11 @@ static void test_args() {
         EXPECT_MSG(a.buffer_size == 0 && a.errors.size() == 1, "bad size %g", bad);
     }
     a = parse_object_args(atoms({Atom::sym("demo"), Atom::num(1e10)}));
-    EXPECT(!a.errors.empty() && a.errors[0] == "buffer size 10000000000 is too large (at most 131072); using the default");
+    EXPECT(!a.errors.empty() &&
+           a.errors[0] == "buffer size 10000000000 is too large (at most 131072); using the default");
     a = parse_object_args(atoms({Atom::sym("demo"), Atom::num(-0.5)}));
-    EXPECT(!a.errors.empty() && a.errors[0] == "buffer size must be a whole number of samples, got -0.5; using the default");
+    EXPECT(!a.errors.empty() &&
+           a.errors[0] == "buffer size must be a whole number of samples, got -0.5; using the default");
 
     a = parse_object_args(atoms({Atom::sym("m"), Atom::sym("f"), Atom::sym("x"), Atom::num(64), Atom::num(128)}));
     EXPECT(a.model == "m" && a.method == "f" && a.buffer_size == 64 && a.errors.size() == 2);
@@ -51,7 +54,8 @@ static void test_args() {
     EXPECT(parse_buffer_size(2048, n, e) && n == 2048);
     EXPECT(parse_buffer_size(kMaxBufferSize, n, e) && n == kMaxBufferSize);
     EXPECT(!parse_buffer_size(0, n, e) && e == "buffer size must be a positive number of samples, got 0");
-    EXPECT(!parse_buffer_size(-1e10, n, e) && e == "buffer size must be a positive number of samples, got -10000000000");
+    EXPECT(!parse_buffer_size(-1e10, n, e) &&
+           e == "buffer size must be a positive number of samples, got -10000000000");
 }
 
 static void test_policy_and_files() {
@@ -86,8 +90,8 @@ static void test_attributes() {
     EXPECT(wants_array(&attr, 4) && wants_array(&attr, 5));
     EXPECT(!wants_array(&attr, 6) && !wants_array(nullptr, 0));
 
-    auto v = attribute_values(&attr, atoms({Atom::sym("on"), Atom::num(3), Atom::num(0.25), Atom::num(2), Atom::sym("buf"),
-                                            Atom::sym("arr"), Atom::num(9)}));
+    auto v = attribute_values(&attr, atoms({Atom::sym("on"), Atom::num(3), Atom::num(0.25), Atom::num(2),
+                                            Atom::sym("buf"), Atom::sym("arr"), Atom::num(9)}));
     EXPECT(v.size() == 7);
     EXPECT(!v[0].atom.is_symbol && v[0].atom.number == 1);
     EXPECT(!v[1].atom.is_symbol && v[1].atom.number == 3);
@@ -108,7 +112,8 @@ static ModelInfo demo_info() {
     info.model_sample_rate = 44100;
     MethodInfo f{"forward", MethodShape{1, 1, 1, 1}, {"(signal) input"}, {"(signal) saturated"}};
     f.latency = 0;
-    MethodInfo enc{"encode", MethodShape{1, 1, 2, 512}, {"(signal) input"}, {"(signal) loudness", "(signal) brightness"}};
+    MethodInfo enc{
+        "encode", MethodShape{1, 1, 2, 512}, {"(signal) input"}, {"(signal) loudness", "(signal) brightness"}};
     MethodInfo dec{"decode", MethodShape{2, 512, 1, 1}, {}, {}};
     info.methods = {f, enc, dec};
     info.attributes = {AttributeInfo{"drive", {kFloat}}, AttributeInfo{"pair", {kInt, kStr}}};
@@ -144,7 +149,8 @@ static void test_info() {
         "warning a \"quoted\" warning",
     };
     EXPECT_MSG(text == want, "got %zu lines", text.size());
-    for (size_t i = 0; i < std::min(text.size(), want.size()); ++i) EXPECT_MSG(text[i] == want[i], "line %zu: '%s'", i, text[i].c_str());
+    for (size_t i = 0; i < std::min(text.size(), want.size()); ++i)
+        EXPECT_MSG(text[i] == want[i], "line %zu: '%s'", i, text[i].c_str());
     // Labels stay one atom each (they contain spaces): a host outputs them as symbols.
     EXPECT(lines[4].values.size() == 2 && lines[4].values[1].symbol == "(signal) input");
 
@@ -158,16 +164,19 @@ static void test_info() {
         "\"outputs\":{\"channels\":1,\"ratio\":1,\"labels\":[\"(signal) saturated\"]},\"latency\":0},"
         "\"encode\":{\"inputs\":{\"channels\":1,\"ratio\":1,\"labels\":[\"(signal) input\"]},"
         "\"outputs\":{\"channels\":2,\"ratio\":512,\"labels\":[\"(signal) loudness\", \"(signal) brightness\"]}},"
-        "\"decode\":{\"inputs\":{\"channels\":2,\"ratio\":512,\"labels\":[]},\"outputs\":{\"channels\":1,\"ratio\":1,\"labels\":[]}}},"
+        "\"decode\":{\"inputs\":{\"channels\":2,\"ratio\":512,\"labels\":[]},\"outputs\":{\"channels\":1,\"ratio\":1,"
+        "\"labels\":[]}}},"
         "\"attributes\":{\"drive\":{\"types\":[\"float\"]},\"pair\":{\"types\":[\"int\", \"str\"]}},"
-        "\"buffers\":[],\"metadata\":{\"author\":\"nn~ project\",\"torch_version\":\"2.13.0\"},\"verified\":[\"forward\"],"
+        "\"buffers\":[],\"metadata\":{\"author\":\"nn~ "
+        "project\",\"torch_version\":\"2.13.0\"},\"verified\":[\"forward\"],"
         "\"warnings\":[\"a \\\"quoted\\\" warning\"]}";
     EXPECT_MSG(json == want_json, "json: %s", json.c_str());
     EXPECT(d.to_json(2).find("\n  \"path\": \"/models/demo.ts\",\n") != std::string::npos);
     EXPECT(Dict().to_json() == "{}");
     ModelInfo old_file = info;  // a file whose metadata holds only torch_version (or a host that read only it)
     old_file.metadata.clear();
-    EXPECT(model_info_dict(old_file).to_json(0).find("\"metadata\":{\"torch_version\":\"2.13.0\"}") != std::string::npos);
+    EXPECT(model_info_dict(old_file).to_json(0).find("\"metadata\":{\"torch_version\":\"2.13.0\"}") !=
+           std::string::npos);
 
     EXPECT(format_number(2) == "2" && format_number(0.5) == "0.5" && format_number(-3) == "-3");
 }
@@ -177,7 +186,9 @@ static void test_assist() {
     const MethodInfo& enc = info.methods[1];
     EXPECT(inlet_assist(&enc, 0, false).rfind("(signal) input; messages (load", 0) == 0);
     EXPECT(inlet_assist(&info.methods[2], 1, false) == "(signal) input 2");
-    EXPECT(inlet_assist(nullptr, 0, true).rfind("(signal) input 1 [multichannel: one channel per voice]; messages", 0) == 0);
+    EXPECT(
+        inlet_assist(nullptr, 0, true).rfind("(signal) input 1 [multichannel: one channel per voice]; messages", 0) ==
+        0);
     EXPECT(outlet_assist(&enc, 1, 2, false) == "(signal) brightness");
     EXPECT(outlet_assist(&enc, 0, 2, true) == "(signal) loudness [multichannel: one channel per voice]");
     EXPECT(outlet_assist(&enc, 2, 2, false).rfind("messages", 0) == 0);
@@ -192,7 +203,8 @@ static void test_router_mapping() {
     EXPECT(r.source_of(0, 0) == 0 && r.source_of(1, 0) == 0 && r.source_of(2, 0) == 0);  // mono feeds every voice
     EXPECT(r.source_of(0, 1) == 1 && r.source_of(1, 1) == 2 && r.source_of(2, 1) == 1);  // wrapped: voice 2 reads ch 0
     EXPECT(r.source_of(3, 0) == -1 && r.source_of(0, 2) == -1);
-    EXPECT(r.destination_of(0, 0) == 0 && r.destination_of(2, 0) == 2 && r.destination_of(0, 1) == 3 && r.destination_of(2, 1) == 5);
+    EXPECT(r.destination_of(0, 0) == 0 && r.destination_of(2, 0) == 2 && r.destination_of(0, 1) == 3 &&
+           r.destination_of(2, 1) == 5);
 
     // Wider cables than voices: extra channels are ignored; missing entries count as one channel.
     EXPECT(r.prepare(2, 3, 1, {4}, 16) == 6);
@@ -225,7 +237,8 @@ public:
     MethodShape shape() const override { return {2, 1, 1, 1}; }
     bool process(const float* in, int batch, int fin, float* out, int fout, std::string&) override {
         for (int b = 0; b < batch; ++b)
-            for (int f = 0; f < fout; ++f) out[b * fout + f] = in[(b * 2) * fin + f] * float(b + 1) + in[(b * 2 + 1) * fin + f];
+            for (int f = 0; f < fout; ++f)
+                out[b * fout + f] = in[(b * 2) * fin + f] * float(b + 1) + in[(b * 2 + 1) * fin + f];
         return true;
     }
 };

@@ -27,7 +27,8 @@ public:
     bool process(const float* in, int batch, int fin, float* out, int fout, std::string&) override {
         std::vector<float> scratch(static_cast<size_t>(fin));  // the worker may allocate
         std::this_thread::sleep_for(std::chrono::microseconds(calls_++ % 3 == 0 ? 3000 : 10));
-        for (int i = 0; i < batch * sh_.out_channels * fout; ++i) out[i] = in[i % (batch * sh_.in_channels * fin)] * 0.5f;
+        for (int i = 0; i < batch * sh_.out_channels * fout; ++i)
+            out[i] = in[i % (batch * sh_.in_channels * fin)] * 0.5f;
         return true;
     }
 

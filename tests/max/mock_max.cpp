@@ -20,9 +20,9 @@
 #include <thread>
 
 #include "ext.h"
-#include "ext_obex.h"
-#include "ext_dictobj.h"
 #include "ext_buffer.h"
+#include "ext_dictobj.h"
+#include "ext_obex.h"
 #include "z_dsp.h"
 
 namespace {
@@ -230,7 +230,9 @@ void free_dict(MockDict* d) {
 }
 
 void json_atoms(const std::vector<t_atom>& atoms, bool array, std::string& o) {
-    auto one = [](const t_atom& a) { return a.a_type == A_SYM ? "\"" + std::string(a.a_w.w_sym->s_name) + "\"" : atom_text(a); };
+    auto one = [](const t_atom& a) {
+        return a.a_type == A_SYM ? "\"" + std::string(a.a_w.w_sym->s_name) + "\"" : atom_text(a);
+    };
     if (!array && atoms.size() == 1) {
         o += one(atoms[0]);
         return;
@@ -292,7 +294,8 @@ t_max_err atom_setsym(t_atom* a, t_symbol* b) {
     return MAX_ERR_NONE;
 }
 
-t_class* class_new(C74_CONST char* name, C74_CONST method mnew, C74_CONST method mfree, long size, C74_CONST method, short, ...) {
+t_class* class_new(C74_CONST char* name, C74_CONST method mnew, C74_CONST method mfree, long size, C74_CONST method,
+                   short, ...) {
     auto* c = new MockClass;
     c->name = name;
     c->mnew = mnew;
@@ -316,7 +319,8 @@ t_max_err class_register(t_symbol*, t_class* c) {
     return MAX_ERR_NONE;
 }
 void class_dspinit(t_class*) {}
-t_object* attr_offset_new(C74_CONST char* name, C74_CONST t_symbol* type, long, C74_CONST method mget, C74_CONST method mset, long offset) {
+t_object* attr_offset_new(C74_CONST char* name, C74_CONST t_symbol* type, long, C74_CONST method mget,
+                          C74_CONST method mset, long offset) {
     auto* a = new MockAttr;
     a->magic = kAttr;
     a->name = name;
@@ -336,7 +340,8 @@ void* class_attr_get(t_class* c, t_symbol* name) {
     auto it = attrs.find(name->s_name);
     return it == attrs.end() ? nullptr : it->second;
 }
-t_max_err class_attr_addattr_format(t_class*, C74_CONST char*, C74_CONST char*, C74_CONST t_symbol*, long, C74_CONST char*, ...) {
+t_max_err class_attr_addattr_format(t_class*, C74_CONST char*, C74_CONST char*, C74_CONST t_symbol*, long,
+                                    C74_CONST char*, ...) {
     return MAX_ERR_NONE;  // inspector styles, labels, save flags: nothing to run
 }
 t_max_err class_attr_addattr_parse(t_class*, C74_CONST char*, C74_CONST char*, t_symbol*, long, C74_CONST char*) {
@@ -386,7 +391,8 @@ void* object_method_imp(void* x, void* sym, void* p1, void* p2, void* p3, void* 
         }
         if (s == "getnuminputchannels") {
             const auto i = static_cast<size_t>(reinterpret_cast<t_ptr_int>(p2));
-            return reinterpret_cast<void*>(static_cast<t_ptr_int>(i < d->inlet_channels.size() ? d->inlet_channels[i] : 1));
+            return reinterpret_cast<void*>(
+                static_cast<t_ptr_int>(i < d->inlet_channels.size() ? d->inlet_channels[i] : 1));
         }
     }
     return nullptr;
@@ -655,8 +661,8 @@ void* create(const std::string& cls, const std::string& args) {
         c = it->second;
     }
     std::vector<t_atom> av = parse(args);
-    return reinterpret_cast<void* (*)(t_symbol*, long, t_atom*)>(c->mnew)(gensym(cls.c_str()), static_cast<long>(av.size()),
-                                                                          av.data());
+    return reinterpret_cast<void* (*)(t_symbol*, long, t_atom*)>(c->mnew)(gensym(cls.c_str()),
+                                                                          static_cast<long>(av.size()), av.data());
 }
 
 void free_object(void* obj) {
@@ -695,8 +701,8 @@ void pump() {
             qelems = st().qelems;
         }
         for (Deferred& d : deferred)
-            reinterpret_cast<void (*)(void*, t_symbol*, short, t_atom*)>(d.fn)(d.obj, d.sym, static_cast<short>(d.atoms.size()),
-                                                                             d.atoms.data());
+            reinterpret_cast<void (*)(void*, t_symbol*, short, t_atom*)>(d.fn)(
+                d.obj, d.sym, static_cast<short>(d.atoms.size()), d.atoms.data());
         for (MockClock* c : clocks) reinterpret_cast<void (*)(void*)>(c->fn)(c->obj);
         bool ran = !deferred.empty() || !clocks.empty();
         for (MockQelem* q : qelems)
@@ -766,8 +772,8 @@ std::string assist(void* obj, bool inlet, long index) {
     auto m = in->cls->methods.find("assist");
     if (m == in->cls->methods.end()) return "";
     char s[512] = {0};
-    reinterpret_cast<void (*)(void*, void*, long, long, char*)>(m->second.fn)(obj, nullptr, inlet ? ASSIST_INLET : ASSIST_OUTLET,
-                                                                              index, s);
+    reinterpret_cast<void (*)(void*, void*, long, long, char*)>(m->second.fn)(
+        obj, nullptr, inlet ? ASSIST_INLET : ASSIST_OUTLET, index, s);
     return s;
 }
 
@@ -793,8 +799,9 @@ long multichannel_outputs(void* obj, long outlet) {
 
 void perform(void* obj, std::vector<double*> ins, std::vector<double*> outs, long n) {
     Instance* in = instance(obj);
-    in->dsp.perform(static_cast<t_object*>(obj), reinterpret_cast<t_object*>(&in->dsp), ins.data(), static_cast<long>(ins.size()),
-                    outs.data(), static_cast<long>(outs.size()), n, 0, in->dsp.userparam);
+    in->dsp.perform(static_cast<t_object*>(obj), reinterpret_cast<t_object*>(&in->dsp), ins.data(),
+                    static_cast<long>(ins.size()), outs.data(), static_cast<long>(outs.size()), n, 0,
+                    in->dsp.userparam);
 }
 
 void add_buffer(const std::string& name, const std::vector<float>& interleaved, long channels) {

@@ -14,7 +14,7 @@ namespace mock {
 
 struct Message {
     std::vector<std::string> atoms;  // atoms[0]: the selector; numbers printed with %g
-    std::string text() const;       // joined with spaces
+    std::string text() const;        // joined with spaces
 };
 
 void init(const std::vector<std::string>& search_path, double sample_rate);
@@ -22,13 +22,13 @@ bool load_external(const std::string& path, std::string& error);  // dlopen + ex
 
 void* create(const std::string& cls, const std::string& args);  // nullptr when the class refuses
 void free_object(void* obj);
-void send(void* obj, const std::string& message);                // "set drive 8": from the main thread
+void send(void* obj, const std::string& message);                    // "set drive 8": from the main thread
 void send_from_other_thread(void* obj, const std::string& message);  // as Max's scheduler would
-void pump();                                                      // run deferred calls, qelems, clocks
+void pump();                                                         // run deferred calls, qelems, clocks
 bool pump_until(const std::function<bool()>& done, int timeout_ms);
 
 long signal_inlets(void* obj);
-std::vector<std::string> outlet_types(void* obj);  // left to right ("" for a message outlet)
+std::vector<std::string> outlet_types(void* obj);        // left to right ("" for a message outlet)
 std::vector<Message> outlet_log(void* obj, int outlet);  // left-to-right index
 bool outlet_has(void* obj, int outlet, const std::string& text_prefix);
 std::vector<std::string> console();  // "post: ...", "warn: ...", "error: ..."

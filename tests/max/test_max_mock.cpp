@@ -19,8 +19,8 @@ static double saturate(double x, double drive) { return std::tanh(float(x) * dri
 
 // Renders `blocks` blocks of `n` samples through obj: ins[c] is a function of (channel, time).
 template <class F>
-static std::vector<std::vector<double>> render(void* obj, int in_channels, int out_channels, int n, int blocks, F signal,
-                                               long t0 = 0) {
+static std::vector<std::vector<double>> render(void* obj, int in_channels, int out_channels, int n, int blocks,
+                                               F signal, long t0 = 0) {
     std::vector<std::vector<double>> in(static_cast<size_t>(in_channels), std::vector<double>(static_cast<size_t>(n))),
         out(static_cast<size_t>(out_channels), std::vector<double>(static_cast<size_t>(n * blocks)));
     for (int b = 0; b < blocks; ++b) {
@@ -28,7 +28,8 @@ static std::vector<std::vector<double>> render(void* obj, int in_channels, int o
             for (int i = 0; i < n; ++i) in[static_cast<size_t>(c)][static_cast<size_t>(i)] = signal(c, t0 + b * n + i);
         std::vector<double*> ip, op;
         for (auto& v : in) ip.push_back(v.data());
-        std::vector<std::vector<double>> blk(static_cast<size_t>(out_channels), std::vector<double>(static_cast<size_t>(n)));
+        std::vector<std::vector<double>> blk(static_cast<size_t>(out_channels),
+                                             std::vector<double>(static_cast<size_t>(n)));
         for (auto& v : blk) op.push_back(v.data());
         mock::perform(obj, ip, op, n);
         for (int c = 0; c < out_channels; ++c)
@@ -119,11 +120,13 @@ static void test_nn_tilde() {
     render(x, 1, 1, n, 4, sine);
     EXPECT(mock::pump_until([&] { return mock::outlet_has(x, 1, "loaded"); }, 20000));
     mock::send(x, "reload");
-    EXPECT(mock::pump_until([&] {
-        int loaded = 0;
-        for (const auto& m : mock::outlet_log(x, 1)) loaded += m.atoms[0] == "loaded";
-        return loaded >= 2;
-    }, 20000));
+    EXPECT(mock::pump_until(
+        [&] {
+            int loaded = 0;
+            for (const auto& m : mock::outlet_log(x, 1)) loaded += m.atoms[0] == "loaded";
+            return loaded >= 2;
+        },
+        20000));
     EXPECT(!mock::console_has("error", "off the main thread"));
     mock::free_object(x);
 
@@ -179,7 +182,8 @@ static void test_mc() {
     worst = 0;
     for (int v = 0; v < 3; ++v)
         for (int t = 3 * L; t < n * blocks; ++t)
-            worst = std::max(worst, std::abs(z[static_cast<size_t>(v)][static_cast<size_t>(t)] - saturate(sine(0, 100000 + t - L), 4.0)));
+            worst = std::max(worst, std::abs(z[static_cast<size_t>(v)][static_cast<size_t>(t)] -
+                                             saturate(sine(0, 100000 + t - L), 4.0)));
     EXPECT_MSG(worst < 1e-5, "mono cable into mc.nn~ differs by %g", worst);
 
     mock::send(x, "chans 4");
@@ -205,7 +209,8 @@ static void test_buffer_attribute() {
     const int n = 64, blocks = 32, L = 512;
     auto y = render(x, 1, 1, n, blocks, sine);
     double worst = 0;
-    for (int t = 3 * L; t < n * blocks; ++t) worst = std::max(worst, std::abs(y[0][static_cast<size_t>(t)] - 0.375 * float(sine(0, t - L))));
+    for (int t = 3 * L; t < n * blocks; ++t)
+        worst = std::max(worst, std::abs(y[0][static_cast<size_t>(t)] - 0.375 * float(sine(0, t - L))));
     EXPECT_MSG(worst < 1e-6, "buffer attribute: output differs from 0.375 x by %g", worst);
     mock::send(x, "set impulse nosuch");
     EXPECT(mock::console_has("error", "no buffer~ named 'nosuch'"));
@@ -232,9 +237,10 @@ static void test_info() {
     EXPECT(!dict_msgs.empty() && dict_msgs.back().atoms.size() == 2 && dict_msgs.back().atoms[0] == "dictionary");
     if (!dict_msgs.empty() && dict_msgs.back().atoms.size() == 2) {
         const std::string json = mock::dictionary_json(dict_msgs.back().atoms[1]);
-        EXPECT_MSG(json.find("\"forward\": {\"inputs\": {\"channels\": 1, \"ratio\": 1, \"labels\": [\"(signal) input\"]}") !=
-                       std::string::npos,
-                   "dictionary: %s", json.c_str());
+        EXPECT_MSG(
+            json.find("\"forward\": {\"inputs\": {\"channels\": 1, \"ratio\": 1, \"labels\": [\"(signal) input\"]}") !=
+                std::string::npos,
+            "dictionary: %s", json.c_str());
         EXPECT(json.find("\"attributes\": {\"drive\": {\"types\": [\"float\"]}}") != std::string::npos);
         EXPECT(json.find("\"samplerate\": 44100") != std::string::npos);
         EXPECT(json.find("\"licence\": \"CC0-1.0\"") != std::string::npos);

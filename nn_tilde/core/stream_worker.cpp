@@ -1,0 +1,154 @@
+// The stream engine's worker (see stream.h): its loop (tasks, buffers, pausing for prepare(), parking
+// while an offline render computes inline) and the computation of one buffer.
+#include "stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "frames.h"
+#include "stream_internal.h"
+
+namespace nn {
+
+using namespace stream_internal;
+using Clock = std::chrono::steady_clock;
+
+void StreamEngine::run_tasks() {
+    for (Task* t = tasks_.drain(); t;) {
+        Task* next = t->next;
+        // Once stopping, tasks are dropped unrun: they may refer to an owner that is gone (retire()).
+        if (!stop_.load(std::memory_order_acquire)) t->run(ctx_);
+        delete t;
+        t = next;
+        tasks_run_.fetch_add(1, std::memory_order_release);
+    }
+    failed_.store(ctx_.failed, std::memory_order_relaxed);
+}
+
+void StreamEngine::worker_main() {
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lk(pause_mutex_);
+            if (stop_.load(std::memory_order_acquire)) break;
+            if (pause_requested_) {
+                paused_ = true;
+                pause_cv_.notify_all();
+                pause_cv_.wait(lk, [&] { return !pause_requested_ || stop_.load(); });
+                paused_ = false;
+                continue;
+            }
+        }
+        if (!try_lock()) {  // the audio thread is computing (Wait policy): let it finish
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            continue;
+        }
+        run_tasks();
+        // Offline render under Wait: the audio thread computes the buffers when it needs them. A worker
+        // that also took them would keep finding a new one within its spin window and burn a second
+        // core (CPU time up to 2x) racing the audio thread for the token; it sleeps instead, and the
+        // first buffer submitted at real-time pace wakes it (submit posts when inline_ ends).
+        const bool offline = offline_.load(std::memory_order_relaxed);
+        const bool did = !offline && consume_one();
+        unlock();
+        if (did || !tasks_.empty()) continue;
+        if (offline) {
+            wake_.wait();
+            continue;
+        }
+        // Nothing queued: spin briefly for the next buffer or task, then sleep on the semaphore.
+        if (spin_until(
+                [&] {
+                    return (N_ > 0 &&
+                            q_head_.load(std::memory_order_relaxed) != q_tail_.load(std::memory_order_acquire)) ||
+                           !tasks_.empty() || stop_.load(std::memory_order_relaxed);
+                },
+                kWorkerSpinNs))
+            continue;
+        wake_.wait();
+    }
+    {
+        std::lock_guard<std::mutex> lk(pause_mutex_);
+        exited_ = true;
+    }
+    pause_cv_.notify_all();
+}
+
+void StreamEngine::process_buffer(int64_t seq) {
+    const size_t slot = static_cast<size_t>(seq % N_);
+    Slot& s = slots_[slot];
+    const float* in = in_store_.data() + static_cast<size_t>(batch_) * host_in_ * B_ * slot;
+    float* out = out_store_.data() + static_cast<size_t>(batch_) * host_out_ * B_ * slot;
+
+    Processor* p = ctx_.failed ? nullptr : ctx_.processor.get();
+    MethodShape sh;
+    if (p) {
+        sh = p->shape();
+        if (sh.in_ratio <= 0 || sh.out_ratio <= 0 || B_ % sh.in_ratio != 0 || B_ % sh.out_ratio != 0) {
+            ctx_.failed = true;
+            failed_.store(true, std::memory_order_relaxed);
+            p = nullptr;
+            report_error("buffer size " + std::to_string(B_) +
+                         " is not a multiple of the method's ratios; model stopped");
+        }
+    }
+    if (!p) {
+        s.in_free.store(true, std::memory_order_release);
+        std::memset(out, 0, sizeof(float) * static_cast<size_t>(batch_) * host_out_ * B_);
+        s.out_seq.store(seq, std::memory_order_release);
+        done_.signal();
+        return;
+    }
+
+    // Decimate (frames.h). The scratch buffers are only reallocated when the shape changes (the worker
+    // may allocate; it just need not, per buffer).
+    const int fin = B_ / sh.in_ratio, fout = B_ / sh.out_ratio;
+    const size_t in_size = static_cast<size_t>(batch_) * sh.in_channels * fin;
+    const size_t out_size = static_cast<size_t>(batch_) * sh.out_channels * fout;
+    if (scratch_in_.size() != in_size) scratch_in_.assign(in_size, 0.0f);
+    if (scratch_out_.size() != out_size) scratch_out_.assign(out_size, 0.0f);
+    decimate_input(in, batch_, host_in_, B_, sh, scratch_in_.data());
+    // release: the audio thread may overwrite this slot's input from now on
+    s.in_free.store(true, std::memory_order_release);
+    done_.signal();
+
+    std::string error;
+    const auto t0 = Clock::now();
+    bool ok = false;
+    try {
+        ok = p->process(scratch_in_.data(), batch_, fin, scratch_out_.data(), fout, error);
+    } catch (const std::exception& e) {
+        error = e.what();
+    } catch (...) {
+        error = "unknown exception";
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    bump(n_calls_);
+    model_ms_sum_.store(model_ms_sum_.load(std::memory_order_relaxed) + ms, std::memory_order_relaxed);
+    raise_max(model_ms_max_, ms);
+
+    if (!ok) {
+        ctx_.failed = true;
+        failed_.store(true, std::memory_order_relaxed);
+        report_error(error);
+        std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
+    }
+    // NaN/Inf scan, vectorised; the per-sample repair pass runs only when it finds something.
+    const uint64_t bad = any_nonfinite(scratch_out_.data(), scratch_out_.size())
+                             ? replace_nonfinite(scratch_out_.data(), scratch_out_.size())
+                             : 0;
+    if (bad) {
+        if (n_nonfinite_.load(std::memory_order_relaxed) == 0)
+            report_warning("the model produced NaN or Inf (" + std::to_string(bad) +
+                           " samples in one buffer); they are replaced by 0 (see `stats`)");
+        bump(n_nonfinite_, bad);
+    }
+    // Hold each output frame for out_ratio samples (frames.h).
+    hold_output(scratch_out_.data(), batch_, sh, B_, out, host_out_);
+    // release: pairs with the audio thread's acquire of out_seq before it reads `out`
+    s.out_seq.store(seq, std::memory_order_release);
+    done_.signal();
+}
+
+}  // namespace nn
