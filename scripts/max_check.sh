@@ -34,12 +34,15 @@ mkdir -p "$OUT"
 S="$SDK_ROOT/c74support"
 CXX=("$CROSS" -std=c++20 -O2 -Wall -Wextra -Werror -Wno-cast-function-type -DWIN_VERSION -DMAXAPI_USE_MSCRT -D_USE_MATH_DEFINES
      '-DNN_VERSION="0.1.0"' -Inn_tilde/core -isystem "$S" -isystem "$S/max-includes" -isystem "$S/msp-includes")
-for f in engine host stream; do "${CXX[@]}" -c "nn_tilde/core/$f.cpp" -o "$OUT/$f.o"; done
+CORE_UNITS=(engine exit_guard contract host stream stream_audio stream_worker frames)
+for f in "${CORE_UNITS[@]}"; do "${CXX[@]}" -c "nn_tilde/core/$f.cpp" -o "$OUT/$f.o"; done
 "${CXX[@]}" -c tests/max/model_stub.cpp -o "$OUT/model_stub.o"
 "${CXX[@]}" -c nn_tilde/max/nn_tilde_max.cpp -o "$OUT/nn_tilde_max.o"
 "${CXX[@]}" -DNN_MAX_MC=1 -c nn_tilde/max/nn_tilde_max.cpp -o "$OUT/mc_nn_tilde_max.o"
 "${CXX[@]}" -c nn_tilde/max/nn_info_max.cpp -o "$OUT/nn_info_max.o"
-CORE=("$OUT/engine.o" "$OUT/host.o" "$OUT/stream.o" "$OUT/model_stub.o" "$S/max-includes/x64/MaxAPI.lib" "$S/msp-includes/x64/MaxAudio.lib")
+CORE=()
+for f in "${CORE_UNITS[@]}"; do CORE+=("$OUT/$f.o"); done
+CORE+=("$OUT/model_stub.o" "$S/max-includes/x64/MaxAPI.lib" "$S/msp-includes/x64/MaxAudio.lib")
 "$CROSS" -shared -static -o "$OUT/nn~.mxe64" "$OUT/nn_tilde_max.o" "${CORE[@]}"
 "$CROSS" -shared -static -o "$OUT/mc.nn~.mxe64" "$OUT/mc_nn_tilde_max.o" "${CORE[@]}"
 "$CROSS" -shared -static -o "$OUT/nn.info.mxe64" "$OUT/nn_info_max.o" "${CORE[@]}"
