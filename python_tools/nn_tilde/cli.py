@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--buffers",
         type=_positive_int_list,
         default=None,
-        help="buffer sizes (powers of two; default 64..8192 from the largest ratio)",
+        help="buffer sizes in samples (default 64, 128, ... 8192); each is rounded up to a "
+        "multiple of the model's ratios, as nn~ does (e.g. 1001 stays 1001 for ratio 1)",
     )
     bch.add_argument(
         "--threads", type=_positive_int_list, default=None, help="default: 1 and all cores"
@@ -331,9 +332,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     _require_file(args.model)
     buffers = args.buffers
+    from nn_tilde import contract
+
     for b in buffers or []:
-        if b & (b - 1):
-            raise UsageError(f"--buffers: {b} is not a power of two; nn~ uses 64, 128, ... 8192")
+        if b > contract.MAX_BUFFER:
+            raise UsageError(f"--buffers: {b} is more than nn~ allows ({contract.MAX_BUFFER})")
     import torch
 
     from nn_tilde.bench.model import BenchOptions, format_table, run_bench

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from support import catalogue
 from support import kit_models as km
 from support.commands import NN_TILDE
 
@@ -66,8 +67,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli")
     return {
         "good": km.export_good(root / "good.ts", fresh_process=False, ratio=512),
-        "raw": km.save_raw(km.RawBase(), root / "raw.ts"),
-        "zero_padded": km.save_raw(km.ZeroPaddedDelay(), root / "zero_padded.ts"),
+        "raw": catalogue.BY_NAME["rawbase"].build(root / "raw.ts"),
+        "zero_padded": catalogue.BY_NAME["zero_padded"].build(root / "zero_padded.ts"),
     }
 
 
@@ -158,11 +159,15 @@ def test_bench_recommends_a_setting(files: dict[str, Path], tmp_path: Path) -> N
     assert text.returncode == 0 and "forward: recommended sr 44100 buffer 512" in text.stdout
 
 
-def test_bench_refuses_bad_buffers(files: dict[str, Path], tmp_path: Path) -> None:
-    proc = run(["bench", str(files["good"]), "--buffers", "1000"], tmp_path)
-    assert proc.returncode == 2 and "not a power of two" in proc.stderr
-    proc = run(["bench", str(files["good"]), "--buffers", "256"], tmp_path)
-    assert proc.returncode == 2 and "below the largest ratio 512" in proc.stderr
+def test_bench_plays_the_buffers_nn_tilde_plays(files: dict[str, Path], tmp_path: Path) -> None:
+    """As nn~ does: a buffer is rounded up to a multiple of the ratios (512 for this model, so
+    1000 -> 1024 and 256 -> 512); more than nn~ allows is a usage error."""
+    common = ["--threads", "1", "--sample-rates", "44100", "--seconds", "0.01", "--json", "-q"]
+    proc = run(["bench", str(files["good"]), "--buffers", "1000,256", *common], tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert {r["buffer"] for r in json.loads(proc.stdout)["rows"]} == {1024, 512}
+    proc = run(["bench", str(files["good"]), "--buffers", "200000"], tmp_path)
+    assert proc.returncode == 2 and "more than nn~ allows (131072)" in proc.stderr
 
 
 def test_export_command(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Test models for the Pd tests, written with plain torch (no nn_tilde kit): each follows
-../shared/MODEL_FORMAT.md by hand, so these tests do not depend on the kit under test.
+docs/MODEL_FORMAT.md by hand, so these tests do not depend on the kit under test.
 
 Every builder returns a scripted module; `python` reference outputs come from calling the same
 module directly (a fresh load of the saved file) on the same input.

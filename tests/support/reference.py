@@ -1,4 +1,4 @@
-"""The host convention of MODEL_FORMAT.md, in numpy/torch, to compute what nn~ must output:
+"""The host convention of docs/MODEL_FORMAT.md, in numpy/torch, to compute what nn~ must output:
 whole buffers of B samples, input decimated by keeping the last sample of each in_ratio group,
 each output frame held for out_ratio samples. Written from the format description, not from the
 C++."""

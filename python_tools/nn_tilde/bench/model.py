@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from nn_tilde import contract
 from nn_tilde.check.runner import Progress, host_loader
 from nn_tilde.host import probe
 from nn_tilde.host import timing as speed
@@ -13,12 +14,25 @@ from nn_tilde.host import timing as speed
 @dataclass
 class BenchOptions:
     sample_rates: list[int] = field(default_factory=lambda: [44100, 48000])
-    buffers: list[int] | None = None  # default: powers of two from max(64, ratio) to 8192
+    buffers: list[int] | None = None  # default 64..8192, rounded up to the ratios as nn~ does
     threads: list[int] | None = None  # default: 1 and all cores
     seconds: float = 0.5
     headroom: float = 0.7  # p99 must stay below this share of the buffer period
     methods: list[str] | None = None
-    quick: bool = False  # default buffers: only two (largest ratio or 256, and 2048)
+    quick: bool = False  # default buffers: only two (256 and 2048, rounded up as nn~ does)
+
+
+def _methods(model: torch.jit.ScriptModule) -> dict[str, contract.MethodParams]:
+    """The methods nn~ accepts, by the rules of nn_tilde.contract (a refused one is left out)."""
+    out = {}
+    for name in probe.method_names(model):
+        raw = probe.buffer_value(model, f"{name}_params")
+        values = None if raw is None else raw.flatten().tolist()
+        dtype = raw.dtype if raw is not None else "int64"
+        params, _ = contract.read_params(name, values, dtype)
+        if params is not None and probe.has_method(model, name):
+            out[name] = params
+    return out
 
 
 @dataclass
@@ -33,30 +47,26 @@ class BenchResult:
 def run_bench(path: str | Path, options: BenchOptions, progress: Progress) -> BenchResult:
     """Time every method; recommend per method the lowest-latency safe setting."""
     model = torch.jit.load(str(path), map_location="cpu")
-    methods = {m: probe.method_params(model, m) for m in probe.method_names(model)}
+    methods = _methods(model)
     if not methods:
-        raise ValueError(f"{path} has no nn~ method; run `nn-tilde check {path}`")
-    # The host's buffer is at least the largest ratio of all methods.
-    max_ratio = max(max(p.in_ratio, p.out_ratio) for p in methods.values())
+        raise ValueError(f"{path} has no method nn~ accepts; run `nn-tilde check {path}`")
+    # nn~'s buffer is a multiple of every ratio of every method (docs/MODEL_FORMAT.md).
+    multiple = contract.buffer_multiple(methods.values())
+    if contract.buffer_problem(methods.values()) is not None:
+        raise ValueError(contract.message("buffer.limit", multiple=multiple))
     if options.methods:
         unknown = sorted(set(options.methods) - set(methods))
         if unknown:
             raise ValueError(f"no method {unknown[0]!r} in {path}; it has {sorted(methods)}")
         methods = {m: p for m, p in methods.items() if m in options.methods}
     if options.buffers:
-        buffers = options.buffers
+        wanted = options.buffers
     elif options.quick:
-        buffers = sorted({max(max_ratio, 256), max(max_ratio, 2048)})
+        wanted = [256, 2048]
     else:
-        buffers = [b for b in (64, 128, 256, 512, 1024, 2048, 4096, 8192) if b >= max_ratio] or [
-            max_ratio
-        ]
-    too_small = [b for b in buffers if b < max_ratio]
-    if too_small:
-        raise ValueError(
-            f"buffer {too_small[0]} is below the largest ratio {max_ratio}; nn~ "
-            f"needs buffers of at least {max_ratio} for this model"
-        )
+        wanted = [64, 128, 256, 512, 1024, 2048, 4096, 8192]
+    # what nn~ plays for each: the size rounded up to a multiple of the ratios
+    buffers = sorted({contract.choose_buffer_size(b, multiple)[0] for b in wanted})
     threads = options.threads or sorted({1, speed.all_threads()})
     result = BenchResult()
     for name, params in methods.items():
