@@ -415,7 +415,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _save(model: "Module", args: argparse.Namespace) -> int:
     """Exports `model` to args.output through the export API; 0 or MODEL_FAILED."""
-    from nn_tilde.authoring.module import ExportError
+    from nn_tilde.authoring.base import ExportError
 
     try:
         report = model.export_to_ts(
