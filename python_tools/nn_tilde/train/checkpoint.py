@@ -7,77 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
 from nn_tilde.authoring.module import Module
-from nn_tilde.models.autoencoder import StreamingAutoEncoder
+from nn_tilde.models.autoencoder import ExportedAutoEncoder
 from nn_tilde.train.config import LEGACY_MODEL_KEYS, TrainConfig
 from nn_tilde.train.loop import build_model
 
 
 class CheckpointError(Exception):
     """Not a training checkpoint of `nn-tilde train`; the message names the fix."""
-
-
-class ExportedAutoEncoder(Module):
-    """nn~ wrapper of a StreamingAutoEncoder.
-
-    encode: audio [B, 1, N] -> latents [B, latent, N / ratio]
-    decode: latents [B, latent, N / ratio] -> audio [B, 1, N]
-    forward: audio [B, 1, N] -> audio [B, 1, N]
-    Latencies are declared in host samples (format extension).
-    """
-
-    def __init__(self, stream: StreamingAutoEncoder, sample_rate: int, metadata: dict[str, str]):
-        super().__init__(sample_rate, metadata=metadata)
-        self.stream = stream
-        r, n = stream.ratio, stream.latent
-        self.register_method(
-            "encode",
-            1,
-            1,
-            n,
-            r,
-            input_labels=["(signal) audio in"],
-            output_labels=[f"(signal) latent {i}" for i in range(n)],
-            latency=stream.encode_delay * r,
-        )
-        self.register_method(
-            "decode",
-            n,
-            r,
-            1,
-            1,
-            input_labels=[f"(signal) latent {i}" for i in range(n)],
-            output_labels=["(signal) audio out"],
-            latency=stream.decode_delay,
-        )
-        self.register_method(
-            "forward",
-            1,
-            1,
-            1,
-            1,
-            input_labels=["(signal) audio in"],
-            output_labels=["(signal) audio out"],
-            latency=stream.forward_delay,
-        )
-        self.stream.reset()
-
-    @torch.jit.export
-    def encode(self, x: Tensor) -> Tensor:
-        return self.stream.encode(x)
-
-    @torch.jit.export
-    def decode(self, z: Tensor) -> Tensor:
-        return self.stream.decode(z)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.stream(x)
-
-    @torch.jit.export
-    def reset(self) -> None:
-        self.stream.reset()
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
