@@ -503,7 +503,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if not resume.is_file():
             raise UsageError(f"--resume: {resume} does not exist; train without --resume first")
     from nn_tilde.train.data import DataError
-    from nn_tilde.train.loop import train
+    from nn_tilde.train.registry import train
 
     try:
         ckpt = train(config, args.data, args.output, resume=resume, progress=not args.quiet)

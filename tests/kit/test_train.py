@@ -184,8 +184,8 @@ def test_export_check_and_pd(trained, tmp_path) -> None:
 def test_export_declares_the_exact_streaming_delay(trained, tmp_path, capsys) -> None:
     """`nn-tilde export CKPT` declares the streaming layers' delays, not the probe's estimate, and
     the file's forward, fed chunk by chunk, is the offline model shifted by exactly that delay."""
+    from nn_tilde.train.autoencoder import build_model
     from nn_tilde.train.checkpoint import config_from_checkpoint, load_checkpoint
-    from nn_tilde.train.loop import build_model
 
     out = tmp_path / "tiny.ts"
     ckpt = trained / "run" / "last.pt"
