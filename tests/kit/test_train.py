@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,17 @@ def test_ddp_two_cpu_processes(tmp_path) -> None:
     ckpt = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
     assert ckpt["step"] == 2 and len(ckpt["history"]["train"]) == 2
     assert not list((tmp_path / "run").glob("*.png"))
+
+
+def test_plot_without_matplotlib_says_so_and_stops_plotting(tmp_path, monkeypatch) -> None:
+    """Every trainer plots through loop.save_plot: without matplotlib it says so, renders
+    nothing and turns `plot` off, so the trainers do not call it (or say it) again."""
+    from nn_tilde.train.loop import save_plot
+
+    monkeypatch.setitem(sys.modules, "nn_tilde.train.plots", None)  # import raises ImportError
+    for model_type in ("autoencoder", "ddsp"):
+        config, said = load_config(None, [f"model_type={model_type}"]), []
+        history: dict[str, list[list[float]]] = {"train": [], "valid": []}
+        save_plot(config, history, tmp_path, 1, lambda: pytest.fail("rendered"), said.append)
+        assert not config.plot and len(said) == 1 and "matplotlib" in said[0]
+    assert not list(tmp_path.iterdir())
