@@ -12,10 +12,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "TYPE_HASH": "nn_tilde.authoring.codegen",
     "Buffer": "nn_tilde.authoring.buffer",
-    "ExportError": "nn_tilde.authoring.module",
-    "ExportReport": "nn_tilde.authoring.module",
+    "ExportError": "nn_tilde.authoring.base",
+    "ExportReport": "nn_tilde.authoring.base",
     "Module": "nn_tilde.authoring.module",
-    "reset_streaming_state": "nn_tilde.authoring.module",
+    "reset_streaming_state": "nn_tilde.authoring.base",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

@@ -438,7 +438,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _save(model: "Module", args: argparse.Namespace) -> int:
     """Exports `model` to args.output through the export API; 0 or MODEL_FAILED."""
-    from nn_tilde.authoring.module import ExportError
+    from nn_tilde.authoring.base import ExportError
 
     try:
         report = model.export_to_ts(
@@ -526,7 +526,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if not resume.is_file():
             raise UsageError(f"--resume: {resume} does not exist; train without --resume first")
     from nn_tilde.train.data import DataError
-    from nn_tilde.train.loop import train
+    from nn_tilde.train.registry import train
 
     try:
         ckpt = train(config, args.data, args.output, resume=resume, progress=not args.quiet)

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -184,8 +185,8 @@ def test_export_check_and_pd(trained, tmp_path) -> None:
 def test_export_declares_the_exact_streaming_delay(trained, tmp_path, capsys) -> None:
     """`nn-tilde export CKPT` declares the streaming layers' delays, not the probe's estimate, and
     the file's forward, fed chunk by chunk, is the offline model shifted by exactly that delay."""
+    from nn_tilde.train.autoencoder import build_model
     from nn_tilde.train.checkpoint import config_from_checkpoint, load_checkpoint
-    from nn_tilde.train.loop import build_model
 
     out = tmp_path / "tiny.ts"
     ckpt = trained / "run" / "last.pt"
@@ -237,3 +238,17 @@ def test_ddp_two_cpu_processes(tmp_path) -> None:
     ckpt = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
     assert ckpt["step"] == 2 and len(ckpt["history"]["train"]) == 2
     assert not list((tmp_path / "run").glob("*.png"))
+
+
+def test_plot_without_matplotlib_says_so_and_stops_plotting(tmp_path, monkeypatch) -> None:
+    """Every trainer plots through loop.save_plot: without matplotlib it says so, renders
+    nothing and turns `plot` off, so the trainers do not call it (or say it) again."""
+    from nn_tilde.train.loop import save_plot
+
+    monkeypatch.setitem(sys.modules, "nn_tilde.train.plots", None)  # import raises ImportError
+    for model_type in ("autoencoder", "ddsp"):
+        config, said = load_config(None, [f"model_type={model_type}"]), []
+        history: dict[str, list[list[float]]] = {"train": [], "valid": []}
+        save_plot(config, history, tmp_path, 1, lambda: pytest.fail("rendered"), said.append)
+        assert not config.plot and len(said) == 1 and "matplotlib" in said[0]
+    assert not list(tmp_path.iterdir())

@@ -5,6 +5,8 @@ Every check runs on fresh loads of the scripted bytes, never on the live module,
 cannot leave streaming state in the saved file.
 """
 
+from __future__ import annotations
+
 import io
 import json
 import logging
@@ -14,11 +16,15 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
-from nn_tilde.authoring.module import ExportError, ExportReport, Module, reset_streaming_state
+from nn_tilde.authoring.base import ExportError, ExportReport, reset_streaming_state
 from nn_tilde.host import probe
+
+if TYPE_CHECKING:  # Module calls export_module (lazily); export needs Module's type only
+    from nn_tilde.authoring.module import Module
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ Source-compatible with the reference nn_tilde package (`register_method`, `regis
 latency, the model's own sample rate, metadata and embedded test vectors.
 """
 
-import inspect
 import keyword
 import logging
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import torch
 
 from nn_tilde.authoring import codegen as _codegen
+from nn_tilde.authoring.base import ExportReport
 from nn_tilde.authoring.buffer import Buffer
 from nn_tilde.contract import is_power_of_two
 
@@ -267,7 +267,7 @@ class Module(torch.nn.Module):
         test_vectors: bool = True,
         fresh_process: bool = True,
         buffer_sizes: Optional[Sequence[int]] = None,
-    ) -> "ExportReport":
+    ) -> ExportReport:
         """Script, validate, save to `path`, reload from disk and compare.
 
         Raises `ExportError` (naming the rule and the fix) when a check fails; the file is only
@@ -282,59 +282,4 @@ class Module(torch.nn.Module):
             test_vectors=test_vectors,
             fresh_process=fresh_process,
             buffer_sizes=buffer_sizes,
-        )
-
-
-def reset_streaming_state(module: torch.nn.Module) -> int:
-    """Zero streaming caches and call `reset()` on every (sub)module defining one; returns count.
-
-    Handles cached_conv's lazily created `pad` / `cache` buffers and any layer with a
-    no-argument `reset()` method (the convention of nn_tilde.streaming).
-    """
-    count = 0
-    for sub in module.modules():
-        if type(sub).__module__.startswith("cached_conv"):
-            for name in ("pad", "cache"):
-                buf = sub._buffers.get(name)
-                if isinstance(buf, torch.Tensor):
-                    with torch.no_grad():
-                        buf.zero_()
-                    count += 1
-        reset = getattr(sub, "reset", None)  # the model's own reset() included
-        if callable(reset):
-            try:
-                sig = inspect.signature(reset)
-            except (TypeError, ValueError):
-                continue
-            required = [
-                p
-                for p in sig.parameters.values()
-                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            ]
-            if not required:
-                with torch.no_grad():
-                    reset()
-                count += 1
-    return count
-
-
-class ExportError(RuntimeError):
-    """A model broke an nn~ rule during `export_to_ts`; the message names the rule and the fix."""
-
-
-class ExportReport:
-    """What `export_to_ts` verified: per method, the latency the file declares (``declared``,
-    ``None`` when it declares none), the probe's estimate (``latency``: where the impulse response
-    peaks, an estimate unless the method is a pure delay) and notes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.latency: Dict[str, Optional[int]] = {}
-        self.declared: Dict[str, Optional[int]] = {}
-        self.notes: List[str] = []
-
-    def __repr__(self) -> str:
-        return (
-            f"ExportReport(path={str(self.path)!r}, declared={self.declared}, "
-            f"latency={self.latency}, notes={self.notes})"
         )

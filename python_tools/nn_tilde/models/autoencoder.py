@@ -7,6 +7,9 @@ with the three nn~ methods, each its own stream with its own caches and delay:
 * ``decode``: latents ``[B, latent, T']`` -> audio ``[B, 1, T' * ratio]``
 * ``forward``: ``decode(encode(x))`` with the decoder built for the encoder's delay.
 
+``ExportedAutoEncoder`` wraps the streaming form as an nn~ model (``nn-tilde export`` of an
+autoencoder checkpoint builds it).
+
 Architecture (after Caillon & Esling 2021, RAVE v1, without noise synthesis): with
 ``n_bands > 1`` a PQMF filter bank (``pqmf.py``) first splits the audio into ``n_bands``
 critically sampled bands, so every conv runs at ``1 / n_bands`` of the audio rate, and the
@@ -24,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrizations
 
+from nn_tilde.authoring.module import Module
 from nn_tilde.streaming.convert import to_streaming
 from nn_tilde.streaming.layers import Conv1d, ConvTranspose1d, Residual
 from nn_tilde.streaming.pqmf import PQMFAnalysis, PQMFSynthesis
@@ -184,3 +188,64 @@ class StreamingAutoEncoder(nn.Module):
         self.dec.reset()
         self.fwd_enc.reset()
         self.fwd_dec.reset()
+
+
+class ExportedAutoEncoder(Module):
+    """nn~ wrapper of a StreamingAutoEncoder.
+
+    encode: audio [B, 1, N] -> latents [B, latent, N / ratio]
+    decode: latents [B, latent, N / ratio] -> audio [B, 1, N]
+    forward: audio [B, 1, N] -> audio [B, 1, N]
+    Latencies are declared in host samples (format extension).
+    """
+
+    def __init__(self, stream: StreamingAutoEncoder, sample_rate: int, metadata: dict[str, str]):
+        super().__init__(sample_rate, metadata=metadata)
+        self.stream = stream
+        r, n = stream.ratio, stream.latent
+        self.register_method(
+            "encode",
+            1,
+            1,
+            n,
+            r,
+            input_labels=["(signal) audio in"],
+            output_labels=[f"(signal) latent {i}" for i in range(n)],
+            latency=stream.encode_delay * r,
+        )
+        self.register_method(
+            "decode",
+            n,
+            r,
+            1,
+            1,
+            input_labels=[f"(signal) latent {i}" for i in range(n)],
+            output_labels=["(signal) audio out"],
+            latency=stream.decode_delay,
+        )
+        self.register_method(
+            "forward",
+            1,
+            1,
+            1,
+            1,
+            input_labels=["(signal) audio in"],
+            output_labels=["(signal) audio out"],
+            latency=stream.forward_delay,
+        )
+        self.stream.reset()
+
+    @torch.jit.export
+    def encode(self, x: Tensor) -> Tensor:
+        return self.stream.encode(x)
+
+    @torch.jit.export
+    def decode(self, z: Tensor) -> Tensor:
+        return self.stream.decode(z)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.stream(x)
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.stream.reset()

@@ -1,4 +1,10 @@
-"""Training configuration: dataclass defaults < config file (TOML or JSON) < CLI overrides."""
+"""Training configuration: dataclass defaults < config file (TOML or JSON) < CLI overrides.
+
+Generic keys are `TrainConfig`'s fields; `model_type` picks a registered model type
+(registry.py), whose keys are one section, named by the registry (`[model]` for the autoencoder,
+`[ddsp]` for DDSP) and held in `TrainConfig.model`. A section of another model type is an error.
+Torch-free.
+"""
 
 from __future__ import annotations
 
@@ -8,47 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nn_tilde.train.errors import ConfigError
+from nn_tilde.train.registry import DEFAULT_MODEL_TYPE, MODEL_TYPES, ModelType, describe, model_type
 
-class ConfigError(Exception):
-    """A bad config file or override; the message names the fix."""
-
-
-@dataclass
-class ModelConfig:
-    """Arguments of `nn_tilde.models.autoencoder.AutoEncoder`.
-
-    The default is a causal 16-band PQMF model with latent ratio 16 * 8 * 16 = 2048 (about
-    0.7 M parameters, 240 samples of forward latency, well above 20x real time on one thread).
-    `n_bands = 1, causal = false, capacity = 16, ratios = [4, 4, 4, 2], dilations = [1, 3, 9]`
-    is the earlier default (no PQMF, ratio 128); checkpoints written before `n_bands` existed
-    are read with `n_bands = 1, causal = false` (see `LEGACY_MODEL_KEYS`).
-    """
-
-    latent: int = 8
-    capacity: int = 32
-    ratios: list[int] = field(default_factory=lambda: [8, 16])
-    dilations: list[int] = field(default_factory=lambda: [1, 3])
-    n_bands: int = 16  # PQMF bands (a power of two); 1 = no PQMF
-    causal: bool = True  # no lookahead: streaming delay is the PQMF's only
-
-
-# Values of model keys added after the first release, for configs saved without them.
-LEGACY_MODEL_KEYS: dict[str, Any] = {"n_bands": 1, "causal": False}
-
-
-@dataclass
-class DDSPConfig:
-    """Arguments of `nn_tilde.models.ddsp.model.DDSP` (used when `model_type = "ddsp"`)."""
-
-    hop: int = 512  # feature frame hop in samples (a power of two)
-    channels: int = 8  # 8: DDSP-CNN-Tiny (2,454 parameters); 16: 7,086
-    dilations: list[int] = field(default_factory=lambda: [1, 3, 9, 1, 3, 9])
-    n_harmonics: int = 60
-    n_noise: int = 65
-    reverb: bool = False
-    reverb_length: int = 8192
-    table_size: int = 1024
-    feature_cache: str = ""  # default: DATA/.nn_tilde_cache/ddsp
+__all__ = ["ConfigError", "TrainConfig", "load_config"]
 
 
 @dataclass
@@ -60,7 +29,7 @@ class TrainConfig:
     batch_size: int = 8
     steps: int = 10000
     lr: float = 1e-4
-    beta_kl: float = 0.01  # weight of the KL term of the variational latent
+    beta_kl: float = 0.01  # weight of the KL term of the variational latent (autoencoder)
     val_every: int = 500
     val_crops: int = 16  # fixed validation excerpts
     val_split: float = 0.1  # share of files held out when the folder has no valid/ subfolder
@@ -69,76 +38,75 @@ class TrainConfig:
     seed: int = 0
     loss_scales: list[int] = field(default_factory=lambda: [2048, 1024, 512, 256, 128])
     num_threads: int = 0  # torch intra-op threads per process; 0 keeps torch's default
-    model: ModelConfig = field(default_factory=ModelConfig)
-    model_type: str = "autoencoder"  # or "ddsp" (nn_tilde.models.ddsp, section [ddsp])
-    ddsp: DDSPConfig = field(default_factory=DDSPConfig)
+    model_type: str = DEFAULT_MODEL_TYPE  # a name in registry.MODEL_TYPES
+    # the section of model_type (e.g. AutoEncoderConfig, DDSPConfig); None: its defaults
+    model: Any = None
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            self.model = self.entry.section_class()
+
+    @property
+    def entry(self) -> ModelType:
+        """The registry's entry for `model_type`."""
+        return model_type(self.model_type)
+
+    @property
+    def ratio(self) -> int:
+        """Audio samples per model frame (the autoencoder's latent ratio, DDSP's hop)."""
+        return self.model.ratio
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Generic keys, then the section under its registered name (what config files hold)."""
+        data = asdict(self)
+        data[self.entry.section] = data.pop("model")
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         data = dict(data)
-        model = data.pop("model", {}) or {}
-        ddsp = data.pop("ddsp", {}) or {}
-        _check_keys(ModelConfig, model, "model.")
-        _check_keys(DDSPConfig, ddsp, "ddsp.")
-        _check_keys(cls, data, "")
-        cfg = cls(**data, model=ModelConfig(**model), ddsp=DDSPConfig(**ddsp))
+        entry = model_type(data.get("model_type", DEFAULT_MODEL_TYPE))
+        for other in MODEL_TYPES:
+            if other is not entry and other.section in data:
+                raise ConfigError(
+                    f'section [{other.section}] configures model_type "{other.name}", but '
+                    f'model_type is "{entry.name}": remove [{other.section}] (and any --set '
+                    f'{other.section}.KEY), or set model_type = "{other.name}"'
+                )
+        section = data.pop(entry.section, None)
+        section = {} if section is None else section
+        if not isinstance(section, dict):
+            raise ConfigError(
+                f"{entry.section} must be a section ([{entry.section}] in TOML, an object in "
+                f"JSON), not {section!r}"
+            )
+        _check_keys(entry.section_class, section, f"{entry.section}.")
+        generic = {f.name for f in dataclasses.fields(cls)} - {"model"}
+        _check_names(generic | {entry.section}, data, "")
+        cfg = cls(**data, model=entry.section_class(**section))
         cfg.validate()
         return cfg
 
-    @property
-    def ratio(self) -> int:
-        """Latent frame rate divider: n_bands times the product of the stage strides."""
-        r = self.model.n_bands
-        for x in self.model.ratios:
-            r *= x
-        return r
-
     def validate(self) -> None:
-        if self.model_type not in ("autoencoder", "ddsp"):
-            raise ConfigError(f'model_type={self.model_type!r}: use "autoencoder" or "ddsp"')
-        if self.model_type == "ddsp":
-            self._validate_ddsp()
-            return
-        n = self.model.n_bands
-        if n < 1 or n & (n - 1):
+        entry = self.entry
+        if not isinstance(self.model, entry.section_class):
             raise ConfigError(
-                f"model.n_bands={n}: the PQMF needs a power of two of bands (e.g. 16), or 1 for "
-                f"no PQMF"
+                f'model_type "{entry.name}" takes a {entry.section_class.__name__} (section '
+                f"[{entry.section}]), not a {type(self.model).__name__}"
             )
-        if self.ratio & (self.ratio - 1):
-            raise ConfigError(
-                f"model.n_bands {n} times model.ratios {self.model.ratios} is {self.ratio}, not a "
-                f"power of two; nn~ needs power-of-two ratios, e.g. ratios [8, 16]"
-            )
-        if self.crop % self.ratio or self.crop < 2 * self.ratio:
-            raise ConfigError(
-                f"crop={self.crop} must be a multiple of the model ratio {self.ratio} and at "
-                f"least {2 * self.ratio}"
-            )
+        self.model.validate(self)
         for name in ("batch_size", "steps", "val_every", "ckpt_every", "val_crops", "sample_rate"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if not 0 <= self.val_split < 1:
             raise ConfigError("val_split must be in [0, 1)")
 
-    def _validate_ddsp(self) -> None:
-        hop = self.ddsp.hop
-        if hop < 1 or hop & (hop - 1):
-            raise ConfigError(f"ddsp.hop={hop} is not a power of two; nn~ needs e.g. 512")
-        if self.crop % hop or self.crop < 2 * hop:
-            raise ConfigError(
-                f"crop={self.crop} must be a multiple of ddsp.hop={hop}, at least {2 * hop}"
-            )
-        for name in ("batch_size", "steps", "val_every", "ckpt_every", "val_crops", "sample_rate"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
-
 
 def _check_keys(cls: type, data: dict[str, Any], prefix: str) -> None:
-    known = {f.name for f in dataclasses.fields(cls)}
+    _check_names({f.name for f in dataclasses.fields(cls)}, data, prefix)
+
+
+def _check_names(known: set[str], data: dict[str, Any], prefix: str) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -149,10 +117,14 @@ def _check_keys(cls: type, data: dict[str, Any], prefix: str) -> None:
 
 def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
     """Defaults, then `path` (.toml or .json), then `KEY=VALUE` overrides (VALUE parsed as JSON,
-    else kept as a string; dotted keys reach into `model`, e.g. ``model.latent=4``)."""
-    data: dict[str, Any] = TrainConfig().to_dict()
-    if path is not None:
-        data = _merge(data, _read(path))
+    else kept as a string; dotted keys reach into the model type's section, e.g.
+    ``model.latent=4``, or ``ddsp.hop=256`` with ``model_type=ddsp``)."""
+    data: dict[str, Any] = _read(path) if path is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected keys and sections at the top, not {type(data).__name__}"
+        )
+    sections = {t.section for t in MODEL_TYPES}
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
@@ -164,9 +136,13 @@ def load_config(path: Path | None, overrides: list[str] = ()) -> TrainConfig:
         node = data
         parts = key.split(".")
         for p in parts[:-1]:
-            if not isinstance(node.get(p), dict):
-                raise ConfigError(f"--set {key}: {p} is not a section; try model.{parts[-1]}")
-            node = node[p]
+            child = node.setdefault(p, {}) if node is data and p in sections else node.get(p)
+            if not isinstance(child, dict):
+                raise ConfigError(
+                    f"--set {key}: {p} is not a section; the sections are those of the model "
+                    f"types {describe()}, e.g. --set model.latent=4"
+                )
+            node = child
         node[parts[-1]] = value
     try:
         return TrainConfig.from_dict(data)
@@ -193,13 +169,3 @@ def _read(path: Path) -> dict[str, Any]:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML ({exc})")
     raise ConfigError(f"{path}: unknown config format; use a .toml or .json file")
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in extra.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out

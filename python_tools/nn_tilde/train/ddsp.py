@@ -1,4 +1,5 @@
-"""`nn-tilde train` with ``model_type = "ddsp"``: DDSP-CNN-Tiny on a folder of audio.
+"""`nn-tilde train` with ``model_type = "ddsp"`` (section ``[ddsp]``): DDSP-CNN-Tiny on a folder
+of audio.
 
 Features (f0, A-weighted loudness) come from ``nn_tilde.models.ddsp.features.compute_features``, the
 offline twin of the streaming extractor that runs inside the exported model, computed once per
@@ -6,8 +7,8 @@ file and cached as ``.npy`` under ``DATA/.nn_tilde_cache/ddsp/`` (the key covers
 source, rate, hop and the file's size and mtime). Training crops start on frame boundaries:
 ``frames`` frames of features and ``frames * hop`` samples of audio. Loss: the kit's multi-scale
 spectral loss between the synthesised and the real crop. Single process (DDP is not needed for a
-2.5k-parameter model). Checkpoints: ``OUT/ckpt_*.pt`` and ``OUT/last.pt`` with ``kind ==
-"nn_tilde.ddsp"``; ``nn-tilde export OUT/last.pt MODEL.ts`` writes the nn~ model.
+2.5k-parameter model). Checkpoints: see loop.py (``kind == "nn_tilde.ddsp"``, plus
+``features_key``); ``nn-tilde export OUT/last.pt MODEL.ts`` writes the nn~ model.
 """
 
 from __future__ import annotations
@@ -18,22 +19,24 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from nn_tilde.models.ddsp.model import DDSP
-from nn_tilde.train.config import TrainConfig
+from nn_tilde.models.ddsp.features import Features, compute_features
+from nn_tilde.models.ddsp.model import DDSP, ExportedDDSP
 from nn_tilde.train.data import DataError, load_mono, split_files
+from nn_tilde.train.loop import StepLog, checkpoint_dict, save_checkpoint, save_plot
 from nn_tilde.train.loss import MultiScaleSTFTLoss
 
-CHECKPOINT_KIND = "nn_tilde.ddsp"
+if TYPE_CHECKING:
+    from nn_tilde.train.config import TrainConfig
 
 
-def build_ddsp(config: TrainConfig) -> DDSP:
-    d = config.ddsp
+def build_model(config: TrainConfig) -> DDSP:
+    d = config.model
     return DDSP(
         sample_rate=config.sample_rate,
         hop=d.hop,
@@ -59,8 +62,6 @@ def file_features(
     path: Path, audio: np.ndarray, sample_rate: int, hop: int, cache: Path
 ) -> np.ndarray:
     """[2, T // hop] float32 (f0 Hz, loudness dB) of `audio`, from the cache when possible."""
-    from nn_tilde.models.ddsp.features import compute_features
-
     st = path.stat()
     tag = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
     file = cache / f"{path.stem}_{tag}_{features_key(sample_rate, hop)}.npy"
@@ -79,7 +80,7 @@ class FeatureSet:
     """Audio and aligned features of every file; crops of `frames` frames on frame boundaries."""
 
     def __init__(self, files: list[Path], config: TrainConfig, cache: Path) -> None:
-        hop, self.frames = config.ddsp.hop, config.crop // config.ddsp.hop
+        hop, self.frames = config.model.hop, config.crop // config.model.hop
         self.hop = hop
         self.audio: list[np.ndarray] = []
         self.feats: list[np.ndarray] = []
@@ -116,7 +117,7 @@ class FeatureSet:
         return torch.from_numpy(feats), torch.from_numpy(audio)
 
 
-def train_ddsp(
+def train(
     config: TrainConfig,
     data_dir: Path,
     out_dir: Path,
@@ -125,13 +126,11 @@ def train_ddsp(
     say: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> dict[str, Any]:
     """Train a DDSP model; returns the final checkpoint dict."""
-    from nn_tilde.train.loop import StepLog
-
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
     cache = (
-        Path(config.ddsp.feature_cache)
-        if config.ddsp.feature_cache
+        Path(config.model.feature_cache)
+        if config.model.feature_cache
         else data_dir / ".nn_tilde_cache" / "ddsp"
     )
     train_files, valid_files = split_files(data_dir, config.val_split)
@@ -145,7 +144,7 @@ def train_ddsp(
         f" {len(valid_files)} validation files; features in {time.perf_counter() - t0:.1f} s"
     )
     torch.manual_seed(config.seed)
-    model = build_ddsp(config)
+    model = build_model(config)
     mean, std = train_set.loudness_stats()
     model.loud_mean.fill_(mean)
     model.loud_std.fill_(std)
@@ -158,7 +157,7 @@ def train_ddsp(
         load_weights(model, ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         step, history = int(ckpt["step"]), ckpt["history"]
-        if ckpt.get("features_key") != features_key(config.sample_rate, config.ddsp.hop):
+        if ckpt.get("features_key") != features_key(config.sample_rate, config.model.hop):
             model.loud_mean.fill_(mean)  # new extractor: fine-tune on its numbers
             model.loud_std.fill_(std)
             say("resuming with a different feature extractor: loudness statistics refreshed")
@@ -187,16 +186,10 @@ def train_ddsp(
             log.valid(step, validate(model, valid, loss_fn))
         if log.due(step, config.ckpt_every):
             ckpt = _checkpoint(config, model, optimizer, step, history)
-            _save(ckpt, out_dir, step)
+            save_checkpoint(ckpt, out_dir, step)
             if config.plot:
-                _plot(
-                    model,
-                    valid if valid is not None else (feats, audio),
-                    config,
-                    history,
-                    out_dir,
-                    step,
-                )
+                batch = valid if valid is not None else (feats, audio)
+                save_plot(config, history, out_dir, step, lambda b=batch: first(model, b), say)
     return ckpt
 
 
@@ -209,45 +202,25 @@ def validate(model: DDSP, batch: tuple[Tensor, Tensor], loss_fn: MultiScaleSTFTL
     return float(loss_fn(batch[1], y))
 
 
-def _checkpoint(config, model, optimizer, step, history) -> dict[str, Any]:
-    return {
-        "format": 1,
-        "kind": CHECKPOINT_KIND,
-        "config": config.to_dict(),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "step": step,
-        "history": history,
-        "features_key": features_key(config.sample_rate, config.ddsp.hop),
-    }
+def _checkpoint(
+    config: TrainConfig,
+    model: DDSP,
+    optimizer: torch.optim.Optimizer,
+    step: int,
+    history: dict[str, list[list[float]]],
+) -> dict[str, Any]:
+    key = features_key(config.sample_rate, config.model.hop)
+    return checkpoint_dict(config, model, optimizer, step, history, features_key=key)
 
 
-def _save(ckpt: dict[str, Any], out_dir: Path, step: int) -> None:
-    tmp = out_dir / ".last.pt.tmp"
-    torch.save(ckpt, tmp)
-    tmp.replace(out_dir / "last.pt")
-    torch.save(ckpt, out_dir / f"ckpt_{step:07d}.pt")
-
-
-def _plot(model, batch, config, history, out_dir, step) -> None:
-    try:
-        from nn_tilde.train.plots import save_plots
-    except ImportError:
-        config.plot = False
-        return
-    with torch.no_grad():
-        model.eval()
-        model.reset()
-        y = model(batch[0][:1])
-        model.reset()
-    save_plots(
-        out_dir / f"plot_{step:07d}.png",
-        history,
-        batch[1][0, 0].numpy(),
-        y[0, 0].numpy(),
-        config.sample_rate,
-        step,
-    )
+@torch.no_grad()
+def first(model: DDSP, batch: tuple[Tensor, Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    """The first crop of `batch` (features, audio) and its synthesis, both [T], for the plot."""
+    model.eval()
+    model.reset()
+    y = model(batch[0][:1])
+    model.reset()
+    return batch[1][0, 0].numpy(), y[0, 0].numpy()
 
 
 def load_weights(model: DDSP, state: dict[str, Tensor]) -> None:
@@ -257,25 +230,26 @@ def load_weights(model: DDSP, state: dict[str, Tensor]) -> None:
     model.load_state_dict({k: v for k, v in state.items() if k in own})
 
 
-def model_from_checkpoint(ckpt: dict[str, Any], name: str, metadata: dict[str, str] | None = None):
+def model_from_checkpoint(
+    ckpt: dict[str, Any],
+    config: TrainConfig,
+    name: str,
+    metadata: dict[str, str] | None = None,
+) -> ExportedDDSP:
     """A DDSP checkpoint -> the nn~ model (``ExportedDDSP``), streaming extractor included."""
-    from nn_tilde.models.ddsp.features import Features
-    from nn_tilde.models.ddsp.model import ExportedDDSP
-
-    config = TrainConfig.from_dict(ckpt["config"])
-    model = build_ddsp(config)
+    model = build_model(config)
     load_weights(model, ckpt["model"])
     model.eval()
     fields = {
         "name": name,
         "training_steps": str(ckpt["step"]),
-        "architecture": f"DDSP-CNN-Tiny ({config.ddsp.channels} channels), nn_tilde.models.ddsp",
+        "architecture": f"DDSP-CNN-Tiny ({config.model.channels} channels), nn_tilde.models.ddsp",
         "model_sample_rate_note": (
             f"trained at {config.sample_rate} Hz; runs at the host rate, no resampling"
         ),
     }
     fields.update(metadata or {})
-    hop = config.ddsp.hop
+    hop = config.model.hop
     with torch.no_grad():
         return ExportedDDSP(
             model, lambda: Features(sample_rate=config.sample_rate, hop=hop), fields
