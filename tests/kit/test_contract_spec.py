@@ -124,3 +124,22 @@ def test_messages_fill_every_field_and_name_values_as_nn_tilde_does():
         contract.message("call.throws", method="forward")
     assert contract.names_list("forward") is None
     assert contract.names_list(["a", "b"]) == ["a", "b"]
+
+
+def test_authoring_refuses_what_nn_tilde_refuses_in_its_words():
+    import torch
+
+    import nn_tilde
+
+    class Wide(nn_tilde.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_method("forward", 2000, 1, 1, 1, test_method=False)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, :1]
+
+    with pytest.raises(ValueError) as info:
+        Wide()
+    want = contract.message("channels.limit", method="forward", field="in_channels", value=2000)
+    assert want in str(info.value)

@@ -113,11 +113,19 @@ def test_check_good_model_json(files: dict[str, Path], tmp_path: Path) -> None:
     assert "[nn-tilde] checking forward" in proc.stderr  # progress goes to stderr
 
 
-def test_check_broken_model_exits_1_with_reason(files: dict[str, Path], tmp_path: Path) -> None:
-    proc = run(["check", str(files["zero_padded"]), "--quick", "--no-speed", "-q"], tmp_path)
-    assert proc.returncode == 1
-    assert "[FAIL] forward" in proc.stdout and "not streaming-safe" in proc.stdout
+def test_check_exit_codes_follow_nn_tilde(files: dict[str, Path], tmp_path: Path) -> None:
+    """A file nn~ plays but that does not stream: a warning, exit 0 (1 with --strict); a file nn~
+    refuses: a failure, exit 1, in nn~'s words."""
+    args = ["check", str(files["zero_padded"]), "--quick", "--no-speed", "-q"]
+    proc = run(args, tmp_path)
+    assert proc.returncode == 0
+    assert "[WARN] forward" in proc.stdout and "not streaming-safe" in proc.stdout
     assert proc.stderr == ""
+    assert run([*args, "--strict"], tmp_path).returncode == 1
+    refused = catalogue.build("throws", tmp_path)
+    proc = run(["check", str(refused), "--quick", "--no-speed", "-q"], tmp_path)
+    assert proc.returncode == 1
+    assert "fail call.throws: method 'forward' threw on a buffer of zeros: " in proc.stdout
 
 
 def test_strict_turns_warnings_into_failure(files: dict[str, Path], tmp_path: Path) -> None:

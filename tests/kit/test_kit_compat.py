@@ -21,7 +21,7 @@ from nn_tilde.check.runner import CheckOptions, check_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
-SCRIPT = Path(__file__).with_name("ref_style_model.py")
+SCRIPT = Path(__file__).resolve().parents[1] / "support" / "ref_style_model.py"
 REFERENCE_WHEEL = os.environ.get("NN_TILDE_REFERENCE_WHEEL", "")
 
 

@@ -10,6 +10,7 @@ from torch import nn
 from nn_tilde.bench.model import BenchOptions, format_table, run_bench
 from nn_tilde.host import probe
 from nn_tilde.host import timing as speed
+from support import catalogue
 from support import kit_models as km
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
@@ -115,7 +116,7 @@ def test_timing_late_share_follows_the_period() -> None:
 
 
 def test_bench_recommends_nothing_when_nothing_keeps_up(tmp_path) -> None:
-    path = km.save_raw(km.RawBase(), tmp_path / "raw.ts")
+    path = catalogue.build("rawbase", tmp_path)
     impossible = BenchOptions(sample_rates=[10**12], buffers=[64], threads=[1], seconds=0.01)
     result = run_bench(path, impossible, lambda _m: None)
     assert result.recommendation == {"forward": None}

@@ -1,7 +1,7 @@
 """`nn_tilde.Module`: wrap a PyTorch model with the methods and attributes nn~ calls.
 
 Source-compatible with the reference nn_tilde package (`register_method`, `register_attribute`,
-`export_to_ts`, `Buffer`), plus optional extensions described in FORMAT_EXTENSIONS.md: declared
+`export_to_ts`, `Buffer`), plus optional extensions described in docs/MODEL_FORMAT.md: declared
 latency, the model's own sample rate, metadata and embedded test vectors.
 """
 
@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 
+from nn_tilde import contract
 from nn_tilde.authoring import codegen as _codegen
 from nn_tilde.authoring.base import ExportReport
 from nn_tilde.authoring.buffer import Buffer
@@ -109,11 +110,17 @@ class Module(torch.nn.Module):
             raise ValueError(
                 f'method "{method_name}": channels and ratios must be positive ints, got {values}'
             )
+        _, problems = contract.read_params(method_name, values)
+        for problem in problems:  # nn~'s rules (docs/MODEL_FORMAT.md), in nn~'s words
+            if problem.verdict == contract.REFUSE:
+                raise ValueError(f"{problem.message} (nn~ would refuse the file)")
         for what, ratio in (("in_ratio", in_ratio), ("out_ratio", out_ratio)):
+            # nn~ plays other ratios, the reference nn~ does not: the kit writes files both play
             if not is_power_of_two(ratio):
                 raise ValueError(
-                    f'method "{method_name}": {what}={ratio} is not a power of two; nn~ only '
-                    f"uses power-of-two buffer sizes, so pick e.g. {1 << (ratio.bit_length() - 1)}"
+                    f'method "{method_name}": {what}={ratio} is not a power of two; the '
+                    f"reference nn~ needs power-of-two buffer sizes, so pick e.g. "
+                    f"{1 << (ratio.bit_length() - 1)}"
                 )
         if input_labels is None:
             input_labels = [f"(signal) model input {i}" for i in range(in_channels)]

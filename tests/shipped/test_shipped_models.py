@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODELS = sorted((REPO / "models").glob("*.ts"))
 MAKERS = {"demo.ts": REPO / "models" / "make_demo.py"}
 # Trained models: their recipe (data, train, export commands) is in models/README.md and takes
-# about an hour of CPU, too long for a test; tests/models/test_trained_models.py plays them in Pd.
+# about an hour of CPU, too long for a test; tests/shipped/test_trained_models.py plays them in Pd.
 TRAINED = {"violin_pqmf.ts"}
 # models rebuilt from a shipped training checkpoint: name -> (recipe, checkpoint)
 CHECKPOINT_MAKERS = {
