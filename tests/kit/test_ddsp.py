@@ -1,4 +1,4 @@
-"""DDSP-CNN-Tiny (issue 5): streaming == offline for the decoder, the synthesisers and the whole
+"""DDSP-CNN-Tiny: streaming == offline for the decoder, the synthesisers and the whole
 model (random chunk sizes, STYLE.md item 10), the nn~ export under the checker, and a training
 smoke test (seconds) through `nn-tilde train` with ``model_type = "ddsp"``. The feature extractor
 has its own tests (test_ddsp_features.py)."""

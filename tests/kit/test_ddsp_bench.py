@@ -1,4 +1,4 @@
-"""The DDSP benchmark (issue 5's speed section): it runs on a shipped model, prints a figure for
+"""The DDSP benchmark (nn-tilde ddsp bench): it runs on a shipped model, prints a figure for
 every component, the whole model and the machine's floors, and its verdict follows the figures.
 Speed itself is not asserted (figures, not timed tests)."""
 

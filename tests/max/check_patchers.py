@@ -120,7 +120,7 @@ def main() -> int:
     }
     for must in ("load", "reload", "method", "set", "get", "info", "enable", "policy"):
         if must not in tilde:
-            print(f"nn~ does not register '{must}' (issue 6 asks for it)")
+            print(f"nn~ does not register '{must}' (the Max help patchers need it)")
             return 1
     problems: List[str] = []
     for f in FILES:
