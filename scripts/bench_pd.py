@@ -175,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<8} {f:13.1f} {p:11.1f} {p / f:7.2f} {goals[name]:6.2f}  {latency}")
     print(f"pd alone (noise~, no nn~): {alone:.1f} us/buf, included in the nn~ column above")
     print(
-        "reference nn~ (measured the same way): light 25.9, heavy 2.55, latency 6080 "
-        "at buffer 2048"
+        "reference nn~ (measured the same way): light 25.9, heavy 2.55, latency 6080 at buffer 2048"
     )
     return 0
 
