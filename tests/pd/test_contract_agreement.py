@@ -1,7 +1,8 @@
 """The checker and nn~ give the same answer for every file of the catalogue.
 
-Each file goes through `nn-tilde check --json` (the CLI, as a user runs it) and through
-`[nn~ <file>]` in a real Pd (`pd -batch`: created, then playing noise for a moment). The rules
+Each file goes through the checker (`check_file`, as `nn-tilde check --quick --no-speed
+--sample-rate 44100` runs it; the JSON report is read back) and through `[nn~ <file>]` in a real
+Pd (`pd -batch`: created, then playing noise for a moment). The rules
 asserted for each file (docs/MODEL_FORMAT.md):
 
 - the checker fails it  <=>  nn~ refuses it (an error when the object is created);
@@ -16,10 +17,10 @@ both report, they report it in the same words.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import string
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,6 @@ import pytest
 
 from nn_tilde import contract
 from support import catalogue, pdrun
-from support.commands import NN_TILDE
 
 pytestmark = [pytest.mark.pd, pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")]
 
@@ -106,11 +106,12 @@ def run_nn(path: Path, work: Path) -> NnResult:
 
 
 def run_checker(path: Path) -> tuple[int, dict]:
-    cmd = [*NN_TILDE, "check", "--json", "--quick", "--no-speed", "--sample-rate", "44100"]
-    cmd += ["--budget", "5", "-q", str(path)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert p.stdout.strip(), f"nn-tilde check wrote no JSON for {path.name}: {p.stderr[-2000:]}"
-    return p.returncode, json.loads(p.stdout)
+    """In a worker process that keeps torch loaded (a CLI process per file costs seconds)."""
+    from nn_tilde.check.runner import CheckOptions, check_file_safely
+
+    options = CheckOptions.quick(speed=False, sample_rate=44100, budget=2.0)
+    report = check_file_safely(path, options)
+    return report.exit_code(), json.loads(report.to_json())
 
 
 @pytest.fixture(scope="module")
@@ -119,13 +120,17 @@ def results(tmp_path_factory) -> dict[str, tuple[NnResult, int, dict]]:
     work = tmp_path_factory.mktemp("patches")
     paths = {e.name: catalogue.build(e.name, files) for e in catalogue.CATALOGUE}
 
-    def one(name: str) -> tuple[NnResult, int, dict]:
-        code, report = run_checker(paths[name])
-        return run_nn(paths[name], work), code, report
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = dict(zip(paths, pool.map(one, paths), strict=True))
-    return done
+    names = list(paths)
+    # the checker in two processes that keep torch loaded, Pd in two threads, side by side
+    ctx = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(max_workers=2, mp_context=ctx) as checkers,
+        ThreadPoolExecutor(max_workers=2) as pds,
+    ):
+        checked = checkers.map(run_checker, [paths[n] for n in names])
+        played = pds.map(lambda n: run_nn(paths[n], work), names)
+        pairs = list(zip(played, checked, strict=True))
+    return {n: (nn, code, report) for n, (nn, (code, report)) in zip(names, pairs, strict=True)}
 
 
 def _findings(report: dict) -> list[dict]:
