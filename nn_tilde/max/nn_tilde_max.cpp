@@ -80,8 +80,17 @@ static void nn_max_output(t_nn_max* x, const std::string& key, const std::vector
     outlet_anything(x->x_info, gensym(key.c_str()), static_cast<short>(av.size()), av.data());
 }
 
-static bool nn_max_resolve(const char* name, std::string& path) {
-    return nn_max_resolve_model(nn_max_class, name, path);
+// Resolves a model name and prints why when it fails (a folder is named as such, rule file.folder).
+static bool nn_max_resolve(t_nn_max* x, const char* name, std::string& path) {
+    if (nn_max_resolve_model(nn_max_class, name, path) && !nn::is_folder(path)) return true;
+    if (nn::is_folder(path))
+        object_error((t_object*)x, "%s", nn::folder_error(path).c_str());
+    else
+        object_error((t_object*)x,
+                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
+                     "when missing)",
+                     name);
+    return false;
 }
 
 static void nn_max_report(t_nn_max* x, const std::vector<std::string>& warnings) {
@@ -108,13 +117,10 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     cm.method = args.method;
     if (!args.model.empty()) {
         std::string path;
-        if (!nn_max_resolve(args.model.c_str(), path))
-            object_error((t_object*)x,
-                         "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
-                         "when missing)",
-                         args.model.c_str());
-        else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
-            object_error((t_object*)x, "%s", cm.error.c_str());
+        if (nn_max_resolve(x, args.model.c_str(), path)) {  // it prints why not
+            cm = nn::load_for_creation(path, cm.method);
+            if (!cm.error.empty()) object_error((t_object*)x, "%s", cm.error.c_str());
+        }
     }
     const long nin = cm.inputs, nout = cm.outputs;
     x->x_nin = nin;
@@ -257,13 +263,7 @@ static void nn_max_do_load(t_nn_max* x, t_symbol* s, short argc, t_atom* argv) {
     }
     std::string path;
     const char* name = atom_getsym(&argv[0])->s_name;
-    if (!nn_max_resolve(name, path)) {
-        object_error((t_object*)x,
-                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
-                     "when missing)",
-                     name);
-        return;
-    }
+    if (!nn_max_resolve(x, name, path)) return;
     x->x_state->engine->load_async(path, argc == 2 ? atom_getsym(&argv[1])->s_name : "");
     nn_max_arm(x);
 }
@@ -360,7 +360,7 @@ static void nn_max_do_bufsize(t_nn_max* x, t_symbol*, short argc, t_atom* argv) 
 
 static void nn_max_do_info(t_nn_max* x, t_symbol*, short, t_atom*) {
     for (const nn::InfoLine& l : x->x_state->engine->describe()) {
-        object_post((t_object*)x, "%s %s", l.key.c_str(), nn::atoms_to_text(l.values).c_str());
+        object_post((t_object*)x, "%s", nn::info_text(l).c_str());
         nn_max_output(x, l.key, l.values);
     }
 }

@@ -31,32 +31,52 @@ typedef struct _nn_tilde {
 
 static void nn_tilde_poll(t_nn_tilde* x);
 
-// Resolve a model name: relative to the patch, then Pd's search path; ".ts" added when missing.
+static std::vector<nn::Atom> nn_tilde_atoms(int argc, const t_atom* argv) {
+    std::vector<nn::Atom> out;
+    for (int i = 0; i < argc; ++i) {
+        if (argv[i].a_type == A_SYMBOL)
+            out.push_back(nn::Atom::sym(atom_getsymbol(&argv[i])->s_name));
+        else
+            out.push_back(nn::Atom::num(atom_getfloat(&argv[i])));
+    }
+    return out;
+}
+
+// Resolve a model name: relative to the patch, then Pd's search path; ".ts" added when missing
+// (nn::model_file_candidates, the order Max uses too). Prints why when it fails: a folder is named
+// as such (rule file.folder), anything else is "not found".
 static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path) {
-    std::vector<std::string> candidates;
-    const size_t len = std::strlen(name);
-    if (len < 3 || std::strcmp(name + len - 3, ".ts") != 0) candidates.push_back(std::string(name) + ".ts");
-    candidates.push_back(name);
-    for (const std::string& c : candidates) {
+    for (const std::string& c : nn::model_file_candidates(name)) {
         char dir[MAXPDSTRING];
         char* base = nullptr;
         const int fd = canvas_open(x->x_canvas, c.c_str(), "", dir, &base, MAXPDSTRING, 0);
         if (fd >= 0) {
             sys_close(fd);
             path = std::string(dir) + "/" + base;
-            return true;
+            if (!nn::is_folder(path)) return true;
+            pd_error(x, "[nn~] %s", nn::folder_error(path).c_str());
+            return false;
         }
     }
+    // canvas_open skips folders: look for one where the file would have been, relative to the patch.
+    const std::string folder =
+        nn::is_absolute_path(name) ? std::string(name) : std::string(canvas_getdir(x->x_canvas)->s_name) + "/" + name;
+    if (nn::is_folder(folder))
+        pd_error(x, "[nn~] %s", nn::folder_error(folder).c_str());
+    else
+        pd_error(x,
+                 "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
+                 name);
     return false;
 }
 
-// A buffer size typed by the user (creation argument or `bufsize`): true with `n` set when it is a whole
-// number of samples in 1..kMaxBufferSize; otherwise prints why (followed by `then`) and returns false.
+// A buffer size sent with `bufsize`: true with `n` set when it is a whole number of samples in
+// 1..kMaxBufferSize; otherwise prints why and returns false.
 // The check is nn::parse_buffer_size (host.h), shared with the Max externals.
-static bool nn_tilde_bufsize_arg(t_nn_tilde* x, double f, const char* then, int& n) {
+static bool nn_tilde_bufsize_arg(t_nn_tilde* x, double f, int& n) {
     std::string error;
     if (nn::parse_buffer_size(f, n, error)) return true;
-    pd_error(x, "[nn~] %s%s", error.c_str(), then);
+    pd_error(x, "[nn~] %s", error.c_str());
     return false;
 }
 
@@ -78,47 +98,27 @@ static void nn_tilde_output(t_nn_tilde* x, const std::string& key, const std::ve
 static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
     t_nn_tilde* x = (t_nn_tilde*)pd_new(nn_tilde_class);
     x->x_canvas = canvas_getcurrent();
-    t_symbol* model = nullptr;
-    t_symbol* method = nullptr;
-    double bufsize = 0;
-    bool have_bufsize = false;
-    for (int i = 0; i < argc; ++i) {
-        if (argv[i].a_type == A_SYMBOL) {
-            if (!model)
-                model = atom_getsymbol(&argv[i]);
-            else if (!method)
-                method = atom_getsymbol(&argv[i]);
-            else
-                pd_error(x, "[nn~] ignoring extra argument '%s' (usage: nn~ <model> [<method>] [<buffer size>])",
-                         atom_getsymbol(&argv[i])->s_name);
-        } else if (argv[i].a_type == A_FLOAT && !have_bufsize) {
-            bufsize = atom_getfloat(&argv[i]);
-            have_bufsize = true;
-        }
-    }
+    const nn::ObjectArgs args = nn::parse_object_args(nn_tilde_atoms(argc, argv));
+    for (const std::string& e : args.errors) pd_error(x, "[nn~] %s", e.c_str());
 
     // Load now, on the main thread, so the patch plays from its first sample and the object gets one
     // inlet per model input and one outlet per model output.
     nn::CreationModel cm;
-    cm.method = method ? method->s_name : "";
-    if (model) {
+    cm.method = args.method;
+    if (!args.model.empty()) {
         std::string path;
-        if (!nn_tilde_resolve(x, model->s_name, path))
-            pd_error(
-                x,
-                "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
-                model->s_name);
-        else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
-            pd_error(x, "[nn~] %s", cm.error.c_str());
+        if (nn_tilde_resolve(x, args.model.c_str(), path)) {  // it prints why not
+            cm = nn::load_for_creation(path, cm.method);
+            if (!cm.error.empty()) pd_error(x, "[nn~] %s", cm.error.c_str());
+        }
     }
     const int nin = cm.inputs, nout = cm.outputs;
     x->x_nin = nin;
     x->x_nout = nout;
     x->x_engine = new nn::Engine(1, nin, nout);
-    int n = 0;
-    if (have_bufsize && nn_tilde_bufsize_arg(x, bufsize, "; using the default", n)) {
+    if (args.buffer_size > 0) {
         std::string error, note;
-        x->x_engine->set_buffer_size(n, error, note);  // before the load: no DSP restart involved
+        x->x_engine->set_buffer_size(args.buffer_size, error, note);  // before the load: no DSP restart involved
         if (!error.empty()) pd_error(x, "[nn~] %s; using the default", error.c_str());
         if (!note.empty()) logpost(x, PD_NORMAL, "[nn~] %s", note.c_str());
     }
@@ -195,12 +195,7 @@ static void nn_tilde_load(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) {
     }
     std::string path;
     const char* name = atom_getsymbol(&argv[0])->s_name;
-    if (!nn_tilde_resolve(x, name, path)) {
-        pd_error(x,
-                 "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
-                 name);
-        return;
-    }
+    if (!nn_tilde_resolve(x, name, path)) return;
     x->x_engine->load_async(path, argc == 2 ? atom_getsymbol(&argv[1])->s_name : "");
     nn_tilde_arm(x);
 }
@@ -221,16 +216,19 @@ static void nn_tilde_method(t_nn_tilde* x, t_symbol* name) {
 
 static void nn_tilde_enable(t_nn_tilde* x, t_floatarg f) { x->x_engine->set_enabled(f != 0); }
 
-static void nn_tilde_policy(t_nn_tilde* x, t_symbol* s) {
-    const std::string p = s->s_name;
-    if (p == "wait")
-        x->x_engine->set_policy(nn::LatePolicy::Wait);
-    else if (p == "silence")
-        x->x_engine->set_policy(nn::LatePolicy::Silence);
-    else if (p == "hold")
-        x->x_engine->set_policy(nn::LatePolicy::Hold);
-    else
-        pd_error(x, "[nn~] unknown policy '%s': use wait, silence or hold", s->s_name);
+static void nn_tilde_policy(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) {
+    (void)s;
+    nn::LatePolicy p = nn::LatePolicy::Wait;
+    std::string error;
+    if (argc != 1) {
+        pd_error(x, "[nn~] usage: policy wait|silence|hold");
+        return;
+    }
+    if (!nn::parse_policy(nn_tilde_atoms(1, argv)[0], p, error)) {
+        pd_error(x, "[nn~] %s", error.c_str());
+        return;
+    }
+    x->x_engine->set_policy(p);
 }
 
 // Reads a Pd array's samples for a buffer/tensor attribute element.
@@ -255,18 +253,11 @@ static void nn_tilde_set(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) {
     }
     const std::string name = atom_getsymbol(&argv[0])->s_name;
     const nn::AttributeInfo* attr = x->x_engine->attribute(name);
-    std::vector<nn::AttributeValue> values(static_cast<size_t>(argc - 1));
-    for (int i = 1; i < argc; ++i) {
-        nn::AttributeValue& v = values[static_cast<size_t>(i - 1)];
-        if (argv[i].a_type == A_SYMBOL)
-            v.atom = nn::Atom::sym(atom_getsymbol(&argv[i])->s_name);
-        else
-            v.atom = nn::Atom::num(atom_getfloat(&argv[i]));
-        const bool wants_array = attr && i - 1 < static_cast<int>(attr->types.size()) &&
-                                 (attr->types[i - 1] == nn::kBuffer || attr->types[i - 1] == nn::kTensor);
-        if (wants_array && argv[i].a_type == A_SYMBOL && !nn_tilde_array(x, atom_getsymbol(&argv[i]), v.samples))
+    std::vector<nn::AttributeValue> values = nn::attribute_values(attr, nn_tilde_atoms(argc - 1, argv + 1));
+    for (size_t i = 0; i < values.size(); ++i)
+        if (nn::wants_array(attr, i) && values[i].atom.is_symbol &&
+            !nn_tilde_array(x, gensym(values[i].atom.symbol.c_str()), values[i].samples))
             return;
-    }
     std::string error;
     if (!x->x_engine->set_attribute(name, values, error)) pd_error(x, "[nn~] %s", error.c_str());
     nn_tilde_arm(x);
@@ -280,7 +271,7 @@ static void nn_tilde_get(t_nn_tilde* x, t_symbol* name) {
 
 static void nn_tilde_bufsize(t_nn_tilde* x, t_floatarg f) {
     int n = 0;
-    if (!nn_tilde_bufsize_arg(x, f, "", n)) return;
+    if (!nn_tilde_bufsize_arg(x, f, n)) return;
     std::string error, note;
     const bool restart = x->x_engine->set_buffer_size(n, error, note);
     if (!error.empty()) {
@@ -293,13 +284,7 @@ static void nn_tilde_bufsize(t_nn_tilde* x, t_floatarg f) {
 
 static void nn_tilde_info(t_nn_tilde* x) {
     for (const nn::InfoLine& l : x->x_engine->describe()) {
-        std::string text;
-        for (const nn::Atom& a : l.values) {
-            char num[32];
-            std::snprintf(num, sizeof num, "%g", a.number);
-            text += " " + (a.is_symbol ? a.symbol : std::string(num));
-        }
-        post("[nn~] %s%s", l.key.c_str(), text.c_str());
+        post("[nn~] %s", nn::info_text(l).c_str());
         nn_tilde_output(x, l.key, l.values);
     }
 }
@@ -328,7 +313,7 @@ extern "C" NN_PD_EXPORT void nn_tilde_setup(void) {
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_reload, gensym("reload"), A_NULL);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_method, gensym("method"), A_SYMBOL, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_enable, gensym("enable"), A_FLOAT, 0);
-    class_addmethod(nn_tilde_class, (t_method)nn_tilde_policy, gensym("policy"), A_SYMBOL, 0);
+    class_addmethod(nn_tilde_class, (t_method)nn_tilde_policy, gensym("policy"), A_GIMME, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_set, gensym("set"), A_GIMME, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_get, gensym("get"), A_SYMBOL, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_bufsize, gensym("bufsize"), A_FLOAT, 0);
