@@ -3,6 +3,7 @@ lines come from nn_tilde/core/host.* (tests/cpp/test_host.cpp checks the same wo
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,31 @@ def test_policy_names_and_info_lines(tmp_path, model_dir):
     assert "[nn~] unknown policy 'bogus': use wait, silence or hold" in log
     assert "[nn~] methods forward" in log
     assert "[nn~] method forward 1 1 1 1" in log
+
+
+def test_attribute_values_are_converted_as_in_max(tmp_path, model_dir):
+    """A number for a str attribute becomes its text, a bool takes on/off (attribute_values)."""
+    lines = [
+        "#N canvas 0 50 450 300 12;",
+        f"#X obj 10 10 nn~ {model_dir / 'attributed.ts'};",
+        "#X obj 10 40 print a;",
+        "#X msg 10 70 set name 3 \\, set mute on \\, get name \\, get mute;",
+        "#X obj 10 100 loadbang;",
+        "#X obj 10 130 delay 1500;",
+        "#X msg 10 160 \\; pd quit;",
+        "#X connect 0 1 1 0;",
+        "#X connect 2 0 0 0;",
+        "#X connect 3 0 2 0;",
+        "#X connect 3 0 4 0;",
+        "#X connect 4 0 5 0;",
+    ]
+    patch = tmp_path / "attrs.pd"
+    patch.write_text("\n".join(lines) + "\n")
+    # Real time (no -batch): the answers come from the worker while Pd's clock runs at wall pace.
+    cmd = [pdrun.pd_binary(), "-nogui", "-noprefs", "-nrt", "-noaudio", "-nomidi"]
+    cmd += ["-path", str(pdrun.external_dir()), "-open", str(patch)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    log = p.stdout + p.stderr
+    assert p.returncode == 0, log
+    assert "error" not in log.lower(), log
+    assert "a: name 3" in log and "a: mute 1" in log, log
