@@ -5,7 +5,10 @@
 #        `nn-tilde data`, python3 + python3-venv, git
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
 #        extra (matplotlib, scipy) and the test and lint tools (pytest, ruff)
-#   build: build/nn~/nn~.pd_linux (+ help patch and models), usable as `pd -path build/nn~`
+#   Pd 0.55.2 (multichannel signals, pd64) from Debian bookworm-backports, unpacked beside the
+#        system's 0.53 into build/pd-0.55.2 (nothing installed): scripts/test.sh runs the Pd tests in both
+#   build: build/nn~/nn~.pd_linux and nn~.linux-amd64-64.so (pd64) (+ help patch and models), usable
+#        as `pd -path build/nn~`
 # Idempotent: a second run only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,23 @@ if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   echo "== installing Debian packages: $APT_PACKAGES"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_PACKAGES >/dev/null
+fi
+
+# Pd 0.55.2 beside 0.53: a private sources list and lists folder, so the system's apt setup is untouched;
+# `apt-get download` + `dpkg -x` unpack the packages without installing them. Its binaries run from
+# build/pd-0.55.2/usr/bin (puredata, puredata64); -nogui needs no Tk.
+PD55=build/pd-0.55.2
+PD55_VERSION=0.55.2+ds-1~bpo12+1
+if [ ! -x "$PD55/usr/bin/puredata" ] || [ ! -x "$PD55/usr/bin/puredata64" ]; then
+  echo "== unpacking Pd $PD55_VERSION (bookworm-backports) into $PD55"
+  apt_dir="$PWD/build/apt-backports"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/debs" "$PD55"
+  echo "deb http://deb.debian.org/debian bookworm-backports main" >"$apt_dir/sources.list"
+  APT_OPTS=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$apt_dir/lists")
+  $SUDO apt-get "${APT_OPTS[@]}" update -qq
+  (cd "$apt_dir/debs" && $SUDO apt-get "${APT_OPTS[@]}" download -qq \
+      "puredata-core=$PD55_VERSION" "puredata64-core=$PD55_VERSION" "puredata-extra=$PD55_VERSION" 2>/dev/null)
+  for deb in "$apt_dir"/debs/*.deb; do dpkg -x "$deb" "$PD55"; done
 fi
 
 PY=${PYTHON:-python3}
@@ -38,3 +58,4 @@ echo "== building nn~"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build build -j"$(nproc)"
 echo "nn~ is built: build/nn~/nn~.pd_linux (use it with: pd -path $PWD/build/nn~)"
+echo "Pd 0.55.2: $PWD/$PD55/usr/bin/puredata (and puredata64), e.g. NN_PD_BIN=$PWD/$PD55/usr/bin/puredata"

@@ -2,7 +2,10 @@
 # The README's test command (and what CI runs): set up, lint (scripts/lint.sh), then every test.
 #   1. C++ tests with ctest in the plain build (torch engine + stream hand-off)
 #   2. the torch-free hand-off under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer (clang-22)
-#   3. pytest: Pd patch tests (renders compared with Python, bad input, help patch) and the kit's tests
+#   3. pytest: Pd patch tests (renders compared with Python, bad input, help patch) and the kit's tests,
+#      with Debian's Pd 0.53
+#   4. the Pd patch tests (tests/pd) again with Pd 0.55.2 (multichannel signals), then the multichannel
+#      and help tests with its pd64 (nn~.linux-amd64-64.so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,3 +37,9 @@ export NN_TILDE_REFERENCE_WHEEL="$PWD/$REF_WHEEL"
 export NN_PD_DIR="$PWD/build/nn~"
 export NN_STRICT_SKIPS=1  # a skipped test fails the run: everything must run here
 .venv/bin/python -m pytest tests "$@"
+
+PD55="$PWD/build/pd-0.55.2/usr/bin"
+echo "== pytest: Pd patch tests with Pd 0.55.2"
+NN_PD_BIN="$PD55/puredata" .venv/bin/python -m pytest tests/pd "$@"
+echo "== pytest: multichannel and help tests with Pd 0.55.2 pd64 (double precision)"
+NN_PD_BIN="$PD55/puredata64" .venv/bin/python -m pytest tests/pd/test_multichannel.py tests/pd/test_help.py "$@"

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 namespace nn {
@@ -56,6 +57,7 @@ bool parse_buffer_size(double value, int& out, std::string& error) {
 ObjectArgs parse_object_args(const std::vector<Atom>& args) {
     ObjectArgs r;
     bool have_model = false, have_method = false, have_size = false;
+    std::vector<Atom> extra;
     const size_t n = positional_count(args);
     for (size_t i = 0; i < n; ++i) {
         const Atom& a = args[i];
@@ -67,18 +69,20 @@ ObjectArgs parse_object_args(const std::vector<Atom>& args) {
                 r.method = a.symbol;
                 have_method = true;
             } else {
-                r.errors.push_back("ignoring extra argument '" + a.symbol +
-                                   "' (usage: nn~ <model> [<method>] [<buffer size>])");
+                extra.push_back(a);
             }
         } else if (!have_size) {
             have_size = true;
             std::string e;
             if (!parse_buffer_size(a.number, r.buffer_size, e)) r.errors.push_back(e + "; using the default");
         } else {
-            r.errors.push_back("ignoring extra argument " + format_number(a.number) +
-                               " (usage: nn~ <model> [<method>] [<buffer size>])");
+            extra.push_back(a);
         }
     }
+    // One message for all of them, in the same words in Pd and Max (`nn~ m forward 2048 4096`).
+    if (!extra.empty())
+        r.errors.push_back("extra creation arguments ignored: " + atoms_to_text(extra) +
+                           " (usage: nn~ <model> [<method>] [<buffer size>])");
     return r;
 }
 
@@ -126,6 +130,16 @@ bool is_absolute_path(const std::string& p) {
     if (p[0] == '/' || starts_with(p, "\\\\")) return true;
     return p.size() > 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':' &&
            (p[2] == '/' || p[2] == '\\');
+}
+
+bool is_folder(const std::string& path) {
+    std::error_code ec;  // a path we cannot stat is not a folder: the caller reports "not found"
+    return !path.empty() && std::filesystem::is_directory(path, ec);
+}
+
+std::string folder_error(const std::string& path) {
+    // The spec's rule file.folder (docs/MODEL_FORMAT.md); the rule id ends it like every rule message.
+    return "'" + path + "' is a folder, not a model file: give the path of a .ts file [file.folder]";
 }
 
 // ---- channel routing -----------------------------------------------------------------------------
@@ -216,6 +230,10 @@ std::string atoms_to_text(const std::vector<Atom>& a) {
         s += x.is_symbol ? x.symbol : format_number(x.number);
     }
     return s;
+}
+
+std::string info_text(const InfoLine& line) {
+    return line.values.empty() ? line.key : line.key + " " + atoms_to_text(line.values);
 }
 
 std::string inlet_assist(const MethodInfo* m, int index, bool mc) {

@@ -49,6 +49,9 @@ const char* policy_name(LatePolicy p);
 // Names to look up for a model typed as `name`: with ".ts" appended when missing, then as typed.
 std::vector<std::string> model_file_candidates(const std::string& name);
 bool is_absolute_path(const std::string& path);  // "/x", "C:\x", "C:/x", "\\server\x"
+// A model name that resolves to a directory is a mistake worth naming (rule file.folder), not "not found".
+bool is_folder(const std::string& path);
+std::string folder_error(const std::string& path);
 
 // ---- multichannel cables <-> batch items ----------------------------------------------------------
 
@@ -158,6 +161,8 @@ std::vector<AttributeValue> attribute_values(const AttributeInfo* attr, const st
 
 std::string format_number(double v);                    // as Pd and Max print numbers: "2", "0.5"
 std::string atoms_to_text(const std::vector<Atom>& a);  // "a 1 0.5"
+// One line of `info` as both hosts print it to their console: "key values...".
+std::string info_text(const InfoLine& line);
 
 // Assistance (Max) / help text for an inlet or outlet of nn~ or mc.nn~ given the current method
 // (nullptr: no model). The last outlet is the message outlet.

@@ -3,10 +3,12 @@
 // Max's order: new, perform64, dsp64, messages, attributes, assist, free, ext_main.
 //
 //   [nn~ <model> [<method>] [<buffer size>] @enable 0|1 @policy wait|silence|hold]
-//   [mc.nn~ <model> [<method>] [<buffer size>] @chans <voices> ...]
+//   [mc.nn~ <model> [<method>] [<buffer size>] [@chans <voices>] ...]
 //
 // mc.nn~: each signal inlet carries one model input channel for every voice, each signal outlet one
-// output channel; voices are batch items of one forward call (nn::ChannelRouter, host.h).
+// output channel; voices are batch items of one forward call (nn::ChannelRouter, host.h). Without
+// @chans (or with @chans 0) the voices follow the widest incoming cable at each DSP start, as Pd's
+// [nn~ -v] does; @chans N fixes them.
 //
 // Threads. Max calls messages on the main thread or on the scheduler thread, dsp64 on the main
 // thread while the audio thread may still run the previous DSP chain (hence nn::PerformGate), and
@@ -37,6 +39,8 @@ struct NnMaxState {
     nn::Engine* engine = nullptr;  // owned
     nn::ChannelRouter router;      // dsp64 prepares it while the gate is closed
     nn::PerformGate gate;
+    int batch = 1;             // the engine's batch (voices), fixed for an engine's life
+    std::vector<long> widths;  // channels of each inlet's cable, as Max reported (inputchanged)
     std::atomic<bool> poll_armed{false};
     double sample_rate = 0;
     int max_block = 0;
@@ -52,7 +56,7 @@ typedef struct _nn_max {
     long x_nin, x_nout;  // signal inlets/outlets (fixed at creation)
     long x_enable;       // @enable
     t_symbol* x_policy;  // @policy
-    long x_chans;        // @chans (mc.nn~): voices = batch items, fixed at creation
+    long x_chans;        // @chans (mc.nn~): voices = batch items; 0: follow the incoming cables
 } t_nn_max;
 
 static void nn_max_poll(t_nn_max* x);
@@ -80,12 +84,30 @@ static void nn_max_output(t_nn_max* x, const std::string& key, const std::vector
     outlet_anything(x->x_info, gensym(key.c_str()), static_cast<short>(av.size()), av.data());
 }
 
-static bool nn_max_resolve(const char* name, std::string& path) {
-    return nn_max_resolve_model(nn_max_class, name, path);
+// Resolves a model name and prints why when it fails (a folder is named as such, rule file.folder).
+static bool nn_max_resolve(t_nn_max* x, const char* name, std::string& path) {
+    if (nn_max_resolve_model(nn_max_class, name, path) && !nn::is_folder(path)) return true;
+    if (nn::is_folder(path))
+        object_error((t_object*)x, "%s", nn::folder_error(path).c_str());
+    else
+        object_error((t_object*)x,
+                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
+                     "when missing)",
+                     name);
+    return false;
 }
 
 static void nn_max_report(t_nn_max* x, const std::vector<std::string>& warnings) {
     for (const std::string& w : warnings) object_warn((t_object*)x, "%s", w.c_str());
+}
+
+// mc.nn~'s voices: @chans when set, else the widest cable into a signal inlet (1 before any).
+static long nn_max_voices(const t_nn_max* x) {
+    if (!kMc) return 1;
+    if (x->x_chans > 0) return x->x_chans;
+    long widest = 1;
+    for (long w : x->x_state->widths) widest = w > widest ? w : widest;
+    return widest;
 }
 
 static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
@@ -95,7 +117,7 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     x->x_state = new NnMaxState;
     x->x_enable = 1;
     x->x_policy = gensym("wait");
-    x->x_chans = 1;
+    x->x_chans = 0;
     // Attributes first (@chans decides the batch); the setters see no engine yet and only store.
     attr_args_process(x, static_cast<short>(argc), argv);
     const long positional = attr_args_offset(static_cast<short>(argc), argv);
@@ -108,19 +130,17 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     cm.method = args.method;
     if (!args.model.empty()) {
         std::string path;
-        if (!nn_max_resolve(args.model.c_str(), path))
-            object_error((t_object*)x,
-                         "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
-                         "when missing)",
-                         args.model.c_str());
-        else if (cm = nn::load_for_creation(path, cm.method); !cm.error.empty())
-            object_error((t_object*)x, "%s", cm.error.c_str());
+        if (nn_max_resolve(x, args.model.c_str(), path)) {  // it prints why not
+            cm = nn::load_for_creation(path, cm.method);
+            if (!cm.error.empty()) object_error((t_object*)x, "%s", cm.error.c_str());
+        }
     }
     const long nin = cm.inputs, nout = cm.outputs;
     x->x_nin = nin;
     x->x_nout = nout;
     NnMaxState& st = *x->x_state;
-    st.engine = new nn::Engine(kMc ? static_cast<int>(x->x_chans) : 1, static_cast<int>(nin), static_cast<int>(nout));
+    st.batch = static_cast<int>(nn_max_voices(x));
+    st.engine = new nn::Engine(st.batch, static_cast<int>(nin), static_cast<int>(nout));
     st.engine->set_enabled(x->x_enable != 0);
     nn::LatePolicy policy = nn::LatePolicy::Wait;
     std::string perr;
@@ -176,6 +196,39 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
     st.gate.leave();
 }
 
+// A new engine for another number of voices (mc.nn~ following its cables), with the same model,
+// method, buffer size, policy and enable state; attribute values set with `set` are not carried over
+// (the model is read afresh). main thread, with the gate closed; blocks while the model loads.
+static void nn_max_rebuild(t_nn_max* x, int batch, double samplerate) {
+    NnMaxState& st = *x->x_state;
+    nn::CreationModel cm;
+    const std::string path = st.engine->path(), method = st.engine->method();
+    if (!path.empty()) {
+        cm = nn::load_for_creation(path, method);
+        if (!cm.error.empty()) {
+            object_error((t_object*)x, "%s", cm.error.c_str());
+            return;  // keep the engine we have: the router follows its batch
+        }
+    }
+    const int requested = st.engine->buffer_size();
+    nn::Engine* e = new nn::Engine(batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout));
+    std::string error, note;
+    if (!path.empty()) e->set_buffer_size(requested, error, note);
+    e->set_enabled(x->x_enable != 0);
+    nn::LatePolicy policy = nn::LatePolicy::Wait;
+    if (nn::parse_policy(nn::Atom::sym(x->x_policy->s_name), policy, error)) e->set_policy(policy);
+    if (cm.model.model) {
+        std::vector<std::string> warnings;
+        if (!e->load(std::move(cm.model), method, samplerate, error, warnings))
+            object_error((t_object*)x, "%s", error.c_str());
+        nn_max_report(x, warnings);
+    }
+    std::string message;  // joins the old engine's loader and worker
+    if (!nn::delete_engine(st.engine, message)) object_error((t_object*)x, "%s", message.c_str());
+    st.engine = e;
+    st.batch = batch;
+}
+
 // main thread; the previous chain may still be running (see PerformGate).
 static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samplerate, long maxvectorsize,
                          long flags) {
@@ -187,9 +240,11 @@ static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samp
             widths[static_cast<size_t>(i)] =
                 static_cast<int>((t_atom_long)object_method(dsp64, gensym("getnuminputchannels"), x, i));
     st.gate.close();
+    const int voices = static_cast<int>(nn_max_voices(x));
+    if (voices != st.batch) nn_max_rebuild(x, voices, samplerate);
     st.engine->prepare(samplerate, static_cast<int>(maxvectorsize));
-    st.router.prepare(kMc ? static_cast<int>(x->x_chans) : 1, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout),
-                      widths, static_cast<int>(maxvectorsize));
+    st.router.prepare(st.batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout), widths,
+                      static_cast<int>(maxvectorsize));
     st.sample_rate = samplerate;
     st.max_block = static_cast<int>(maxvectorsize);
     st.prepared = true;
@@ -197,8 +252,20 @@ static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samp
     object_method(dsp64, gensym("dsp_add64"), x, nn_max_perform64, 0, nullptr);
 }
 
-// mc.nn~: every signal outlet carries one channel per voice.
-static long nn_max_multichanneloutputs(t_nn_max* x, long index) { return index < x->x_nout ? x->x_chans : 1; }
+// mc.nn~: every signal outlet carries one channel per voice. Max asks while it compiles the chain,
+// after inputchanged; the engine gets the same count in dsp64.
+static long nn_max_multichanneloutputs(t_nn_max* x, long index) { return index < x->x_nout ? nn_max_voices(x) : 1; }
+
+// mc.nn~: Max reports the channels of the cable into inlet `index` when they change (before it asks
+// multichanneloutputs). True: the outlets' channel counts may change. main thread.
+static long nn_max_inputchanged(t_nn_max* x, long index, long count) {
+    std::vector<long>& w = x->x_state->widths;
+    if (index < 0) return false;
+    if (static_cast<size_t>(index) >= w.size()) w.resize(static_cast<size_t>(index) + 1, 1);
+    const long before = nn_max_voices(x);
+    w[static_cast<size_t>(index)] = count < 1 ? 1 : count;
+    return nn_max_voices(x) != before;
+}
 
 // The engine wants a new buffer size while DSP runs: re-prepare it now, between two audio blocks,
 // instead of asking Max to recompile the whole DSP chain. main thread.
@@ -257,13 +324,7 @@ static void nn_max_do_load(t_nn_max* x, t_symbol* s, short argc, t_atom* argv) {
     }
     std::string path;
     const char* name = atom_getsym(&argv[0])->s_name;
-    if (!nn_max_resolve(name, path)) {
-        object_error((t_object*)x,
-                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
-                     "when missing)",
-                     name);
-        return;
-    }
+    if (!nn_max_resolve(x, name, path)) return;
     x->x_state->engine->load_async(path, argc == 2 ? atom_getsym(&argv[1])->s_name : "");
     nn_max_arm(x);
 }
@@ -360,7 +421,7 @@ static void nn_max_do_bufsize(t_nn_max* x, t_symbol*, short argc, t_atom* argv) 
 
 static void nn_max_do_info(t_nn_max* x, t_symbol*, short, t_atom*) {
     for (const nn::InfoLine& l : x->x_state->engine->describe()) {
-        object_post((t_object*)x, "%s %s", l.key.c_str(), nn::atoms_to_text(l.values).c_str());
+        object_post((t_object*)x, "%s", nn::info_text(l).c_str());
         nn_max_output(x, l.key, l.values);
     }
 }
@@ -428,8 +489,9 @@ static t_max_err nn_max_set_chans(t_nn_max* x, void* attr, long argc, t_atom* ar
         return MAX_ERR_GENERIC;
     }
     const t_atom_long n = atom_getlong(argv);
-    if (n < 1 || n > 1024) {
-        object_error((t_object*)x, "@chans must be 1..1024 voices, got %ld", static_cast<long>(n));
+    if (n < 0 || n > 1024) {
+        object_error((t_object*)x, "@chans must be 0 (follow the cables) or 1..1024 voices, got %ld",
+                     static_cast<long>(n));
         return MAX_ERR_GENERIC;
     }
     x->x_chans = static_cast<long>(n);
@@ -467,7 +529,10 @@ extern "C" C74_EXPORT void ext_main(void* r) {
         class_new(NN_MAX_CLASS, (method)nn_max_new, (method)nn_max_free, (long)sizeof(t_nn_max), nullptr, A_GIMME, 0);
     class_addmethod(c, (method)nn_max_dsp64, "dsp64", A_CANT, 0);
     class_addmethod(c, (method)nn_max_assist, "assist", A_CANT, 0);
-    if (kMc) class_addmethod(c, (method)nn_max_multichanneloutputs, "multichanneloutputs", A_CANT, 0);
+    if (kMc) {
+        class_addmethod(c, (method)nn_max_multichanneloutputs, "multichanneloutputs", A_CANT, 0);
+        class_addmethod(c, (method)nn_max_inputchanged, "inputchanged", A_CANT, 0);
+    }
     class_addmethod(c, (method)nn_max_load, "load", A_GIMME, 0);
     class_addmethod(c, (method)nn_max_reload, "reload", 0);
     class_addmethod(c, (method)nn_max_method, "method", A_GIMME, 0);
@@ -493,7 +558,7 @@ extern "C" C74_EXPORT void ext_main(void* r) {
     if (kMc) {
         CLASS_ATTR_LONG(c, "chans", 0, t_nn_max, x_chans);
         CLASS_ATTR_ACCESSORS(c, "chans", nullptr, nn_max_set_chans);
-        CLASS_ATTR_LABEL(c, "chans", 0, "Voices (batch items), fixed at creation");
+        CLASS_ATTR_LABEL(c, "chans", 0, "Voices (batch items): 0 follows the incoming cables; fixed at creation");
     }
 
     class_dspinit(c);

@@ -47,7 +47,12 @@ static void test_args() {
            a.errors[0] == "buffer size must be a whole number of samples, got -0.5; using the default");
 
     a = parse_object_args(atoms({Atom::sym("m"), Atom::sym("f"), Atom::sym("x"), Atom::num(64), Atom::num(128)}));
-    EXPECT(a.model == "m" && a.method == "f" && a.buffer_size == 64 && a.errors.size() == 2);
+    EXPECT(a.model == "m" && a.method == "f" && a.buffer_size == 64 && a.errors.size() == 1);
+    EXPECT(a.errors[0] == "extra creation arguments ignored: x 128 (usage: nn~ <model> [<method>] [<buffer size>])");
+    EXPECT(folder_error("/m") == "'/m' is a folder, not a model file: give the path of a .ts file [file.folder]");
+    EXPECT(is_folder("/") && !is_folder("") && !is_folder("/no/such/dir/nn"));
+    EXPECT(info_text({"methods", {Atom::sym("a"), Atom::num(0.5)}}) == "methods a 0.5");
+    EXPECT(info_text({"busy", {}}) == "busy");
 
     int n = 0;
     std::string e;

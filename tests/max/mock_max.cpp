@@ -784,6 +784,13 @@ bool dsp(void* obj, double sample_rate, long max_block, const std::vector<long>&
     in->dsp.magic = kDsp;
     in->dsp.inlet_channels = inlet_channels;
     in->dsp.perform = nullptr;
+    // As Max does while compiling the chain: report each inlet's cable width to an object that asks
+    // (inputchanged), before its outlets' widths and its dsp64 method.
+    auto changed = in->cls->methods.find("inputchanged");
+    if (changed != in->cls->methods.end())
+        for (size_t i = 0; i < inlet_channels.size(); ++i)
+            reinterpret_cast<long (*)(void*, long, long)>(changed->second.fn)(obj, static_cast<long>(i),
+                                                                              inlet_channels[i]);
     std::vector<short> count(static_cast<size_t>(in->signal_inlets + 16), 1);
     reinterpret_cast<void (*)(void*, t_object*, short*, double, long, long)>(m->second.fn)(
         obj, reinterpret_cast<t_object*>(&in->dsp), count.data(), sample_rate, max_block, 0);

@@ -192,6 +192,33 @@ static void test_mc() {
     mock::free_object(x);
 }
 
+// Without @chans, mc.nn~'s voices follow the widest incoming cable at each DSP start (as Pd's nn~ -v):
+// 2 voices, then 4, each voice its own batch item, without retyping the box.
+static void test_mc_follows_cables() {
+    mock::clear_console();
+    void* x = mock::create("mc.nn~", "demo forward 512");
+    EXPECT(x != nullptr);
+    if (!x) return;
+    EXPECT(!mock::console_has("error", ""));
+    for (int voices : {2, 4}) {
+        EXPECT(mock::dsp(x, 44100, 64, {voices}));
+        EXPECT(mock::multichannel_outputs(x, 0) == voices);
+        mock::send(x, "info");
+        const int L = latency_of(x);
+        const int n = 64, blocks = 48;
+        auto y = render(x, voices, voices, n, blocks, sine);
+        double worst = 0;
+        for (int v = 0; v < voices; ++v)
+            for (int t = 0; t < n * blocks; ++t) {
+                const double want = t < L ? 0.0 : saturate(sine(v, t - L), 4.0);
+                worst = std::max(worst, std::abs(y[static_cast<size_t>(v)][static_cast<size_t>(t)] - want));
+            }
+        EXPECT_MSG(worst < 1e-5, "mc.nn~ following a %d-channel cable differs by %g", voices, worst);
+    }
+    EXPECT(!mock::console_has("error", ""));
+    mock::free_object(x);
+}
+
 // A buffer-typed model attribute takes a buffer~'s first channel (bufattr in tests/support/plain_models.py).
 static void test_buffer_attribute() {
     mock::clear_console();
@@ -271,6 +298,7 @@ int main(int argc, char** argv) {
     EXPECT(mock::console_has("post", "nn~ 0.1.0: neural audio models in Max"));
     test_nn_tilde();
     test_mc();
+    test_mc_follows_cables();
     if (argc == 6) test_buffer_attribute();
     test_info();
     if (g_failures)

@@ -30,7 +30,7 @@ def accepted_selectors() -> set[str]:
 def test_help_patch_opens_without_errors():
     p = subprocess.run(
         [
-            "pd",
+            pdrun.pd_binary(),
             "-nogui",
             "-batch",
             "-noprefs",
@@ -83,7 +83,7 @@ def test_install_step_lays_out_a_folder_pd_can_use(tmp_path):
     # from a neutral working directory, with only the installed folder on Pd's path
     p = subprocess.run(
         [
-            "pd",
+            pdrun.pd_binary(),
             "-nogui",
             "-batch",
             "-noprefs",

@@ -21,6 +21,24 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[2]
 
 
+def pd_binary() -> str:
+    """The Pd to run: $NN_PD_BIN (e.g. build/pd-0.55.2/usr/bin/puredata or puredata64), else
+    Debian's."""
+    return os.environ.get("NN_PD_BIN", "/usr/bin/pd")
+
+
+def pd_version() -> tuple:
+    """(major, minor) of pd_binary(), from `pd -version`."""
+    p = subprocess.run([pd_binary(), "-version"], capture_output=True, text=True, timeout=60)
+    m = re.search(r"Pd-(\d+)\.(\d+)", p.stdout + p.stderr)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def has_multichannel() -> bool:
+    """Multichannel signals (snake~, clone -d, nn~ -m/-v) exist from Pd 0.54."""
+    return pd_version() >= (0, 54)
+
+
 def external_dir() -> Path:
     """Folder holding nn~.pd_linux: $NN_PD_DIR, else the default build tree."""
     d = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))
@@ -53,7 +71,7 @@ def run_pd(
     patch: Path, timeout: float = 300, extra: Sequence[str] = ()
 ) -> subprocess.CompletedProcess:
     cmd = [
-        "pd",
+        pd_binary(),
         "-nogui",
         "-batch",
         "-noprefs",
