@@ -51,7 +51,7 @@ enum class LatePolicy : int {
 struct StreamStats {
     uint64_t blocks = 0;           // process() calls
     uint64_t buffers = 0;          // buffers handed to the worker
-    uint64_t late_blocks = 0;      // process() calls that lacked output (live policies)
+    uint64_t late_blocks = 0;      // process() calls that lacked output, dropped buffers included (live policies)
     uint64_t dropped_buffers = 0;  // input buffers not handed off because the worker was N buffers behind
     uint64_t skipped_buffers = 0;  // buffers the worker skipped as too late to play (live policies)
     uint64_t waits = 0;            // process() calls that had to wait (Wait policy)

@@ -179,6 +179,8 @@ void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, 
                 }
             }
             if (!ready) late = true;
+        } else if (s && s->submitted == kDropped) {
+            late = true;  // never handed off (the worker was N buffers behind): missing output too
         }
         out_ready_ = ready;
         if (ready) {

@@ -518,6 +518,8 @@ int main() {
         EXPECT(StreamEngine::retire(std::move(eng), std::chrono::milliseconds(2000)));
         EXPECT(st->destroyed.load());  // freed before retire() returned
     }
+    // The live tests below use B = 1024 (23 ms): the worker is SCHED_BATCH and waits for a core on a
+    // busy machine instead of preempting, which can take a few milliseconds.
     // Overload under the live policies (issue 14): a model at 1.5x real time, in a host paced like a
     // sound card. The worker skips the buffers that cannot play any more and computes the newest, so
     // part of the output plays (without skipping, every buffer it finished was too late: none did),
@@ -526,37 +528,39 @@ int main() {
         Reports reports;
         StreamEngine eng(1, 1, 1, &reports);
         eng.set_host_rate(44100.0);
-        eng.prepare(256, 64);  // a buffer is 5.8 ms
+        eng.prepare(1024, 64);  // a buffer is 23.2 ms
         eng.set_policy(p);
-        eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<SlowModel>(8700); }));
+        eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<SlowModel>(34800); }));
         eng.sync();
-        const LiveRun r = live_host(eng, 4 * 200);
+        const LiveRun r = live_host(eng, 16 * 80);
         const StreamStats st = eng.stats();
         EXPECT_MSG(st.skipped_buffers > 10, "%llu skipped", (unsigned long long)st.skipped_buffers);
         const double share = 1.0 - double(st.late_blocks) / double(st.blocks);
         EXPECT_MSG(share > 0.05 && share < 0.6, "%.2f of the blocks played", share);
         if (p == LatePolicy::Silence)
-            EXPECT_MSG(r.played > 20 && std::abs(r.played - int(st.blocks - st.late_blocks)) <= 8,
+            // the first L = 2B samples are silent without being late: 32 blocks
+            EXPECT_MSG(r.played > 20 && std::abs(r.played + 32 - int(st.blocks - st.late_blocks)) <= 8,
                        "%d blocks heard, %llu counted", r.played, (unsigned long long)(st.blocks - st.late_blocks));
         std::lock_guard<std::mutex> lk(reports.m);
         EXPECT_MSG(reports.warnings.size() == 1, "%zu warnings", reports.warnings.size());
         EXPECT(!reports.warnings.empty() && reports.warnings[0].find("x real time") != std::string::npos);
     }
-    // A model late once (one call 60 ms longer, ten buffers) under Silence: the worker skips the
+    // A model late once (one call 150 ms longer, six buffers) under Silence: the worker skips the
     // buffers that went stale meanwhile and is back in time at once; no warning for a single event.
     {
         Reports reports;
         StreamEngine eng(1, 1, 1, &reports);
         eng.set_host_rate(44100.0);
-        eng.prepare(256, 64);
+        eng.prepare(1024, 64);
         eng.set_policy(LatePolicy::Silence);
-        eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<SlowModel>(300, 40, 60); }));
+        eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<SlowModel>(300, 20, 150); }));
         eng.sync();
-        live_host(eng, 4 * 200);
+        live_host(eng, 16 * 80);
         const StreamStats st = eng.stats();
-        EXPECT_MSG(st.skipped_buffers >= 1 && st.skipped_buffers <= 14, "%llu skipped",
+        EXPECT_MSG(st.skipped_buffers >= 1 && st.skipped_buffers <= 8, "%llu skipped",
                    (unsigned long long)st.skipped_buffers);
-        EXPECT_MSG(st.late_blocks <= 4 * 16, "%llu late blocks", (unsigned long long)st.late_blocks);
+        // the stall (6.5 buffers) and about three more, not a backlog
+        EXPECT_MSG(st.late_blocks <= 16 * 10, "%llu late blocks", (unsigned long long)st.late_blocks);
         std::lock_guard<std::mutex> lk(reports.m);
         EXPECT(reports.warnings.empty());
     }

@@ -83,12 +83,13 @@ def test_overload_under_live_policies_plays_what_it_can(
     assert st["audio_us_max"] < 5000
     # The worker skips what cannot play and computes the newest buffer: part of the output plays
     # (README: (2 - r) / 2 of the time at r x real time, 25 % at 1.5x; bounds for 1.1x-1.9x).
-    assert st["skipped"] > 0
     share = 1 - st["late"] / st["blocks"]
-    assert 0.04 < share < 0.6, f"{share:.2f} of the blocks played"
     if policy == "silence":
-        # what was counted is what was heard (the first buffers after a reset are the tolerance)
-        assert abs(share - res.played[0]) < 0.05
+        # what was counted is what was heard (the first buffers after a reset are the tolerance);
+        # before, blocks of buffers never handed off were silent but not counted late
+        assert abs(share - res.played[0]) < 0.05, (share, res.played[0])
+    assert 0.04 < share < 0.6, f"{share:.2f} of the blocks played"
+    assert st.get("skipped", 0) > 0
     # the warning, with the measured ratio, at most once per 5 s
     warnings = res.warnings()
     assert 1 <= len(warnings) <= 2, warnings
@@ -126,14 +127,14 @@ def test_model_late_once(tmp_path: Path, per_iter: float, policy: str):
     assert st["inline"] == 0
     if policy == "silence":
         assert res.late_max_ms < 30
-        assert 1 <= st["skipped"] <= 12
+        assert 1 <= st.get("skipped", 0) <= 12
         # what is lost is the stall and about two buffers, not a backlog: before issue 14 the
         # worker went on to compute the stale buffers in order
         lost_ms = 1000 * st["late"] * 64 / pdlive.SR
         assert lost_ms < st["model_ms_max"] + 3 * BUF_MS, lost_ms
         assert res.played[0] > 1 - (st["model_ms_max"] + 3 * BUF_MS) / 3000
     else:
-        assert st["late"] == 0 and st["skipped"] == 0
+        assert st["late"] == 0 and st.get("skipped", 0) == 0
         assert st["audio_us_max"] > 150_000
         assert res.late_max_ms > 150
 
@@ -149,7 +150,7 @@ def test_eight_objects_do_not_delay_pd(tmp_path: Path, per_iter: float):
     fifo = [t for t, p in res.threads.items() if p.startswith("SCHED_FIFO")]
     assert len(batch) >= 16, res.threads  # eight workers and eight loaders
     assert len(fifo) <= 2, res.threads  # Pd's own threads
-    assert res.late_share(5) < 0.01 and res.late_max_ms < 12
+    assert res.late_share(5) < 0.01 and res.late_max_ms < 10
     # how much plays depends on the CPU the other jobs leave: every object plays something
     assert min(res.played) > 0.05
 
