@@ -308,8 +308,7 @@ int main() {
         {256, 2, 2, 3, {2, 4, 3, 16}, 8192, LatePolicy::Wait, 100},     // batch 2, 2-in/3-out
         {100, 1, 1, 2, {1, 4, 2, 2}, 1000, LatePolicy::Wait, 50},       // a B that is not a power of two
         {512, 1, 3, 1, {1, 1, 2, 1}, 512, LatePolicy::Wait, 100},       // host has more inlets than the model
-        {64, 1, 1, 1, {1, 1, 1, 1}, 64, LatePolicy::Wait, 0},           // instant models: offline, inline
-        {256, 2, 2, 3, {2, 4, 3, 16}, 8192, LatePolicy::Wait, 0},
+        {256, 2, 2, 3, {2, 4, 3, 16}, 8192, LatePolicy::Wait, 0},       // an instant model: offline, inline
     };
     for (const Case& c0 : base)
         for (LatePolicy p : policies) {
@@ -457,10 +456,13 @@ int main() {
         const StreamStats st = eng.stats();
         EXPECT_MSG(st.inline_buffers >= 7700, "%llu of 8500 buffers computed inline",
                    (unsigned long long)st.inline_buffers);
+        // Counted after the warm-up: until the host is 2 s ahead of the clock the worker computes, and
+        // how many buffers that takes depends on how fast the worker gets a core (sanitizers, load).
         size_t on_worker = 0;
-        for (size_t k = 10; k < ids.size(); ++k) on_worker += ids[k] != std::this_thread::get_id();
-        EXPECT_MSG(on_worker * 20 < ids.size(), "%zu of %zu buffers computed by the worker during an offline render",
-                   on_worker, ids.size());
+        for (size_t k = 600; k < ids.size(); ++k) on_worker += ids[k] != std::this_thread::get_id();
+        EXPECT_MSG(on_worker * 20 < ids.size() - 600,
+                   "%zu of %zu buffers computed by the worker during an offline render, after the warm-up", on_worker,
+                   ids.size() - 600);
         EXPECT(b[63] == 0.25f);
     }
     // Getting rid of an engine whose model call hangs: retire() gives up after its wait, the caller goes
