@@ -36,7 +36,10 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
 
 Engine::Engine(int batch, int host_inputs, int host_outputs)
     : stream_(std::make_unique<StreamEngine>(batch, host_inputs, host_outputs, this)) {
-    loader_ = std::thread([this] { loader_main(); });
+    loader_ = std::thread([this] {
+        run_below_creator();  // a load must not take a core from a real-time host thread: see realtime.h
+        loader_main();
+    });
     arm_exit_guard();
     register_engine(this);
 }
@@ -440,6 +443,7 @@ InfoLine Engine::stats_line() const {
                       Atom::sym("buffers"),       Atom::num(double(s.buffers)),
                       Atom::sym("late"),          Atom::num(double(s.late_blocks)),
                       Atom::sym("dropped"),       Atom::num(double(s.dropped_buffers)),
+                      Atom::sym("skipped"),       Atom::num(double(s.skipped_buffers)),
                       Atom::sym("waits"),         Atom::num(double(s.waits)),
                       Atom::sym("inline"),        Atom::num(double(s.inline_buffers)),
                       Atom::sym("nonfinite"),     Atom::num(double(s.nonfinite)),

@@ -19,8 +19,13 @@
 #include <semaphore.h>
 #include <cerrno>
 #endif
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <sched.h>
+#endif
 #if defined(__linux__)
 #include <linux/futex.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +197,43 @@ bool spin_until(Pred pred, int64_t ns) noexcept {
         if (pred()) return true;
     } while (now_ns() < end);
     return false;
+}
+
+// How far below the thread that created it an nn~ thread runs (Linux nice steps; see below).
+constexpr int kBackgroundNice = 2;
+
+// Called first thing on each thread nn~ starts (the stream worker, the loader). A new thread inherits
+// its creator's scheduling: Pd's thread, which is SCHED_FIFO when Pd runs as root or with -rt. A worker
+// at that priority takes a core from Pd for a whole model call (Pd's ticks started 37 ms late with
+// eight busy objects). So the thread leaves any real-time class for:
+// - Linux: SCHED_BATCH at the creator's nice + kBackgroundNice. A woken SCHED_BATCH thread never
+//   preempts the running one (the kernel's fair class skips wake-up preemption for it), so posting a
+//   worker from Pd's perform routine cannot switch Pd out in the middle of its DSP tick; it still gets
+//   its fair share of CPU, so the model keeps pace on a machine shared with other programs. The nice
+//   step puts it a little below Pd when Pd is not real-time (SCHED_OTHER, same nice) and they compete;
+//   no more, since the model would then also lose its share to every other program. SCHED_IDLE would
+//   starve the model whenever anything else runs.
+// - other systems: SCHED_OTHER (Max's audio thread is real-time; its new threads are not, as a rule).
+// Lowering one's own priority needs no privilege. Failures are ignored: the thread then keeps what it
+// inherited. worker or loader thread; at its start.
+inline void run_below_creator() noexcept {
+#if defined(__linux__)
+    sched_param param{};
+    param.sched_priority = 0;
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+    // On Linux nice is per thread (PRIO_PROCESS with a thread id), inherited from the creator.
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, nice + kBackgroundNice < 19 ? nice + kBackgroundNice : 19);
+#elif !defined(_WIN32)
+    int policy = SCHED_OTHER;
+    sched_param param{};
+    if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 && policy != SCHED_OTHER) {
+        param.sched_priority = 0;
+        pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+    }
+#endif
 }
 
 // Intrusive multi-producer single-consumer queue (a Treiber stack drained whole and reversed).

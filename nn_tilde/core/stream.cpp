@@ -22,6 +22,7 @@ StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerL
       listener_(listener) {
     last_.assign(static_cast<size_t>(batch_ * host_out_), 0.0f);
     thread_ = std::thread([this] {
+        run_below_creator();  // never at the host's (possibly real-time) priority: see realtime.h
         worker_main();
         // Last touch of the engine by this thread. If retire() gave up on us meanwhile, the engine
         // is ours to delete (the main thread has detached us and will not touch it again).
@@ -138,7 +139,14 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
     in_slot_ = 0;
     buffer_ns_.store(int64_t(1e9 * B_ / host_rate_.load()), std::memory_order_relaxed);
     submit_ns_ = 0;
+    first_ns_ = 0;
+    first_seq_ = 0;
     fast_run_ = 0;
+    // the worker is parked: its deadline bookkeeping restarts with the new timeline
+    std::fill(std::begin(recent_ns_), std::end(recent_ns_), int64_t(0));
+    n_recent_ = 0;
+    skip_run_ = 0;
+    miss_bits_ = 0;
     inline_ = false;
     offline_.store(false, std::memory_order_relaxed);
     std::fill(last_.begin(), last_.end(), 0.0f);
@@ -168,7 +176,8 @@ bool StreamEngine::sync(std::chrono::milliseconds wait) {
 }
 
 void StreamEngine::reset_stats() noexcept {
-    for (auto* c : {&n_blocks_, &n_buffers_, &n_late_, &n_dropped_, &n_waits_, &n_inline_, &n_calls_, &n_nonfinite_})
+    for (auto* c :
+         {&n_blocks_, &n_buffers_, &n_late_, &n_dropped_, &n_skipped_, &n_waits_, &n_inline_, &n_calls_, &n_nonfinite_})
         c->store(0, std::memory_order_relaxed);
     for (auto* d : {&model_ms_sum_, &model_ms_max_, &audio_us_max_}) d->store(0.0, std::memory_order_relaxed);
 }
@@ -179,6 +188,7 @@ StreamStats StreamEngine::stats() const noexcept {
     s.buffers = n_buffers_.load(std::memory_order_relaxed);
     s.late_blocks = n_late_.load(std::memory_order_relaxed);
     s.dropped_buffers = n_dropped_.load(std::memory_order_relaxed);
+    s.skipped_buffers = n_skipped_.load(std::memory_order_relaxed);
     s.waits = n_waits_.load(std::memory_order_relaxed);
     s.inline_buffers = n_inline_.load(std::memory_order_relaxed);
     s.model_calls = n_calls_.load(std::memory_order_relaxed);

@@ -45,20 +45,22 @@ enum class LatePolicy : int {
     Silence = 1,  // never wait; output zeros for the missing samples and count the late block
     Hold = 2,     // never wait; repeat each channel's last output sample and count the late block
 };
+// Under Silence and Hold the worker also skips a buffer that can no longer be in time, so that it
+// computes the newest one instead of working through a backlog that would all play too late.
 
 struct StreamStats {
     uint64_t blocks = 0;           // process() calls
     uint64_t buffers = 0;          // buffers handed to the worker
-    uint64_t late_blocks = 0;      // process() calls that lacked output (live policies)
+    uint64_t late_blocks = 0;      // process() calls that lacked output, dropped buffers included (live policies)
     uint64_t dropped_buffers = 0;  // input buffers not handed off because the worker was N buffers behind
+    uint64_t skipped_buffers = 0;  // buffers the worker skipped as too late to play (live policies)
     uint64_t waits = 0;            // process() calls that had to wait (Wait policy)
-    uint64_t inline_buffers = 0;   // buffers submitted while rendering faster than real time (Wait
-                                   // policy): computed on the audio thread when needed
+    uint64_t inline_buffers = 0;   // buffers the audio thread computed itself (Wait policy, offline host)
     uint64_t model_calls = 0;      // processor calls completed
     uint64_t nonfinite = 0;        // output samples that were NaN/Inf and replaced by 0
     double model_ms_mean = 0.0;
     double model_ms_max = 0.0;
-    double audio_us_max = 0.0;  // longest process() call
+    double audio_us_max = 0.0;  // longest process() call, waits and inline computation included
 };
 
 // State the worker owns; tasks receive it. worker thread only.
@@ -121,7 +123,8 @@ public:
     // outputs silence) and return false after telling the listener why and what to change.
     bool prepare(int buffer_size, int max_block);
     static constexpr size_t kMaxRingBytes = size_t(1) << 30;
-    // any thread: the host's sample rate, used to tell a real-time host from an offline render.
+    // any thread: the host's sample rate, used to tell a real-time host from an offline render and to
+    // know when each buffer's output is due.
     void set_host_rate(double sample_rate) noexcept {
         if (sample_rate <= 0) return;
         host_rate_.store(sample_rate, std::memory_order_relaxed);
@@ -153,7 +156,8 @@ public:
 
     // audio thread; wait-free under Silence/Hold; no allocation, no lock, no exception.
     // in: batch*host_inputs pointers, out: batch*host_outputs pointers, n samples each (in and out may
-    // alias, as Pd allows). Under Wait it blocks only when the worker is late.
+    // alias, as Pd allows). Under Wait it blocks only when the worker is late, and computes on the calling
+    // thread only during an offline render (see submit() in stream_audio.cpp); it never runs tasks.
     void process(const float* const* in, float* const* out, int n) noexcept;
 
     // The two halves of process(), exposed so the RealtimeSanitizer test can call the live path
@@ -166,6 +170,7 @@ private:
         std::atomic<int64_t> out_seq{-1};  // worker: seq whose output is in `out` (release)
         std::atomic<bool> in_free{true};   // worker: done reading `in` (release)
         int64_t submitted = -1;            // audio thread only: seq handed off from this slot
+        int64_t submit_ns = 0;             // audio thread, published with the seq: when it was handed off
     };
 
     static constexpr int64_t kDropped = -1;   // Slot::submitted: skipped, the worker was behind
@@ -182,6 +187,8 @@ private:
     bool try_lock() noexcept;
     void unlock() noexcept;
     bool consume_one();
+    void live_buffer(int64_t seq, bool newer_queued);
+    void note_deadline(bool missed, int64_t now);
     template <class Ready>
     bool wait_for(Ready ready) noexcept;
     bool wait_until(const std::atomic<int64_t>& seq, int64_t value) noexcept;
@@ -217,6 +224,8 @@ private:
     bool out_ready_ = false;            // buffer out_j_ was ready at its last read: later blocks just copy
     std::vector<float> last_;           // Hold policy: last output sample per channel
     int64_t submit_ns_ = 0;             // when the previous buffer was submitted
+    int64_t first_ns_ = 0;              // when the first buffer since prepare() was submitted
+    int64_t first_seq_ = 0;             // and its seq: host time since then is (in_seq_ - first_seq_) * B
     int fast_run_ = 0;                  // consecutive buffers submitted faster than twice real time
     bool inline_ = false;               // Wait policy + offline pace: the audio thread computes, the worker sleeps
     std::atomic<bool> offline_{false};  // inline_, published for the worker (which then leaves buffers alone)
@@ -230,6 +239,12 @@ private:
     // worker
     WorkerContext ctx_;
     std::vector<float> scratch_in_, scratch_out_;
+    static constexpr int kRecentCalls = 4;
+    int64_t recent_ns_[kRecentCalls] = {};  // live policies: durations of the last calls (0: none yet)
+    uint32_t n_recent_ = 0;
+    int skip_run_ = 0;          // consecutive buffers skipped although nothing newer was queued
+    uint32_t miss_bits_ = 0;    // one bit per recent computed buffer, newest lowest: it finished late
+    int64_t last_warn_ns_ = 0;  // when the last "the model is late" warning was sent
     MpscQueue<Task> tasks_;
     Semaphore wake_;  // audio/main -> worker
     Event done_;      // worker -> audio (Wait policy) and sync()
@@ -247,6 +262,7 @@ private:
 
     // counters: written by one thread each, read by anybody (relaxed)
     std::atomic<uint64_t> n_blocks_{0}, n_buffers_{0}, n_late_{0}, n_dropped_{0}, n_waits_{0}, n_inline_{0};
+    std::atomic<uint64_t> n_skipped_{0};
     std::atomic<uint64_t> n_calls_{0}, n_nonfinite_{0};
     std::atomic<double> model_ms_sum_{0.0}, model_ms_max_{0.0}, audio_us_max_{0.0};
 };

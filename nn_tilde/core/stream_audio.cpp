@@ -28,15 +28,15 @@ void StreamEngine::process_wait(const float* const* in, float* const* out, int n
 // audio thread; wait-free when Wait is false; no allocation
 template <bool Wait>
 void StreamEngine::run(const float* const* in, float* const* out, int n) noexcept NN_NONBLOCKING_IF(!Wait) {
-    // Calls that cross a buffer boundary (hand-off, result, possibly a wait) are timed for `stats`;
-    // the others only copy samples, and reading the clock twice would cost more than they do.
-    const bool timed = in_pos_ + n >= B_;
-    const int64_t t0 = timed ? now_ns() : 0;
+    // Every call is timed for `stats` (audio_us_max), the plain copies too: a wait can happen in any
+    // call that starts or ends a buffer, and two vDSO clock reads (~40 ns) are cheap next to a block.
+    const int64_t t0 = now_ns();
     bump(n_blocks_);
     const int chans_out = batch_ * host_out_;
     if (N_ == 0 || n <= 0) {  // not prepared yet: silence
         for (int c = 0; c < chans_out; ++c)
             if (n > 0) std::memset(out[c], 0, sizeof(float) * static_cast<size_t>(n));
+        raise_max(audio_us_max_, double(now_ns() - t0) * 1e-3);
         return;
     }
     if (out_ready_ && in_pos_ != 0 && n <= max_block_ && in_pos_ + n < B_ && out_pos_ + n < B_) {
@@ -57,6 +57,7 @@ void StreamEngine::run(const float* const* in, float* const* out, int n) noexcep
         }
         in_pos_ += n;
         out_pos_ += n;
+        raise_max(audio_us_max_, double(now_ns() - t0) * 1e-3);
         return;
     }
     bool late = false, waited = false;
@@ -71,7 +72,7 @@ void StreamEngine::run(const float* const* in, float* const* out, int n) noexcep
     }
     if (late) bump(n_late_);
     if (waited) bump(n_waits_);
-    if (timed) raise_max(audio_us_max_, double(now_ns() - t0) * 1e-3);
+    raise_max(audio_us_max_, double(now_ns() - t0) * 1e-3);
 }
 
 template <bool Wait>
@@ -126,22 +127,31 @@ void StreamEngine::submit(Slot& s, bool wait_policy) noexcept NN_NONBLOCKING {
         bump(n_dropped_);
         return;
     }
+    const int64_t now = now_ns();
     s.in_free.store(false, std::memory_order_relaxed);  // published by the release below
     s.submitted = in_seq_;
+    s.submit_ns = now;  // the worker derives the buffer's deadline from it (live policies)
     queue_[tail % cap].store(in_seq_, std::memory_order_relaxed);
-    // release: the worker that acquires q_tail_ sees the slot's input samples and in_free == false.
+    // release: the worker that acquires q_tail_ sees the slot's input samples, submit_ns and
+    // in_free == false.
     q_tail_.store(tail + 1, std::memory_order_release);
     bump(n_buffers_);
-    // Offline detection: a host that hands over buffers more than twice as fast as real time is
-    // rendering offline (pd -batch). Under the Wait policy the audio thread then computes the buffers
-    // itself when it needs them (see wait_for) and the worker is not woken for each one.
-    const int64_t now = now_ns();
-    const bool fast = submit_ns_ != 0 && now - submit_ns_ < buffer_ns_.load(std::memory_order_relaxed) / 2;
+    // Offline detection (see kOfflineLeadNs): the host has run well ahead of the wall clock since its
+    // first buffer, and still hands over buffers more than twice as fast as real time. Under the Wait
+    // policy the audio thread then computes the buffers itself when it needs them (see wait_for) and
+    // the worker is not woken for each one. A live host catching up after a stall is only fast, never
+    // ahead, so the model stays on the worker there.
+    const int64_t buf = buffer_ns_.load(std::memory_order_relaxed);
+    if (first_ns_ == 0) {
+        first_ns_ = now;
+        first_seq_ = in_seq_;
+    }
+    const bool fast = submit_ns_ != 0 && now - submit_ns_ < buf / 2;
     submit_ns_ = now;
     fast_run_ = fast ? fast_run_ + 1 : 0;
+    const int64_t lead = (in_seq_ - first_seq_) * buf - (now - first_ns_);
     const bool was_inline = inline_;
-    inline_ = wait_policy && fast_run_ >= 4;
-    if (inline_) bump(n_inline_);
+    inline_ = wait_policy && fast_run_ >= 4 && lead >= kOfflineLeadNs;
     if (inline_ != was_inline) offline_.store(inline_, std::memory_order_relaxed);
     if (!inline_ || !was_inline) wake_.post();
 }
@@ -169,6 +179,8 @@ void StreamEngine::read_output(float* const* out, int off, int n, bool& waited, 
                 }
             }
             if (!ready) late = true;
+        } else if (s && s->submitted == kDropped) {
+            late = true;  // never handed off (the worker was N buffers behind): missing output too
         }
         out_ready_ = ready;
         if (ready) {
@@ -212,31 +224,42 @@ void StreamEngine::unlock() noexcept {
     done_.signal();  // an audio thread waiting for the token or a result re-checks
 }
 
-// Token holder only: computes the oldest submitted buffer. False when the queue is empty.
+// Token holder only: takes the oldest submitted buffer and computes it (under the live policies the
+// worker may skip it instead, see live_buffer). False when the queue is empty.
 bool StreamEngine::consume_one() {
     const uint64_t head = q_head_.load(std::memory_order_relaxed);
-    if (N_ == 0 || head == q_tail_.load(std::memory_order_acquire)) return false;
+    if (N_ == 0) return false;
+    const uint64_t tail = q_tail_.load(std::memory_order_acquire);
+    if (head == tail) return false;
     const uint64_t cap = static_cast<uint64_t>(2 * N_);
-    process_buffer(queue_[head % cap].load(std::memory_order_relaxed));
+    const int64_t seq = queue_[head % cap].load(std::memory_order_relaxed);
+    // The audio thread takes buffers only under Wait, so only the worker ever skips one.
+    if (policy() == LatePolicy::Wait)
+        process_buffer(seq);
+    else
+        live_buffer(seq, tail - head > 1);
     q_head_.store(head + 1, std::memory_order_release);
     return true;
 }
 
-// audio thread under the Wait policy only; blocks. Waits until ready() holds, computing queued
-// buffers itself whenever the worker is not computing: sleeping on the worker would cost two
-// context switches per buffer, more than a light model's whole call.
+// audio thread under the Wait policy only; blocks. Waits until ready() holds. During an offline
+// render (inline_) it computes queued buffers itself whenever the worker is not computing: sleeping on
+// the worker would cost two context switches per buffer, more than a light model's whole call. It
+// never runs tasks (load, method, set, freeing a model): while one is pending it leaves the token to
+// the worker (woken by post()), so tasks still apply before the next buffer, on the worker. In a live
+// host it only waits.
 template <class Ready>
 bool StreamEngine::wait_for(Ready ready) noexcept {
     const int64_t deadline = now_ns() + int64_t(kWaitTimeoutMs) * 1000000;
     for (;;) {
         if (ready()) return true;
-        if (try_lock()) {
+        if (inline_ && !tasks_pending() && try_lock()) {
             bool progressed = false;
             try {
-                // Tasks first (set, method, load...): under an offline render the worker rarely gets
-                // the token, and a task must apply before the next buffer, as it would live.
-                if (!tasks_.empty()) run_tasks();
-                while (!ready() && consume_one()) progressed = true;
+                while (!ready() && consume_one()) {
+                    progressed = true;
+                    bump(n_inline_);
+                }
             } catch (...) {  // process_buffer catches the model's exceptions; this is bad_alloc at worst
             }
             token_.store(false, std::memory_order_release);
@@ -245,7 +268,12 @@ bool StreamEngine::wait_for(Ready ready) noexcept {
             if (!progressed) return ready();
             continue;
         }
-        if (spin_until([&] { return ready() || !token_.load(std::memory_order_relaxed); }, kAudioSpinNs)) continue;
+        // Offline: spin while the worker holds the token (it finishes a buffer or runs a task) and
+        // compute as soon as it lets go. Live: spin for the result, then sleep until the worker signals.
+        if (spin_until(
+                [&] { return ready() || (inline_ && !tasks_pending() && !token_.load(std::memory_order_relaxed)); },
+                kAudioSpinNs))
+            continue;
         if (now_ns() > deadline) return ready();
         done_.wait(10);
     }

@@ -1,9 +1,12 @@
 // The stream engine's worker (see stream.h): its loop (tasks, buffers, pausing for prepare(), parking
-// while an offline render computes inline) and the computation of one buffer.
+// while an offline render computes inline), skipping late buffers under the live policies, and the
+// computation of one buffer.
 #include "stream.h"
 
 #include <algorithm>
+#include <bitset>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -73,6 +76,63 @@ void StreamEngine::worker_main() {
         exited_ = true;
     }
     pause_cv_.notify_all();
+}
+
+// worker thread; may block. Under the live policies a buffer's output is due at a known time: B
+// samples of host time after its hand-off (L - B in general), for one buffer's duration. The audio
+// side plays whatever part of it is ready by then, so a buffer that would finish after its window
+// ends is useless, and one that would finish after its window starts is worth less than a newer one
+// that can still be on time. Such buffers are skipped (their output stays "not ready": silence or
+// hold, counted late by the audio side), so an overloaded worker always works on the newest buffer
+// instead of on a backlog that would all play too late. The model's duration is estimated by the
+// fastest of its last kRecentCalls calls: one slow call (a hiccup) must not make it skip buffers that
+// would be in time. With no estimate yet, or after kMaxSkipRun skips in a row, the buffer is computed.
+void StreamEngine::live_buffer(int64_t seq, bool newer_queued) {
+    Slot& s = slots_[static_cast<size_t>(seq % N_)];
+    const int64_t buf = buffer_ns_.load(std::memory_order_relaxed);
+    const int64_t start = s.submit_ns + int64_t(L_ / B_ - 1) * buf;  // its output starts playing
+    const int64_t now = now_ns();
+    const int64_t est = *std::min_element(recent_ns_, recent_ns_ + kRecentCalls);
+    const int64_t finish = now + est;
+    const bool useless = finish > start + buf && skip_run_ < kMaxSkipRun;
+    if (est > 0 && ((newer_queued && finish > start) || useless)) {
+        if (!newer_queued) ++skip_run_;
+        // release: the audio thread may overwrite this slot's input from now on
+        s.in_free.store(true, std::memory_order_release);
+        bump(n_skipped_);
+        return;
+    }
+    skip_run_ = 0;
+    process_buffer(seq);
+    const int64_t done = now_ns();
+    recent_ns_[n_recent_++ % kRecentCalls] = done - now;
+    note_deadline(done > start, done);
+}
+
+// worker thread; may block. Records whether a computed buffer finished after its output started to
+// play and, when most recent ones did, warns through the listener (an event for the host's main
+// thread), at most once per kLateWarnIntervalNs, with what was measured and what to change. Skipped
+// buffers do not count: one long call makes several go stale at once, and a single hiccup is not
+// worth a warning; a model that is too slow finishes every buffer it computes late.
+void StreamEngine::note_deadline(bool missed, int64_t now) {
+    miss_bits_ = (miss_bits_ << 1) | (missed ? 1u : 0u);
+    const int misses = static_cast<int>(std::bitset<8>(miss_bits_ & 0xffu).count());
+    if (!missed || misses < kLateWarnMisses) return;
+    if (last_warn_ns_ != 0 && now - last_warn_ns_ < kLateWarnIntervalNs) return;
+    last_warn_ns_ = now;
+    const double buf_ms = 1e-6 * double(buffer_ns_.load(std::memory_order_relaxed));
+    int64_t sum = 0;
+    for (int64_t t : recent_ns_) sum += t;
+    const double call_ms = 1e-6 * double(sum) / kRecentCalls;
+    char text[400];
+    std::snprintf(
+        text, sizeof text,
+        "the model is late: %d of the last 8 buffers it computed played in part or not at all, and "
+        "later ones were skipped; one call takes %.1f ms for %.1f ms of audio (%.2fx real time, and it must stay below "
+        "1x with the other objects). Use a bigger buffer (`bufsize %d`) or fewer nn~ objects; `stats` "
+        "counts the skipped buffers",
+        misses, call_ms, buf_ms, buf_ms > 0 ? call_ms / buf_ms : 0.0, 2 * B_);
+    report_warning(text);
 }
 
 void StreamEngine::process_buffer(int64_t seq) {
