@@ -8,6 +8,7 @@
 // arms a clock (Pd's own idiom, as threshold~ does) so they are printed from the main thread.
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,14 @@ static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path)
             path = std::string(dir) + "/" + base;
             return true;
         }
+    }
+    // canvas_open never opens a folder: hand it to the loader, whose refusal says it is one (file.folder).
+    std::error_code ec;
+    const std::string folder =
+        name[0] == '/' ? std::string(name) : std::string(canvas_getdir(x->x_canvas)->s_name) + "/" + name;
+    if (std::filesystem::is_directory(folder, ec)) {
+        path = folder;
+        return true;
     }
     return false;
 }
