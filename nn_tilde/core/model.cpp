@@ -43,8 +43,10 @@ public:
 
 namespace {
 
-// The first line of a torch error, without the C++ backtrace libtorch appends.
-std::string short_error(const std::exception& e) {
+// The first line of a torch error, without the C++ backtrace libtorch appends. `where`: for an error
+// raised in TorchScript, add where the model's source raised it; rule messages leave it out, so their
+// words are the checker's (its `error_line` is the message's last line).
+std::string short_error(const std::exception& e, bool where_too = true) {
     std::string msg;
     if (auto* ce = dynamic_cast<const c10::Error*>(&e))
         msg = ce->what_without_backtrace();
@@ -64,7 +66,7 @@ std::string short_error(const std::exception& e) {
             if (last.rfind("File \"", 0) == 0) where = last;
         }
         if (last.size() > 300) last = last.substr(0, 300) + "...";
-        return where.empty() || where == last ? last : last + " (" + where + ")";
+        return !where_too || where.empty() || where == last ? last : last + " (" + where + ")";
     }
     while (std::getline(lines, line)) {
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
@@ -226,7 +228,7 @@ void verify_test_vectors(LoadedModel& model, ModelInfo& info) {
                     rule_message("test_vector.mismatch", {{"method", mi.name}, {"diff", format_diff(diff)}}));
         } catch (const std::exception& e) {
             info.warnings.push_back(
-                rule_message("test_vector.error", {{"method", mi.name}, {"error", short_error(e)}}));
+                rule_message("test_vector.error", {{"method", mi.name}, {"error", short_error(e, false)}}));
         }
     }
 }
@@ -313,7 +315,7 @@ bool deserialise(const std::string& path, const std::string& data, torch::jit::M
         module = torch::jit::load(in, torch::kCPU);
         module.eval();
     } catch (const std::exception& e) {
-        error = rule_message("file.torchscript", {{"path", path}, {"error", short_error(e)}});
+        error = rule_message("file.torchscript", {{"path", path}, {"error", short_error(e, false)}});
         return false;
     }
     return true;
@@ -556,7 +558,7 @@ LoadResult load_model(const std::string& path) {
     try {
         if (!read_methods(m, *info, r.error)) return r;
     } catch (const std::exception& e) {
-        r.error = rule_message("contract.read", {{"error", short_error(e)}});
+        r.error = rule_message("contract.read", {{"error", short_error(e, false)}});
         return r;
     }
     guarded(*info, "metadata", [&] { read_extensions(m, *info); });
@@ -581,7 +583,7 @@ bool call_checked(torch::jit::Method& m, const MethodInfo& mi, const at::Tensor&
     try {
         r = m(std::vector<c10::IValue>{x});
     } catch (const std::exception& e) {
-        error = at_load ? rule_message("call.throws", {{"method", mi.name}, {"error", short_error(e)}})
+        error = at_load ? rule_message("call.throws", {{"method", mi.name}, {"error", short_error(e, false)}})
                         : "method '" + mi.name + "' threw: " + short_error(e);
         return false;
     }
@@ -657,7 +659,7 @@ bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& metho
                 try {  // a bad_alloc must become an error here: on the loader thread it would abort Pd
                     x = torch::zeros({batch, mi.shape.in_channels, buffer_size / mi.shape.in_ratio});
                 } catch (const std::exception& e) {
-                    error = rule_message("call.throws", {{"method", mi.name}, {"error", short_error(e)}});
+                    error = rule_message("call.throws", {{"method", mi.name}, {"error", short_error(e, false)}});
                     return false;
                 }
                 if (!call_checked(m, mi, x, buffer_size / mi.shape.out_ratio, y, error, /*at_load=*/true)) return false;
@@ -707,7 +709,7 @@ bool set_model_sample_rate(LoadedModel& model, int rate, std::string& error) {
             return false;
         }
     } catch (const std::exception& e) {
-        error = rule_message("rate.error", {{"rate", hz}, {"error", short_error(e)}});
+        error = rule_message("rate.error", {{"rate", hz}, {"error", short_error(e, false)}});
         return false;
     }
     return true;
