@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nn {
@@ -21,6 +23,55 @@ struct MethodShape {
     int out_ratio = 1;
 };
 
+// ---- the rules ---------------------------------------------------------------------------------------
+
+// What nn~ does when a file breaks a rule (docs/MODEL_FORMAT.md, "What nn~ does with a file").
+enum class Verdict {
+    Refuse,  // nn~ does not load the file; the checker fails it
+    Warn,    // nn~ plays it and prints the warning
+    Hint,    // only the checker reports it; nn~ plays without a word
+};
+
+// One row of the spec's rule table: its id, verdict and message, `{name}` marking a value.
+struct Rule {
+    const char* id;
+    Verdict verdict;
+    const char* message;
+};
+
+// The spec's table, word for word (tests/kit/test_contract_spec.py compares the two).
+extern const Rule kRules[];
+extern const int kRuleCount;
+
+// The rule `id`; nullptr for an id that is not in the table.
+const Rule* find_rule(const char* id);
+
+// A rule's message with its `{name}` fields replaced by `fields` (values already formatted by the
+// helpers below), followed by " [<id>]" so a user (and the agreement test) can look the rule up.
+// A field the message names but `fields` lacks is left as `{name}`: a bug that shows, not a crash.
+using RuleFields = std::initializer_list<std::pair<const char*, std::string>>;
+std::string rule_message(const char* id, RuleFields fields);
+// `message` with `more` added before its " [<rule id>]" suffix (at its end when it has none): the id stays
+// last, where users and the agreement test look for it.
+std::string append_to_message(std::string message, const std::string& more);
+
+// How messages print values, as the Python copy (nn_tilde/contract.py, `_text`) does: integers plainly,
+// a whole float as an integer, any other float as Python's repr, lists as "[1, 2, 3]".
+std::string format_value(int64_t v);
+std::string format_value(double v);
+std::string format_list(const std::vector<int64_t>& values);
+std::string format_list(const std::vector<double>& values);
+// A difference as Python's f"{diff:.3g}" prints it ("0.000123", "1.5e+03").
+std::string format_diff(double v);
+// A dtype as messages name it, from libtorch's name for it (c10::toString: "Float", "Long", "Half")
+// to Python's without "torch." ("float32", "int64", "float16").
+std::string dtype_name(const std::string& c10_name);
+// True for integer dtypes and bool, by their message name ("int64", "uint8", "bool").
+bool dtype_is_integer(const std::string& name);
+// The type of a value returned instead of a tensor, named as Python names it (`value_type_name`), from
+// libtorch's IValue tag ("Tuple" -> "tuple", "GenericList" -> "list", "String" -> "str", "None" -> "None").
+std::string value_type_name(const std::string& ivalue_tag);
+
 // ---- method params ---------------------------------------------------------------------------------
 
 constexpr int kParamCount = 4;
@@ -30,15 +81,19 @@ constexpr int64_t kMaxParam = int64_t(1) << 20;
 // channels (or params in the wrong order) would exhaust memory and abort the host.
 constexpr int kMaxChannels = 1024;
 
-// The error that makes `method`'s params unacceptable (empty: acceptable). `params` are the values of
-// the `<method>_params` buffer, already known to be integers.
-std::string check_method_params(const std::string& method, const std::vector<int64_t>& params);
+// The refusal of `method`'s params (empty: acceptable), by rules params.fraction, params.count,
+// params.range and channels.limit in that order (the Python copy's `read_params`). `values` are the
+// flattened values of the `<method>_params` tensor, `dtype` its message name; warnings (params.float,
+// ratio.pow2) are appended to `warnings` when the params are acceptable.
+std::string check_method_params(const std::string& method, const std::vector<double>& values, const std::string& dtype,
+                                std::vector<std::string>& warnings);
 // The shape of params that check_method_params accepted.
-MethodShape shape_from_params(const std::vector<int64_t>& params);
-// Warnings about an acceptable shape: a ratio that is not a power of two (once per distinct ratio).
+MethodShape shape_from_params(const std::vector<double>& values);
+// ratio.pow2 warnings about an acceptable shape: a ratio that is not a power of two (once per distinct ratio).
 std::vector<std::string> ratio_warnings(const std::string& method, const MethodShape& shape);
-// Why the optional labels `key` (`<method>_input_labels` or `_output_labels`) are ignored (empty: they
-// are used): they must be a List[str] (`labels` is nullopt when they are not) of one label per channel.
+// labels.invalid when the optional labels `key` (`<method>_input_labels` or `_output_labels`) are ignored
+// (empty: they are used): they must be a List[str] (`labels` is nullopt when they are not) of one label
+// per channel.
 std::string check_labels(const std::string& key, int channels, const std::optional<std::vector<std::string>>& labels);
 
 // ---- attributes ------------------------------------------------------------------------------------
@@ -48,8 +103,8 @@ enum AttributeType : int { kBool = 0, kInt = 1, kFloat = 2, kStr = 3, kTensor = 
 constexpr int kAttributeTypeCount = 6;
 // "bool", "int", "float", "str", "tensor", "buffer"; "unknown" for any other code.
 const char* attribute_type_name(int type);
-// Why an attribute with these type codes is ignored (empty: it is usable). A known attribute with an
-// unknown code is skipped with a warning, not refused: the rest of the model still works.
+// attribute.code when an attribute with these type codes is ignored (empty: it is usable). A known
+// attribute with an unknown code is skipped with a warning, not refused: the rest of the model still works.
 std::string check_attribute_types(const std::string& attribute, const std::vector<int64_t>& types);
 
 // ---- buffer size -----------------------------------------------------------------------------------
@@ -61,7 +116,8 @@ constexpr int kMaxBufferSize = 1 << 17;  // 131072 samples (about 3 s at 44.1 kH
 // powers of two, as in every known model), capped at 2^30.
 int buffer_multiple(const std::vector<MethodShape>& shapes);
 // Buffer size actually used for a request (0: default) and a model's ratio multiple. Sets `note` when
-// it differs from the request. Returns 0 and sets `error` when the request is invalid.
+// a request is rounded, or the default 2048 is (the multiple itself, when larger, is the default and
+// needs none). Returns 0 and sets `error` when the request is invalid.
 int choose_buffer_size(int requested, int multiple, std::string& note, std::string& error);
 
 }  // namespace nn

@@ -138,17 +138,24 @@ bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& 
     const int b = choose_buffer_size(rq.requested_buffer, info.buffer_multiple(), note, error);
     if (b == 0) return false;
     if (!note.empty()) warnings.push_back(note);
-    if (!warm_up(*lr.model, info, method, rq.batch, b, error, warnings)) return false;
+    // The file's own warnings first (methods, params, labels, torch version, attributes, test vectors),
+    // then the load-time calls' and the sample rate's: the order of the checker's report.
+    std::vector<std::string> found = info.warnings;
+    if (!warm_up(*lr.model, info, method, rq.batch, b, error, found)) {
+        // a refused file still names its other problems (a ratio 3 often explains a wrong shape)
+        for (auto& w : found) warnings.push_back(std::move(w));
+        return false;
+    }
     arm_exit_guard();  // after the statics that warm-up constructed
+    const int rate = int(std::lround(rq.sample_rate));
     if (rq.sample_rate > 0 && info.has_set_sample_rate) {
         std::string e;
-        if (!set_model_sample_rate(*lr.model, int(std::lround(rq.sample_rate)), e)) warnings.push_back(e);
+        if (!set_model_sample_rate(*lr.model, rate, e)) found.push_back(e);
     }
-    if (info.model_sample_rate > 0 && rq.sample_rate > 0 && info.model_sample_rate != int(std::lround(rq.sample_rate)))
-        warnings.push_back("the model was made for " + std::to_string(info.model_sample_rate) +
-                           " Hz but the host runs at " + std::to_string(int(std::lround(rq.sample_rate))) +
-                           " Hz; nn~ does not resample");
-    for (const auto& w : info.warnings) warnings.push_back(w);
+    if (info.model_sample_rate > 0 && rq.sample_rate > 0 && info.model_sample_rate != rate)
+        found.push_back(rule_message("rate.mismatch", {{"model_rate", format_value(int64_t(info.model_sample_rate))},
+                                                       {"rate", format_value(int64_t(rate))}}));
+    for (auto& w : found) warnings.push_back(std::move(w));
     warn_channels(*mi, warnings);
     try {
         result.processor = make_processor(lr.model, *mi);
@@ -223,7 +230,7 @@ void Engine::loader_main() {
             inbox_->push(n);
         } else {
             delete n;
-            push(EventKind::Error, error + (info_ ? "; the previous model keeps playing" : ""));
+            push(EventKind::Error, append_to_message(error, info_ ? "; the previous model keeps playing" : ""));
         }
         delete rq;
         loading_.fetch_sub(1);

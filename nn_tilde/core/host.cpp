@@ -137,10 +137,7 @@ bool is_folder(const std::string& path) {
     return !path.empty() && std::filesystem::is_directory(path, ec);
 }
 
-std::string folder_error(const std::string& path) {
-    // The spec's rule file.folder (docs/MODEL_FORMAT.md); the rule id ends it like every rule message.
-    return "'" + path + "' is a folder, not a model file: give the path of a .ts file [file.folder]";
-}
+std::string folder_error(const std::string& path) { return rule_message("file.folder", {{"path", path}}); }
 
 // ---- channel routing -----------------------------------------------------------------------------
 

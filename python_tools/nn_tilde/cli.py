@@ -307,7 +307,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from nn_tilde.check.runner import CheckOptions, check_file_safely
 
     fields = {
-        "host_torch": args.host_torch or torch.__version__,
+        "host_torch": args.host_torch or torch.__version__.split("+")[0],  # as libtorch has it
         "sample_rate": args.sample_rate,
         "seed": args.seed,
         "speed": not args.no_speed,

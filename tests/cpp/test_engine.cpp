@@ -1,7 +1,8 @@
 // The torch-backed engine against a direct call of the same TorchScript method: models are built
 // here with torch::jit::Module::define (no Python), saved, loaded through nn::Engine and streamed
 // with random host block sizes; the output must equal the direct call shifted by latency().
-// Also: contract errors are reported with their cause, and a method switch takes effect.
+// Also: contract errors are reported with their cause, a method switch takes effect, and the
+// load-time calls leave the model's state as loaded.
 #include <torch/script.h>
 
 #include <cstdio>
@@ -94,6 +95,37 @@ int main() {
         std::vector<std::string> warnings;
         EXPECT(!eng.load(nn::load_model(p), "", 44100, err, warnings));
         EXPECT_MSG(err.find("returned shape [1, 1, 2047]") != std::string::npos, "%s", err.c_str());
+    }
+    {
+        // The load-time calls leave no trace (docs/MODEL_FORMAT.md): a model that counts its calls, in
+        // itself and in a submodule, and has no reset(), plays its first buffer as freshly loaded.
+        torch::jit::Module counter("counter");
+        counter.register_buffer("calls", torch::zeros({1}));
+        torch::jit::Module m("m");
+        m.register_buffer("forward_params", torch::tensor(std::vector<int64_t>{1, 1, 1, 1}, torch::kLong));
+        m.register_buffer("offset", torch::zeros({1}));
+        m.register_attribute("ticks", c10::IntType::get(), int64_t(0));
+        m.register_module("counter", counter);
+        m.define(
+            "def forward(self, x):\n"
+            "  y = x + self.offset + self.counter.calls + float(self.ticks)\n"
+            "  self.offset = self.offset + 1.0\n"
+            "  self.counter.calls += 1.0\n"
+            "  self.ticks += 1\n"
+            "  return y\n");
+        const std::string p = (fs::temp_directory_path() / "nn_test_counter.ts").string();
+        m.save(p);
+        nn::LoadResult lr = nn::load_model(p);
+        EXPECT_MSG(lr.error.empty(), "%s", lr.error.c_str());
+        std::string err;
+        std::vector<std::string> warnings;
+        EXPECT(nn::warm_up(*lr.model, *lr.info, "forward", 1, 64, err, warnings) && warnings.empty());
+        auto proc = nn::make_processor(lr.model, lr.info->methods[0]);
+        std::vector<float> in(64, 0.0f), out(64, -1.0f);
+        EXPECT(proc->process(in.data(), 1, 64, out.data(), 64, err));
+        EXPECT_MSG(out[0] == 0.0f && out[63] == 0.0f, "first buffer %g, a fresh load gives 0", out[0]);
+        EXPECT(proc->process(in.data(), 1, 64, out.data(), 64, err));
+        EXPECT_MSG(out[0] == 3.0f, "second buffer %g, a fresh load gives 3", out[0]);
     }
     TEST_MAIN_END();
 }

@@ -33,7 +33,8 @@ def spec_rules() -> dict[str, tuple[str, str]]:
 def cpp_rules() -> dict[str, tuple[str, str]]:
     """Entries `{"id", Verdict::X, "message"}` of the C++ table; adjacent string literals joined."""
     src = CPP.read_text()
-    body = src.split("kRules[] = {", 1)[1].split("};", 1)[0]
+    # the table ends at a line "};" (messages hold "{value}; ..." themselves)
+    body = src.split("kRules[] = {", 1)[1].split("\n};", 1)[0]
     rules = {}
     for m in re.finditer(
         r'\{\s*"([\w.]+)",\s*Verdict::(\w+),\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\}', body

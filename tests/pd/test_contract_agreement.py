@@ -66,9 +66,13 @@ class NnResult:
         return out
 
 
+# Pd prints logpost() at its normal level with this prefix in -batch mode (0.53 does; later versions
+# may not), before nn~'s own "[nn~] warning: ".
+LOG_LEVEL = re.compile(r"^verbose\(\d\): ")
+
+
 def _nn_lines(lines: list[str]) -> tuple[list[str], list[str]]:
-    # Pd 0.53 prefixes posts of a normal log level with "verbose(2): " under -batch; 0.55 not
-    lines = [re.sub(r"^verbose\(\d\): ", "", ln) for ln in lines]
+    lines = [LOG_LEVEL.sub("", ln) for ln in lines]
     errors = [ln.split("[nn~] ", 1)[1] for ln in lines if ln.startswith("error: [nn~] ")]
     warnings = [
         ln.split("[nn~] warning: ", 1)[1] for ln in lines if ln.startswith("[nn~] warning: ")

@@ -33,7 +33,8 @@ def stderr_progress(message: str) -> None:
 class CheckOptions:
     """Knobs of `nn-tilde check`; `quick()` keeps every check but shrinks the work."""
 
-    host_torch: str = field(default_factory=lambda: torch.__version__)
+    # as nn~ names its libtorch: no local tag ("2.13.0", not "2.13.0+cpu")
+    host_torch: str = field(default_factory=lambda: torch.__version__.split("+")[0])
     sample_rate: int | None = None  # host rate; default: the model's own rate, else 44100
     largest_buffer: int = 16384
     chunk_trials: int = 3
