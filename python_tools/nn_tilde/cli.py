@@ -283,10 +283,14 @@ def _progress(quiet: bool):
 
 
 def _require_file(path: Path) -> None:
+    """A model path that nn~ could not open either: a usage error, in nn~'s words."""
+    from nn_tilde import contract
+
     if not path.exists():
-        raise UsageError(f"{path}: no such file; give the path of an nn~ model (.ts) file")
+        reason = "No such file or directory"
+        raise UsageError(contract.message("file.missing", path=path, reason=reason))
     if path.is_dir():
-        raise UsageError(f"{path} is a directory; give the path of an nn~ model (.ts) file")
+        raise UsageError(contract.message("file.folder", path=path))
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

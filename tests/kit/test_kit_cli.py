@@ -86,9 +86,12 @@ def test_usage_errors_exit_2_and_name_the_fix(tmp_path: Path) -> None:
     proc = run([], tmp_path)
     assert proc.returncode == 2 and "choose a command" in proc.stderr
     proc = run(["check", "missing.ts"], tmp_path)
-    assert proc.returncode == 2 and "missing.ts: no such file" in proc.stderr
+    assert proc.returncode == 2
+    assert "cannot open model file 'missing.ts': No such file or directory" in proc.stderr
+    proc = run(["check", "missing.ts", "--json"], tmp_path)  # a JSON consumer still gets a report
+    assert proc.returncode == 2 and json.loads(proc.stdout)["status"] == "fail"
     proc = run(["check", str(tmp_path)], tmp_path)
-    assert proc.returncode == 2 and "is a directory" in proc.stderr
+    assert proc.returncode == 2 and "is a folder, not a model file" in proc.stderr
     proc = run(["check", "--threads", "x", "m.ts"], tmp_path)
     assert proc.returncode == 2 and "expected comma-separated integers" in proc.stderr
     proc = run(["bench", "m.ts", "--seconds", "-1"], tmp_path)
