@@ -1,5 +1,5 @@
 """Runs PureData paced by the clock (`pd -nogui -nosound`, no -batch), as a live host: the
-harness of the live tests (tests/pd/test_live.py) and of scripts/bench_live.py.
+harness of the live tests (tests/pd/test_live.py) and of benchmarks/live.py.
 
 Without -batch, Pd's scheduler runs each DSP tick when the wall clock reaches its logical time, as
 it would with a sound card. The generated patch measures how late each tick runs: [bang~] fires

@@ -262,7 +262,7 @@ def pd_cpu_per_buffer(
 ) -> tuple[float, str]:
     """nn~ inside ``pd -batch -nrt`` playing a 220 Hz sawtooth through ``[nn~ MODEL forward
     BUFFER]``: CPU seconds per buffer as (long run - short run) / buffers (start-up and loading
-    cancel; as scripts/bench_pd.py), median of ``repeats``. Needs pd and nn~.pd_linux
+    cancel; as benchmarks/pd_overhead.py), median of ``repeats``. Needs pd and nn~.pd_linux
     ($NN_PD_DIR, else build/nn~). Returns (seconds per buffer, nn~'s reported latency)."""
     import os
     import resource

@@ -1,6 +1,6 @@
 // The benchmark's floor: call one method of a model on the same B-sample buffers in a plain loop on
 // one thread, with the libtorch settings nn~ uses (one intra-op and one inter-op thread), and print
-// the process CPU time. scripts/bench_pd.py runs it twice (long minus short) so start-up cancels.
+// the process CPU time. benchmarks/pd_overhead.py runs it twice (long minus short) so start-up cancels.
 //
 //   nn_bench_floor <model.ts> <method> <buffer size> <buffers>
 #include <ATen/Parallel.h>

@@ -8,7 +8,8 @@ each as (long run - short run) / (buffers difference), so start-up and loading c
 ratio nn~ / floor. Goals: <= 2.5 for the light model, <= 1.10 for the heavy one. Also prints
 the latency nn~ reports at this buffer size. Not a test: run it on a quiet machine.
 
-Usage: python scripts/bench_pd.py [--buffer 2048] [--repeat 5] [--light 2000 80000] [--heavy 50 600]
+Usage: python benchmarks/pd_overhead.py [--buffer 2048] [--repeat 5] [--light 2000 80000]
+       [--heavy 50 600]
 
 The floor loop runs 100x the light model's buffer counts: a gain costs about 2 us per call, and the
 process start-up varies by tens of milliseconds.

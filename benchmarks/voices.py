@@ -8,7 +8,7 @@ voice), and the ratio of one -v object to N objects (goal: at most 1/3). Needs a
 multichannel signals (0.54+): $NN_PD_BIN, else build/pd-0.55.2/usr/bin/puredata (scripts/setup.sh
 unpacks it). Prints figures; not a test. Run it on a quiet machine.
 
-Usage: python scripts/bench_voices.py [--model models/ddsp_violin.ts] [--voices 8] [--buffer 2048]
+Usage: python benchmarks/voices.py [--model models/ddsp_violin.ts] [--voices 8] [--buffer 2048]
                                       [--runs 10 60] [--repeat 3]
 """
 

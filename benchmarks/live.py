@@ -1,7 +1,7 @@
 """How late Pd's DSP ticks run with busy nn~ objects, in a clock-paced Pd (`pd -nogui -nosound`,
 no -batch): prints figures, it is not a timed test (tests/pd/test_live.py has the bounded checks).
 
-    python scripts/bench_live.py [--objects 8] [--load 0.1] [--seconds 5] [--runs 3]
+    python benchmarks/live.py [--objects 8] [--load 0.1] [--seconds 5] [--runs 3]
 
 Each object runs a busy model (tests/support/live_models.py) calibrated so that one call takes
 `--load` of the buffer's duration (2048 samples) as nn~ measures it. Lateness of a tick: wall time
