@@ -1,5 +1,6 @@
-"""Models built by the kit tests: good ones (via nn_tilde.Module) and raw TorchScript files
-that each break one nn~ rule. Nothing here is downloaded; everything is tiny and CPU-cheap."""
+"""Models written with the kit (nn_tilde.Module) for the tests: GoodModel uses every feature, and
+NoisyStreamer is random, streams and is saved with its caches. The files that break a rule are
+in catalogue.py. Nothing here is downloaded; everything is tiny and CPU-cheap."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import torch
 from torch import nn
 
 import nn_tilde
+from support.catalogue import StreamingDelay
 
 if not hasattr(nn_tilde, "Module"):  # the repo's C++ nn_tilde/ folder shadowed the kit
     raise ImportError(
@@ -17,26 +19,6 @@ if not hasattr(nn_tilde, "Module"):  # the repo's C++ nn_tilde/ folder shadowed 
 
 # ---------------------------------------------------------------------------------------------
 # Good models, written with the kit
-
-
-class StreamingDelay(nn.Module):
-    """Streaming delay line: y[t] = x[t - delay]; state: [B, C, delay] kept across calls."""
-
-    def __init__(self, channels: int, delay: int) -> None:
-        super().__init__()
-        self.delay = delay
-        self.register_buffer("state", torch.zeros(1, channels, delay))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.state.shape[0] != x.shape[0]:
-            self.state = torch.zeros(x.shape[0], x.shape[1], self.delay)
-        y = torch.cat([self.state, x], -1)
-        self.state = y[..., y.shape[-1] - self.delay :].clone()
-        return y[..., : x.shape[-1]]
-
-    @torch.jit.export
-    def reset(self) -> None:
-        self.state = torch.zeros(1, self.state.shape[1], self.delay)
 
 
 class GoodModel(nn_tilde.Module):
