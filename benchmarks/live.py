@@ -6,7 +6,7 @@ no -batch): prints figures, it is not a timed test (tests/pd/test_live.py has th
 Each object runs a busy model (tests/support/live_models.py) calibrated so that one call takes
 `--load` of the buffer's duration (2048 samples) as nn~ measures it. Lateness of a tick: wall time
 minus Pd's logical time, relative to the median tick (tests/support/pdlive.py). Set NN_PD_DIR to
-compare builds (e.g. the one before issue 14). Also prints each thread's scheduling, mid-run.
+compare builds (e.g. an older one). Also prints each thread's scheduling, mid-run.
 """
 
 from __future__ import annotations

@@ -522,7 +522,7 @@ int main() {
     }
     // The live tests below use B = 1024 (23 ms): the worker is SCHED_BATCH and waits for a core on a
     // busy machine instead of preempting, which can take a few milliseconds.
-    // Overload under the live policies (issue 14): a model at 1.5x real time, in a host paced like a
+    // Overload under the live policies: a model at 1.5x real time, in a host paced like a
     // sound card. The worker skips the buffers that cannot play any more and computes the newest, so
     // part of the output plays (without skipping, every buffer it finished was too late: none did),
     // and a warning with the measured ratio reaches the listener, once.

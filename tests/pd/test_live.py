@@ -2,7 +2,8 @@
 (support/live_models.py). README "When the model is late" and "Threads" describe what these check.
 
 The machine is shared (2 cores, other jobs compiling), so the bounds are ratios and generous
-margins, each chosen so that the behaviour before issue 14 fails it (see the comments). A model's
+margins, each chosen so that an engine without the behaviour under test fails it (see the
+comments). A model's
 actual speed is read back from `stats` rather than trusted from the calibration. Pd runs as root
 here, so its scheduler thread is SCHED_FIFO and nothing but our own threads can hold it up.
 """
@@ -114,9 +115,9 @@ def test_overload_under_wait_stalls_pd_and_stats_show_it(tmp_path: Path, per_ite
 @pytest.mark.parametrize("policy", ["silence", "wait"])
 def test_model_late_once(tmp_path: Path, per_iter: float, policy: str):
     """One call takes 300 ms longer (call 30, about 1 s in). Under silence a few buffers are lost,
-    no warning. Under wait Pd stalls, then catches up faster than real time; before issue 14 that
-    looked like an offline render and the audio thread computed the model itself (inline > 0),
-    and the stall was missing from audio_us_max."""
+    no warning. Under wait Pd stalls, then catches up faster than real time; an engine that takes
+    that for an offline render computes the model on the audio thread (inline > 0), and one that
+    times only the call ending a buffer misses the stall in audio_us_max."""
     creation = _model(tmp_path, per_iter, 0.05, stall_at=30, stall_ms=300)
     res = pdlive.run_live(tmp_path, [creation], seconds=3, messages=[f"policy {policy}"])
     print(pdlive.summary(res, f"late once {policy}"), res.stats)
@@ -128,8 +129,8 @@ def test_model_late_once(tmp_path: Path, per_iter: float, policy: str):
     if policy == "silence":
         assert res.late_max_ms < 30
         assert 1 <= st.get("skipped", 0) <= 12
-        # what is lost is the stall and about two buffers, not a backlog: before issue 14 the
-        # worker went on to compute the stale buffers in order
+        # what is lost is the stall and about two buffers, not a backlog: a worker that computes
+        # the stale buffers in order fails this
         lost_ms = 1000 * st["late"] * 64 / pdlive.SR
         assert lost_ms < st["model_ms_max"] + 3 * BUF_MS, lost_ms
         assert res.played[0] > 1 - (st["model_ms_max"] + 3 * BUF_MS) / 3000

@@ -1,4 +1,4 @@
-"""nn~ with Pd's multichannel signals (issue 12), rendered in pd -batch and compared with the model
+"""nn~ with Pd's multichannel signals, rendered in pd -batch and compared with the model
 run in Python (tests/support/reference.py) at 1e-6:
 
   -v  voices: each channel of a cable is a batch item (snake~ in N, clone -do N, a width that
