@@ -78,7 +78,7 @@ def test_install_step_lays_out_a_folder_pd_can_use(tmp_path):
     )
     assert p.returncode == 0, p.stdout + p.stderr
     pkg = tmp_path / "nn~"
-    for f in ["nn~.pd_linux", "nn~-help.pd", "README.md", "models/demo.ts"]:
+    for f in ["nn~.pd_linux", "nn~-help.pd", "README.md", "MODEL_FORMAT.md", "models/demo.ts"]:
         assert (pkg / f).is_file(), f"{f} missing from the installed folder"
     # from a neutral working directory, with only the installed folder on Pd's path
     p = subprocess.run(
