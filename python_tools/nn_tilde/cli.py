@@ -394,10 +394,14 @@ def _load_factory(path: Path, name: str):
         raise UsageError(f"{path}: cannot import it as a Python module; use a .py file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
+    # no __pycache__ left in the user's folder for a script they only meant to run
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
         raise _UserCodeError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     factory = getattr(module, name, None)
     if not callable(factory):
         raise UsageError(
