@@ -108,7 +108,9 @@ def test_overload_under_wait_stalls_pd_and_stats_show_it(tmp_path: Path, per_ite
     assert st["inline"] == 0  # never computed on Pd's thread
     assert st["late"] == 0 and st["waits"] > 0
     assert st["audio_us_max"] > 5000  # each wait is about (ratio - 1) x 46 ms
-    assert res.late_max_ms > 200  # Pd falls behind the clock: the stall README describes
+    # Pd falls behind the clock (the stall README describes): by about (ratio - 1) x the 2 s of
+    # audio; half of that, since the measured ratio is a mean and the machine is shared
+    assert res.late_max_ms > 0.5 * (_ratio(st) - 1) * 2000
     assert not res.warnings()
 
 
