@@ -877,14 +877,19 @@ def test_deleting_an_object_whose_model_hangs_does_not_hang_pd(tmp_path: Path):
         "pd-sub obj 10 10 nn~ stuck",
         "pd-sub obj 10 40 osc~ 100",
         "pd-sub obj 10 70 r dyn",
+        "pd-sub obj 10 100 s dyn-out",
         "pd-sub connect 1 0 0 0",
         "pd-sub connect 2 0 0 0",
+        "pd-sub connect 0 1 3 0",
         "dyn policy silence",
-    ).delay(300)
+    )
+    # Clock-paced, so the 300 ms after the load are wall time too: by then the worker has had a
+    # buffer of the sine and is inside the call (in -batch they can pass before it starts one).
+    sc.wait_loaded("dyn").delay(300)
     sc.send("rt-start bang", "pd-sub clear", "rt-stop bang", "mark deleted").delay(100)
     sc.send("g info", "mark after")
     t0 = time.monotonic()
-    run = sc.run(timeout=120)
+    run = sc.run(realtime=True, timeout=120)
     took = time.monotonic() - t0
     check_sequence(
         run, [("deleted an object whose model was still inside a call after 2 s", "after")]
