@@ -356,6 +356,11 @@ bool Engine::set_buffer_size(int requested, std::string& error, std::string& not
     return prepared_ && b != stream_->buffer_size();
 }
 
+bool Engine::set_headroom(int buffers) {
+    headroom_ = std::clamp(buffers, 0, StreamEngine::kMaxHeadroom);
+    return prepared_ && headroom_ != stream_->headroom();
+}
+
 void Engine::prepare(double sample_rate, int max_block) {
     stream_->set_host_rate(sample_rate);
     if (sample_rate > 0 && sample_rate != sample_rate_) {
@@ -377,14 +382,15 @@ void Engine::prepare(double sample_rate, int max_block) {
     // Pd calls dsp again for every object whenever any object is created or deleted while DSP runs.
     // When the rings keep their sizes, keep streaming: re-preparing would drop the buffers in flight
     // and play L samples of silence on every patch edit (delwrite~ keeps its memory the same way).
-    if (prepared_ && planned_buffer_ == stream_->buffer_size() && max_block == max_block_) {
+    if (prepared_ && planned_buffer_ == stream_->buffer_size() && max_block == max_block_ &&
+        headroom_ == stream_->headroom()) {
         if (parked_) install(std::move(parked_));
         return;
     }
     max_block_ = max_block;
     // A refusal (rings too large) has been reported as an error event; the object stays silent and
     // the next dsp call (after `bufsize`) tries again.
-    prepared_ = stream_->prepare(planned_buffer_, max_block);
+    prepared_ = stream_->prepare(planned_buffer_, max_block, headroom_);
     if (parked_) install(std::move(parked_));
 }
 
@@ -399,7 +405,7 @@ int Engine::buffer_size() const {
 int Engine::latency() const {
     if (prepared_) return stream_->latency();
     const int b = buffer_size(), m = 64;  // Pd's default block until the host tells otherwise
-    return b * (1 + (m + b - 1) / b);
+    return b * (1 + (m + b - 1) / b + headroom_);
 }
 
 bool Engine::model_failed() const { return stream_->model_failed(); }
@@ -436,6 +442,7 @@ std::vector<InfoLine> Engine::describe() const {
     out.push_back({"channels", {Atom::num(stream_->host_inputs()), Atom::num(stream_->host_outputs())}});
     out.push_back({"buffer", {Atom::num(buffer_size())}});
     out.push_back({"latency", {Atom::num(latency())}});
+    out.push_back({"headroom", {Atom::num(headroom_)}});
     if (info_ && !info_->torch_version.empty()) out.push_back({"torch", {Atom::sym(info_->torch_version)}});
     if (info_ && !info_->verified.empty()) out.push_back({"verified", syms(info_->verified)});
     out.push_back({"samplerate", {Atom::num(info_ ? info_->model_sample_rate : 0), Atom::num(sample_rate_)}});

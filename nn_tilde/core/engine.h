@@ -75,6 +75,9 @@ public:
     bool get_attribute(const std::string& name, std::string& error);  // answer arrives as a Value event
     // Returns true when the host must re-run prepare() (restart DSP) for the new size to take effect.
     bool set_buffer_size(int requested, std::string& error, std::string& note);
+    // Extra buffers of latency (0..StreamEngine::kMaxHeadroom, checked by parse_headroom in host.h).
+    // Returns true when the host must re-run prepare() (restart DSP) for it to take effect.
+    bool set_headroom(int buffers);
     void set_enabled(bool on) { stream_->set_enabled(on); }
     void set_policy(LatePolicy p) { stream_->set_policy(p); }
     void reset_stats() { stream_->reset_stats(); }
@@ -91,10 +94,11 @@ public:
     const std::string& method() const { return method_; }
     const std::string& path() const { return path_; }
     const AttributeInfo* attribute(const std::string& name) const;
-    std::vector<InfoLine> describe() const;  // `info`
-    InfoLine stats_line() const;             // `stats`
-    int buffer_size() const;                 // B in use (or that will be used at the next prepare)
-    int latency() const;                     // samples; exact for the current configuration
+    std::vector<InfoLine> describe() const;     // `info`
+    InfoLine stats_line() const;                // `stats`
+    int buffer_size() const;                    // B in use (or that will be used at the next prepare)
+    int latency() const;                        // samples; exact for the current configuration
+    int headroom() const { return headroom_; }  // extra buffers of latency (set_headroom)
     int host_inputs() const { return stream_->host_inputs(); }
     int host_outputs() const { return stream_->host_outputs(); }
     double sample_rate() const { return sample_rate_; }
@@ -153,6 +157,7 @@ private:
     std::string path_, method_;
     int requested_buffer_ = 0;  // 0: default
     int planned_buffer_ = 0;    // B to use at the next prepare()
+    int headroom_ = 0;          // extra buffers of latency at the next prepare()
     int max_block_ = 0;         // from the last prepare()
     double sample_rate_ = 0;
     bool prepared_ = false;

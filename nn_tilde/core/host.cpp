@@ -86,6 +86,16 @@ ObjectArgs parse_object_args(const std::vector<Atom>& args) {
     return r;
 }
 
+bool parse_headroom(double value, int& out, std::string& error) {
+    if (!std::isfinite(value) || value != std::floor(value) || value < 0 || value > StreamEngine::kMaxHeadroom) {
+        error = "headroom must be a whole number of buffers from 0 to " + std::to_string(StreamEngine::kMaxHeadroom) +
+                " (extra latency for a model slower than real time), got " + format_number(value);
+        return false;
+    }
+    out = static_cast<int>(value);
+    return true;
+}
+
 // ---- policy --------------------------------------------------------------------------------------
 
 bool parse_policy(const Atom& value, LatePolicy& out, std::string& error) {
@@ -240,7 +250,7 @@ std::string inlet_assist(const MethodInfo* m, int index, bool mc) {
     else
         s = "(signal) input " + std::to_string(index + 1);
     if (mc) s += " [multichannel: one channel per voice]";
-    if (index == 0) s += "; messages (load, method, reload, set, get, bufsize, info, stats, enable, policy)";
+    if (index == 0) s += "; messages (load, method, reload, set, get, bufsize, headroom, info, stats, enable, policy)";
     return s;
 }
 

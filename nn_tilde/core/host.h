@@ -37,6 +37,9 @@ size_t positional_count(const std::vector<Atom>& args);
 // A buffer size typed by the user: true with `out` set when `value` is a whole number of samples in
 // 1..kMaxBufferSize. Checked on the double so that 1e10 or -0.5 are named for what they are.
 bool parse_buffer_size(double value, int& out, std::string& error);
+// `headroom <buffers>`: extra buffers of latency, a whole number in 0..StreamEngine::kMaxHeadroom;
+// otherwise false with `error` set.
+bool parse_headroom(double value, int& out, std::string& error);
 
 // ---- late policy ---------------------------------------------------------------------------------
 

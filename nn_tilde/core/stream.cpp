@@ -82,7 +82,7 @@ void StreamEngine::report_warning(const std::string& message) {
     if (listener_) listener_->on_worker_warning(message);
 }
 
-bool StreamEngine::prepare(int buffer_size, int max_block) {
+bool StreamEngine::prepare(int buffer_size, int max_block, int headroom) {
     // Park the worker: it finishes the buffer it is computing, then waits on pause_cv_.
     {
         std::unique_lock<std::mutex> lk(pause_mutex_);
@@ -92,12 +92,13 @@ bool StreamEngine::prepare(int buffer_size, int max_block) {
     }
     B_ = std::max(1, buffer_size);
     max_block_ = std::max(1, max_block);
+    H_ = std::clamp(headroom, 0, kMaxHeadroom);
     const int blocks_per_buffer = (max_block_ + B_ - 1) / B_;
-    L_ = B_ * (1 + blocks_per_buffer);
+    L_ = B_ * (1 + blocks_per_buffer + H_);
     // Slots in flight: the L/B buffers between input and output, the ones a single host block can
     // complete, and two of margin so the buffer the audio thread reads and the one the worker writes
     // are never the same slot (see the proof in README "How the hand-off works").
-    N_ = 2 * blocks_per_buffer + 5;
+    N_ = 2 * blocks_per_buffer + 5 + H_;
     const size_t in_stride = static_cast<size_t>(batch_) * host_in_ * B_;
     const size_t out_stride = static_cast<size_t>(batch_) * host_out_ * B_;
     const size_t bytes = (in_stride + out_stride) * static_cast<size_t>(N_) * sizeof(float);

@@ -5,12 +5,16 @@
 // prepare, tasks, counters), stream_audio.cpp (the audio side and the compute token), stream_worker.cpp
 // (the worker's loop and one buffer's computation) and frames.cpp (decimation, hold, NaN/Inf scan).
 //
-// Timing (documented in README "Latency"): with buffer size B and the host's largest block M,
-//   latency L = B * (1 + ceil(M / B))   samples, i.e. 2B whenever M <= B (the usual case),
+// Timing (documented in README "Latency"): with buffer size B, the host's largest block M and H
+// buffers of headroom (`headroom`, 0 by default),
+//   latency L = B * (1 + ceil(M / B) + H)   samples, i.e. 2B whenever M <= B and H = 0 (the usual case),
 // in every late policy. Input buffer k (host samples [kB, kB+B)) is handed to the worker as soon as
 // its last sample arrives; its output is played during [kB+L, kB+B+L). The worker therefore has
-// L - B >= max(B, M) samples of time per buffer: a model that keeps up never makes the audio thread
-// wait, and a block never needs a buffer that was completed inside that same block.
+// L - B >= max(B, M) + H*B samples of time per buffer: a model that keeps up never makes the audio
+// thread wait, and a block never needs a buffer that was completed inside that same block. Headroom
+// is for models slower than real time under the live policies: a buffer can only play whole if its
+// call fits in L - B, so at r x real time (r > 1) it takes H >= r - 1 for about 1/r of the buffers to
+// play (see live_buffer in stream_worker.cpp).
 #pragma once
 
 #include <atomic>
@@ -121,8 +125,10 @@ public:
     // host blocks of at most max_block samples; restarts the timeline (output is silent for L samples).
     // Rings larger than kMaxRingBytes, or an allocation that fails, leave the engine unprepared (it
     // outputs silence) and return false after telling the listener why and what to change.
-    bool prepare(int buffer_size, int max_block);
+    // headroom: extra buffers of latency (clamped to 0..kMaxHeadroom).
+    bool prepare(int buffer_size, int max_block, int headroom = 0);
     static constexpr size_t kMaxRingBytes = size_t(1) << 30;
+    static constexpr int kMaxHeadroom = 8;
     // any thread: the host's sample rate, used to tell a real-time host from an offline render and to
     // know when each buffer's output is due.
     void set_host_rate(double sample_rate) noexcept {
@@ -149,7 +155,8 @@ public:
     }
     bool model_failed() const noexcept { return failed_.load(std::memory_order_relaxed); }
     int buffer_size() const noexcept { return B_; }
-    int latency() const noexcept { return L_; }  // samples; 0 before prepare()
+    int latency() const noexcept { return L_; }   // samples; 0 before prepare()
+    int headroom() const noexcept { return H_; }  // extra buffers of latency, from prepare()
     int batch() const noexcept { return batch_; }
     int host_inputs() const noexcept { return host_in_; }
     int host_outputs() const noexcept { return host_out_; }
@@ -207,7 +214,7 @@ private:
     WorkerListener* listener_;
 
     // configuration (prepare)
-    int B_ = 0, L_ = 0, N_ = 0, max_block_ = 0;
+    int B_ = 0, L_ = 0, N_ = 0, H_ = 0, max_block_ = 0;
     std::vector<float> in_store_, out_store_;  // [N][batch*host_in][B], [N][batch*host_out][B]
     std::unique_ptr<Slot[]> slots_;
     std::unique_ptr<std::atomic<int64_t>[]> queue_;  // SPSC ring of submitted seqs, capacity N

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bitset>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -124,14 +125,23 @@ void StreamEngine::note_deadline(bool missed, int64_t now) {
     int64_t sum = 0;
     for (int64_t t : recent_ns_) sum += t;
     const double call_ms = 1e-6 * double(sum) / kRecentCalls;
-    char text[400];
-    std::snprintf(
-        text, sizeof text,
-        "the model is late: %d of the last 8 buffers it computed played in part or not at all, and "
-        "later ones were skipped; one call takes %.1f ms for %.1f ms of audio (%.2fx real time, and it must stay below "
-        "1x with the other objects). Use a bigger buffer (`bufsize %d`) or fewer nn~ objects; `stats` "
-        "counts the skipped buffers",
-        misses, call_ms, buf_ms, buf_ms > 0 ? call_ms / buf_ms : 0.0, 2 * B_);
+    const double ratio = buf_ms > 0 ? call_ms / buf_ms : 0.0;
+    // A buffer plays whole when its call fits in the L - B it is given, (1 + H) buffers: headroom
+    // h > ratio - 1 (with a little margin for scheduling) lets about 1/ratio of the buffers play.
+    const int want = std::max(H_ + 1, static_cast<int>(std::ceil(ratio + 0.2)) - 1);
+    char more[200] = "";
+    if (want <= kMaxHeadroom)
+        std::snprintf(more, sizeof more,
+                      "Give it more time with `headroom %d` (%.0f ms more latency; about %.0f%% of the buffers "
+                      "then play), ",
+                      want, (want - H_) * buf_ms, std::min(100.0, ratio > 0 ? 100.0 / ratio : 100.0));
+    char text[600];
+    std::snprintf(text, sizeof text,
+                  "the model is late: %d of the last 8 buffers it computed played in part or not at all, and "
+                  "later ones were skipped; one call takes %.1f ms for %.1f ms of audio (%.2fx real time, with "
+                  "%.1f ms to compute each buffer, and it must stay below 1x with the other objects). %s%s a "
+                  "bigger buffer (`bufsize %d`) or fewer nn~ objects; `stats` counts the skipped buffers",
+                  misses, call_ms, buf_ms, ratio, (1 + H_) * buf_ms, more, more[0] ? "use" : "Use", 2 * B_);
     report_warning(text);
 }
 

@@ -214,6 +214,7 @@ static void nn_max_rebuild(t_nn_max* x, int batch, double samplerate) {
     nn::Engine* e = new nn::Engine(batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout));
     std::string error, note;
     if (!path.empty()) e->set_buffer_size(requested, error, note);
+    e->set_headroom(st.engine->headroom());
     e->set_enabled(x->x_enable != 0);
     nn::LatePolicy policy = nn::LatePolicy::Wait;
     if (nn::parse_policy(nn::Atom::sym(x->x_policy->s_name), policy, error)) e->set_policy(policy);
@@ -267,7 +268,7 @@ static long nn_max_inputchanged(t_nn_max* x, long index, long count) {
     return nn_max_voices(x) != before;
 }
 
-// The engine wants a new buffer size while DSP runs: re-prepare it now, between two audio blocks,
+// The engine wants a new buffer size or headroom while DSP runs: re-prepare it now, between two audio blocks,
 // instead of asking Max to recompile the whole DSP chain. main thread.
 static void nn_max_reprepare(t_nn_max* x) {
     NnMaxState& st = *x->x_state;
@@ -419,6 +420,20 @@ static void nn_max_do_bufsize(t_nn_max* x, t_symbol*, short argc, t_atom* argv) 
     if (restart) nn_max_reprepare(x);
 }
 
+static void nn_max_do_headroom(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
+    int n = 0;
+    std::string error;
+    if (argc != 1 || atom_gettype(&argv[0]) == A_SYM) {
+        object_error((t_object*)x, "usage: headroom <buffers>");
+        return;
+    }
+    if (!nn::parse_headroom(atom_getfloat(&argv[0]), n, error)) {
+        object_error((t_object*)x, "%s", error.c_str());
+        return;
+    }
+    if (x->x_state->engine->set_headroom(n)) nn_max_reprepare(x);
+}
+
 static void nn_max_do_info(t_nn_max* x, t_symbol*, short, t_atom*) {
     for (const nn::InfoLine& l : x->x_state->engine->describe()) {
         object_post((t_object*)x, "%s", nn::info_text(l).c_str());
@@ -448,6 +463,9 @@ static void nn_max_get(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
 }
 static void nn_max_bufsize(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
     nn_max_on_main(x, nn_max_do_bufsize, s, argc, argv);
+}
+static void nn_max_headroom(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
+    nn_max_on_main(x, nn_max_do_headroom, s, argc, argv);
 }
 static void nn_max_info(t_nn_max* x) { nn_max_on_main(x, nn_max_do_info, gensym("info"), 0, nullptr); }
 static void nn_max_stats(t_nn_max* x) { nn_max_on_main(x, nn_max_do_stats, gensym("stats"), 0, nullptr); }
@@ -539,6 +557,7 @@ extern "C" C74_EXPORT void ext_main(void* r) {
     class_addmethod(c, (method)nn_max_set, "set", A_GIMME, 0);
     class_addmethod(c, (method)nn_max_get, "get", A_GIMME, 0);
     class_addmethod(c, (method)nn_max_bufsize, "bufsize", A_GIMME, 0);
+    class_addmethod(c, (method)nn_max_headroom, "headroom", A_GIMME, 0);
     class_addmethod(c, (method)nn_max_info, "info", 0);
     class_addmethod(c, (method)nn_max_info, "bang", 0);
     class_addmethod(c, (method)nn_max_stats, "stats", 0);

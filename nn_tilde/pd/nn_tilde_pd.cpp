@@ -38,6 +38,7 @@ struct NnPdState {
     // and what a new engine must inherit.
     int batch = 1, inputs = 1, outputs = 1;
     int buffer_size = 0;  // as the user asked (0: the default)
+    int headroom = 0;     // extra buffers of latency (`headroom`)
     nn::LatePolicy policy = nn::LatePolicy::Wait;
     bool enabled = true;
 };
@@ -220,7 +221,7 @@ static t_int* nn_tilde_perform(t_int* w) {
 
 // Replaces the engine by one of another shape (-m after a load/method with other channel counts, -v
 // when the cable's width changed), loading the same model and method again. Settings made with
-// `bufsize`, `policy` and `enable` carry over; attribute values set with `set` do not (the model is
+// `bufsize`, `headroom`, `policy` and `enable` carry over; attribute values set with `set` do not (the model is
 // read afresh). main thread (dsp: Pd's audio is stopped); blocks while the model loads.
 static void nn_tilde_rebuild(t_nn_tilde* x, int batch, int inputs, int outputs, double sr) {
     NnPdState& st = *x->x_st;
@@ -236,6 +237,7 @@ static void nn_tilde_rebuild(t_nn_tilde* x, int batch, int inputs, int outputs, 
     nn::Engine* e = new nn::Engine(batch, inputs, outputs);
     std::string error, note;
     if (st.buffer_size > 0) e->set_buffer_size(st.buffer_size, error, note);  // checked when first asked
+    e->set_headroom(st.headroom);
     e->set_policy(st.policy);
     e->set_enabled(st.enabled);
     if (cm.model.model) {
@@ -438,6 +440,19 @@ static void nn_tilde_bufsize(t_nn_tilde* x, t_floatarg f) {
     if (restart) canvas_update_dsp();
 }
 
+// Takes effect at once: a DSP restart re-prepares the streams (a short gap in every object's output,
+// as with `bufsize`).
+static void nn_tilde_headroom(t_nn_tilde* x, t_floatarg f) {
+    int n = 0;
+    std::string error;
+    if (!nn::parse_headroom(f, n, error)) {
+        pd_error(x, "[nn~] %s", error.c_str());
+        return;
+    }
+    x->x_st->headroom = n;
+    if (x->x_st->engine->set_headroom(n)) canvas_update_dsp();
+}
+
 static void nn_tilde_info(t_nn_tilde* x) {
     for (const nn::InfoLine& l : x->x_st->engine->describe()) {
         post("[nn~] %s", nn::info_text(l).c_str());
@@ -475,6 +490,7 @@ extern "C" NN_PD_EXPORT void nn_tilde_setup(void) {
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_set, gensym("set"), A_GIMME, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_get, gensym("get"), A_SYMBOL, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_bufsize, gensym("bufsize"), A_FLOAT, 0);
+    class_addmethod(nn_tilde_class, (t_method)nn_tilde_headroom, gensym("headroom"), A_FLOAT, 0);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_info, gensym("info"), A_NULL);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_stats, gensym("stats"), A_NULL);
     class_addmethod(nn_tilde_class, (t_method)nn_tilde_resetstats, gensym("resetstats"), A_NULL);

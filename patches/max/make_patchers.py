@@ -186,6 +186,7 @@ def nn_tilde_help() -> Patcher:
             ("set drive 8", "set a model attribute (a buffer~ name for buffers)"),
             ("get drive", "the value comes out of the right outlet"),
             ("bufsize 4096", "samples per model call (a multiple of its ratios)"),
+            ("headroom 1", "1 more buffer of latency for a model slower than real time"),
             ("info", "state, model, method, labels, latency... (also bang)"),
             ("stats", "blocks, late blocks, drops, model time"),
             ("resetstats", "zero the counters"),
@@ -272,7 +273,7 @@ def mc_help() -> Patcher:
     p.comment(
         15,
         470,
-        "All nn~ messages and attributes work here too (load, method, set, get, bufsize, "
+        "All nn~ messages and attributes work here too (load, method, set, get, bufsize, headroom, "
         "@policy...). "
         "Not yet run inside Max: see the package README.",
         w=600.0,

@@ -292,7 +292,7 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "All nn~ messages and attributes work here too (load, method, set, get, bufsize, @policy...). Not yet run inside Max: see the package README.",
+     "text": "All nn~ messages and attributes work here too (load, method, set, get, bufsize, headroom, @policy...). Not yet run inside Max: see the package README.",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [

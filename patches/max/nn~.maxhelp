@@ -387,7 +387,7 @@
    {
     "box": {
      "maxclass": "message",
-     "text": "info",
+     "text": "headroom 1",
      "numinlets": 2,
      "numoutlets": 1,
      "outlettype": [
@@ -396,7 +396,7 @@
      "patching_rect": [
       260,
       298.0,
-      48.0,
+      90.0,
       22.0
      ],
      "id": "obj-23"
@@ -405,7 +405,7 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "state, model, method, labels, latency... (also bang)",
+     "text": "1 more buffer of latency for a model slower than real time",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
@@ -420,7 +420,7 @@
    {
     "box": {
      "maxclass": "message",
-     "text": "stats",
+     "text": "info",
      "numinlets": 2,
      "numoutlets": 1,
      "outlettype": [
@@ -429,7 +429,7 @@
      "patching_rect": [
       260,
       326.0,
-      55.0,
+      48.0,
       22.0
      ],
      "id": "obj-25"
@@ -438,14 +438,14 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "blocks, late blocks, drops, model time",
+     "text": "state, model, method, labels, latency... (also bang)",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       430.0,
       326.0,
       300.0,
-      20.0
+      34.0
      ],
      "id": "obj-26"
     }
@@ -453,7 +453,7 @@
    {
     "box": {
      "maxclass": "message",
-     "text": "resetstats",
+     "text": "stats",
      "numinlets": 2,
      "numoutlets": 1,
      "outlettype": [
@@ -462,7 +462,7 @@
      "patching_rect": [
       260,
       354.0,
-      90.0,
+      55.0,
       22.0
      ],
      "id": "obj-27"
@@ -471,7 +471,7 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "zero the counters",
+     "text": "blocks, late blocks, drops, model time",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
@@ -486,7 +486,7 @@
    {
     "box": {
      "maxclass": "message",
-     "text": "enable 0",
+     "text": "resetstats",
      "numinlets": 2,
      "numoutlets": 1,
      "outlettype": [
@@ -495,7 +495,7 @@
      "patching_rect": [
       260,
       382.0,
-      76.0,
+      90.0,
       22.0
      ],
      "id": "obj-29"
@@ -504,7 +504,7 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "output silence, the worker idles",
+     "text": "zero the counters",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
@@ -519,7 +519,7 @@
    {
     "box": {
      "maxclass": "message",
-     "text": "enable 1",
+     "text": "enable 0",
      "numinlets": 2,
      "numoutlets": 1,
      "outlettype": [
@@ -537,7 +537,7 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "",
+     "text": "output silence, the worker idles",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
@@ -547,6 +547,39 @@
       20.0
      ],
      "id": "obj-32"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "message",
+     "text": "enable 1",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      260,
+      438.0,
+      76.0,
+      22.0
+     ],
+     "id": "obj-33"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      430.0,
+      438.0,
+      300.0,
+      20.0
+     ],
+     "id": "obj-34"
     }
    },
    {
@@ -565,7 +598,7 @@
      ],
      "attr": "policy",
      "parameter_enable": 0,
-     "id": "obj-33"
+     "id": "obj-35"
     }
    },
    {
@@ -580,7 +613,7 @@
       400.0,
       34.0
      ],
-     "id": "obj-34"
+     "id": "obj-36"
     }
    },
    {
@@ -595,7 +628,7 @@
       600.0,
       48.0
      ],
-     "id": "obj-35"
+     "id": "obj-37"
     }
    }
   ],
@@ -808,6 +841,18 @@
     "patchline": {
      "source": [
       "obj-33",
+      0
+     ],
+     "destination": [
+      "obj-6",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-35",
       0
      ],
      "destination": [

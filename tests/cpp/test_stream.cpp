@@ -212,6 +212,7 @@ struct Case {
     int max_block;
     LatePolicy policy;
     int max_sleep_us;
+    int headroom = 0;  // extra buffers of latency
 };
 
 static void run_case(const Case& cs, unsigned seed) {
@@ -226,7 +227,7 @@ static void run_case(const Case& cs, unsigned seed) {
         for (auto& v : ch) v = u(rng);
 
     StreamEngine eng(cs.batch, cs.host_in, cs.host_out);
-    eng.prepare(cs.B, cs.max_block);
+    eng.prepare(cs.B, cs.max_block, cs.headroom);
     eng.set_policy(cs.policy);
     const float decay = cs.policy == LatePolicy::Wait ? 0.5f : 0.0f;
     eng.post(make_task([&](WorkerContext& ctx) {
@@ -234,7 +235,8 @@ static void run_case(const Case& cs, unsigned seed) {
     }));
     eng.sync();
     const int L = eng.latency();
-    EXPECT(L == cs.B * (1 + (cs.max_block + cs.B - 1) / cs.B));
+    EXPECT(L == cs.B * (1 + (cs.max_block + cs.B - 1) / cs.B + cs.headroom));
+    EXPECT(eng.headroom() == cs.headroom);
 
     const int total = T + L;
     std::vector<std::vector<float>> y(static_cast<size_t>(cs.batch * cs.host_out),
@@ -309,6 +311,8 @@ int main() {
         {100, 1, 1, 2, {1, 4, 2, 2}, 1000, LatePolicy::Wait, 50},       // a B that is not a power of two
         {512, 1, 3, 1, {1, 1, 2, 1}, 512, LatePolicy::Wait, 100},       // host has more inlets than the model
         {256, 2, 2, 3, {2, 4, 3, 16}, 8192, LatePolicy::Wait, 0},       // an instant model: offline, inline
+        {2048, 1, 1, 1, {1, 1, 1, 1}, 64, LatePolicy::Wait, 300, 1},    // headroom: one buffer more latency
+        {100, 1, 1, 2, {1, 4, 2, 2}, 1000, LatePolicy::Wait, 50, 3},    // headroom with blocks > B
     };
     for (const Case& c0 : base)
         for (LatePolicy p : policies) {

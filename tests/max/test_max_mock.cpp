@@ -104,6 +104,13 @@ static void test_nn_tilde() {
     EXPECT(mock::outlet_has(x, 1, "buffer 1024") && mock::outlet_has(x, 1, "latency 2048"));
     mock::send(x, "bufsize -3");
     EXPECT(mock::console_has("error", "buffer size must be a positive number of samples, got -3"));
+    // headroom: one more buffer of latency, applied the same way; out-of-range values are named.
+    mock::send(x, "headroom 1");
+    mock::send(x, "info");
+    EXPECT(mock::outlet_has(x, 1, "headroom 1") && mock::outlet_has(x, 1, "latency 3072"));
+    mock::send(x, "headroom 9");
+    EXPECT(mock::console_has("error", "headroom must be a whole number of buffers from 0 to 8"));
+    mock::send(x, "headroom 0");
 
     // Errors in the console, from the main thread (the mock checks object_error's thread).
     mock::send(x, "load nosuchmodel");

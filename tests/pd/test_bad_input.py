@@ -531,6 +531,34 @@ def test_odd_buffer_size_renders_and_bad_bufsize_messages_are_refused(tmp_path: 
     np.testing.assert_array_equal(run.tables["out"], delayed(run.tables["in"], 2002, n))
 
 
+def test_headroom_while_playing_and_bad_headroom_messages(tmp_path: Path):
+    """`headroom 1`: latency 3B (info says so) and the output is exactly the input delayed by 3B;
+    `headroom 2` while DSP runs restarts the stream at 4B; bad values are refused with the range."""
+    copy_models(tmp_path, "identity")
+    n = 12 * B
+    sc = Scenario(tmp_path, "headroom")
+    src = sc.sine(table="in", frames=n)
+    sc.nn("h", f"identity {B}", source=src, record="out", frames=n)
+    bad = ["-1", "9", "1.5"]
+    for i, value in enumerate(bad):
+        sc.send(f"h headroom {value}", f"mark bad{i}")
+    sc.send("h headroom 1", "pd dsp 1", "go bang").delay(n / 44.1 + 20)
+    sc.send("h info", "mark before").send("h headroom 2").delay(10)
+    run = sc.send("h info", "mark after").run()
+    message = "[nn~] headroom must be a whole number of buffers from 0 to 8"
+    check_sequence(
+        run,
+        [
+            (f"{message} (extra latency for a model slower than real time), got {v}", f"bad{i}")
+            for i, v in enumerate(bad)
+        ],
+    )
+    assert len(run.errors()) == len(bad), run.errors()
+    check_sequence(run, [(f"h: latency {3 * B}", "before"), (f"h: latency {4 * B}", "after")])
+    assert "h: headroom 1" in run.log and "h: headroom 2" in run.log
+    np.testing.assert_array_equal(run.tables["out"], delayed(run.tables["in"], 3 * B, n))
+
+
 # ---- models that fail or misbehave while playing -------------------------------------------------
 
 

@@ -67,6 +67,30 @@ def test_render_matches_python(
     assert res.info["method"][0] == method
 
 
+@pytest.mark.parametrize(
+    "model,method,bufsize,headroom",
+    [("identity", "forward", 1024, 1), ("encdec", "encode", 512, 3)],
+)
+def test_headroom_adds_whole_buffers_of_latency_and_keeps_the_output_exact(
+    tmp_path: Path, model_dir: Path, model, method, bufsize, headroom
+):
+    """`headroom N` delays the output by N more buffers (latency (2 + N) x B at Pd's 64-sample
+    blocks), reported by `info`, and the render stays equal to the model run in Python."""
+    path = model_dir / f"{model}.ts"
+    x = _signal(1, 20000, seed=headroom)
+    res = pdrun.render(
+        tmp_path,
+        f"{path} {method} {bufsize}",
+        x,
+        4 if method == "encode" else 1,
+        messages=[f"headroom {headroom}"],
+        extra_frames=(3 + headroom) * bufsize + 4096,
+    )
+    latency = _check(res, host_reference(str(path), method, x, bufsize))
+    assert latency == (2 + headroom) * bufsize
+    assert res.info["headroom"] == [str(headroom)]
+
+
 def test_model_name_resolved_relative_to_patch_with_ts_added(tmp_path: Path, model_dir: Path):
     (tmp_path / "gain.ts").write_bytes((model_dir / "gain.ts").read_bytes())
     x = _signal(1, 8000, seed=3)
