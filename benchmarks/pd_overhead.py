@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the test models: tests/support/plain_models.py
 
+from nn_tilde.host import pd  # noqa: E402
 from support import plain_models  # noqa: E402
 
 
@@ -50,42 +51,31 @@ def pd_cpu(model: Path | None, buffer: int, n: int, tmp: Path) -> tuple[float, s
     """CPU seconds of pd -batch rendering n buffers of noise through nn~ (model None: noise~ "
     "alone)."""
     ms = n * buffer / 44.1
-    patch = tmp / "bench.pd"
-    nn = f"nn~ {model} forward {buffer}" if model else "print nothing"
-    patch.write_text(
-        "#N canvas 0 50 500 400 12;\n"
-        "#X obj 10 10 loadbang;\n"  # 0
-        "#X msg 10 40 \\; pd dsp 1;\n"  # 1
-        f"#X obj 10 70 delay {ms:.3f};\n"  # 2
-        "#X msg 10 100 \\; pd quit;\n"  # 3
-        "#X obj 10 130 noise~;\n"  # 4
-        f"#X obj 10 160 {nn};\n"  # 5
-        "#X obj 10 190 print bench;\n"  # 6
-        "#X msg 200 130 info;\n"  # 7
-        "#X obj 10 220 t b b;\n"  # 8
-        "#X connect 0 0 8 0;\n#X connect 8 0 1 0;\n#X connect 8 1 7 0;\n#X connect 0 0 2 0;\n"
-        "#X connect 2 0 3 0;\n"
-        + ("#X connect 4 0 5 0;\n#X connect 5 1 6 0;\n#X connect 7 0 5 0;\n" if model else "")
-    )
+    patch = pd.Patch("0 50 500 400 12")
+    lb = patch.obj("loadbang")
+    dsp = patch.msg("\\; pd dsp 1")
+    wait = patch.obj(f"delay {ms:.3f}")
+    quit_ = patch.msg("\\; pd quit")
+    noise = patch.obj("noise~")
+    nn = patch.obj(f"nn~ {model} forward {buffer}" if model else "print nothing")
+    pr = patch.obj("print bench")
+    info = patch.msg("info")
+    t = patch.obj("t b b")
+    patch.connect(lb, 0, t, 0)
+    patch.connect(t, 0, dsp, 0)
+    patch.connect(t, 1, info, 0)
+    patch.connect(lb, 0, wait, 0)
+    patch.connect(wait, 0, quit_, 0)
+    if model:
+        patch.connect(noise, 0, nn, 0)
+        patch.connect(nn, 1, pr, 0)
+        patch.connect(info, 0, nn, 0)
     before = child_cpu()
-    p = subprocess.run(
-        [
-            "pd",
-            "-nogui",
-            "-batch",
-            "-noprefs",
-            "-nrt",
-            "-noaudio",
-            "-nomidi",
-            "-r",
-            "44100",
-            "-path",
-            str(REPO / "build" / "nn~"),
-            "-open",
-            str(patch),
-        ],
-        capture_output=True,
-        text=True,
+    p = pd.run(
+        patch.write(tmp / "bench.pd"),
+        [REPO / "build" / "nn~"],
+        binary="pd",
+        sr=44100,
         timeout=1800,
     )
     if p.returncode != 0:

@@ -15,12 +15,12 @@ Usage: python benchmarks/voices.py [--model models/ddsp_violin.ts] [--voices 8] 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from nn_tilde.host import pd
 
 REPO = Path(__file__).resolve().parents[1]
 SR = 44100
@@ -33,60 +33,46 @@ def child_cpu() -> float:
 
 def patch_text(model: Path, voices: int, buffer: int, n: int, one_object: bool) -> str:
     """A patch rendering n buffers: N tones -> [nn~ -v] (one_object) or N x [nn~] -> summed."""
-    lines = ["#N canvas 0 50 600 400 12;"]
-    conns = []
-
-    def add(text: str) -> int:
-        lines.append(f"#X obj 10 {10 + 20 * len(lines)} {text};")
-        return len(lines) - 2
-
+    patch = pd.Patch("0 50 600 400 12")
+    add, connect = patch.obj, patch.connect
     lb = add("loadbang")
-    dsp = len(lines) - 1
-    lines.append("#X msg 10 30 \\; pd dsp 1;")
-    conns.append(f"#X connect {lb} 0 {dsp} 0;")
+    dsp = patch.msg("\\; pd dsp 1")
+    connect(lb, 0, dsp, 0)
     delay = add(f"delay {n * buffer * 1000.0 / SR:.3f}")
-    conns.append(f"#X connect {lb} 0 {delay} 0;")
-    quit_ = len(lines) - 1
-    lines.append("#X msg 10 60 \\; pd quit;")
-    conns.append(f"#X connect {delay} 0 {quit_} 0;")
+    connect(lb, 0, delay, 0)
+    quit_ = patch.msg("\\; pd quit")
+    connect(delay, 0, quit_, 0)
     noise = add("noise~")
     amp = add("*~ 0.05")
-    conns.append(f"#X connect {noise} 0 {amp} 0;")
+    connect(noise, 0, amp, 0)
     out = add("*~ 0")  # a sink that keeps every output on the DSP chain
     tones = []
     for v in range(voices):
         osc = add(f"osc~ {196 * 2 ** (v / 12):.3f}")
         mix = add("*~ 0.3")
-        conns.append(f"#X connect {osc} 0 {mix} 0;")
-        conns.append(f"#X connect {amp} 0 {mix} 0;")
+        connect(osc, 0, mix, 0)
+        connect(amp, 0, mix, 0)
         tones.append(mix)
     if one_object:
         snake = add(f"snake~ in {voices}")
         nn = add(f"nn~ -v {model} forward {buffer}")
         for v, t in enumerate(tones):
-            conns.append(f"#X connect {t} 0 {snake} {v};")
-        conns.append(f"#X connect {snake} 0 {nn} 0;")
-        conns.append(f"#X connect {nn} 0 {out} 0;")
+            connect(t, 0, snake, v)
+        connect(snake, 0, nn, 0)
+        connect(nn, 0, out, 0)
     else:
         for t in tones:
             nn = add(f"nn~ {model} forward {buffer}")
-            conns.append(f"#X connect {t} 0 {nn} 0;")
-            conns.append(f"#X connect {nn} 0 {out} 0;")
-    return "\n".join(lines + conns) + "\n"
+            connect(t, 0, nn, 0)
+            connect(nn, 0, out, 0)
+    return patch.text()
 
 
-def pd_cpu(pd: str, text: str, tmp: Path) -> float:
+def pd_cpu(pd_bin: str, text: str, tmp: Path) -> float:
     patch = tmp / "bench.pd"
     patch.write_text(text)
-    cmd = [pd, "-nogui", "-batch", "-noprefs", "-nrt", "-noaudio", "-nomidi", "-r", str(SR)]
-    cmd += ["-path", str(REPO / "build" / "nn~"), "-open", str(patch)]
     before = child_cpu()
-    p = subprocess.run(
-        cmd,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
+    p = pd.run(patch, [REPO / "build" / "nn~"], binary=pd_bin, sr=SR, timeout=3600)
     log = p.stdout + p.stderr
     if p.returncode != 0 or "error" in log.lower():
         raise RuntimeError(log)
@@ -109,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
             "error: need 0 < SHORT < LONG and positive --voices/--buffer/--repeat", file=sys.stderr
         )
         return 2
-    pd = os.environ.get("NN_PD_BIN", str(REPO / "build" / "pd-0.55.2" / "usr" / "bin" / "puredata"))
-    if not Path(pd).exists():
-        print(f"error: {pd} is missing: run scripts/setup.sh or set NN_PD_BIN", file=sys.stderr)
+    pd_bin = pd.pd_binary(str(REPO / "build" / "pd-0.55.2" / "usr" / "bin" / "puredata"))
+    if not Path(pd_bin).exists():
+        print(f"error: {pd_bin} is missing: run scripts/setup.sh or set NN_PD_BIN", file=sys.stderr)
         return 1
     buf_s = args.buffer / SR
     print(
         f"{args.model.name}: {args.voices} voices, buffer {args.buffer} ({buf_s * 1e3:.1f} ms), "
-        f"CPU = (long - short) / {long_ - short} buffers, median of {args.repeat}, {pd}"
+        f"CPU = (long - short) / {long_ - short} buffers, median of {args.repeat}, {pd_bin}"
     )
     per_voice = {}
     with tempfile.TemporaryDirectory() as d:
@@ -125,10 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for _ in range(args.repeat):
                 t_long = pd_cpu(
-                    pd, patch_text(args.model, args.voices, args.buffer, long_, one), tmp
+                    pd_bin, patch_text(args.model, args.voices, args.buffer, long_, one), tmp
                 )
                 t_short = pd_cpu(
-                    pd, patch_text(args.model, args.voices, args.buffer, short, one), tmp
+                    pd_bin, patch_text(args.model, args.voices, args.buffer, short, one), tmp
                 )
                 runs.append((t_long - t_short) / (long_ - short))
             per_buffer = sorted(runs)[len(runs) // 2]

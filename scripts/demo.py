@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +22,10 @@ import numpy as np
 import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "python_tools"))  # the kit of this checkout
+
+from nn_tilde.host import pd  # noqa: E402
+
 SR = 44100
 
 
@@ -45,16 +48,8 @@ def melody(seconds: float) -> np.ndarray:
 
 
 def build_patch(patch: Path, inp: Path, outs: dict[str, Path], frames: int) -> None:
-    lines = ["#N canvas 0 50 700 500 12;"]
-    n = 0
-
-    def add(kind: str, text: str) -> int:
-        nonlocal n
-        lines.append(f"#X {kind} 10 {10 + 22 * n} {text};")
-        n += 1
-        return n - 1
-
-    conns = []
+    pd_patch = pd.Patch("0 50 700 500 12")
+    add = pd_patch.add
     lb = add("obj", "loadbang")
     t = add("obj", "t b b b")
     add("obj", f"table demo_in {frames}")
@@ -76,7 +71,7 @@ def build_patch(patch: Path, inp: Path, outs: dict[str, Path], frames: int) -> N
     sfw = add("obj", "soundfiler")
     quit_ = add("msg", "\\; pd quit")
     after = add("obj", "t b b")
-    conns += [
+    for a, outlet, b, inlet in [
         (lb, 0, t, 0),
         (t, 2, rd, 0),
         (rd, 0, sfr, 0),
@@ -98,9 +93,9 @@ def build_patch(patch: Path, inp: Path, outs: dict[str, Path], frames: int) -> N
         (after, 1, write, 0),
         (write, 0, sfw, 0),
         (after, 0, quit_, 0),
-    ]
-    lines += [f"#X connect {a} {b} {c} {d};" for a, b, c, d in conns]
-    patch.write_text("\n".join(lines) + "\n")
+    ]:
+        pd_patch.connect(a, outlet, b, inlet)
+    pd_patch.write(patch)
 
 
 def describe(name: str, y: np.ndarray) -> str:
@@ -127,34 +122,12 @@ def render_ddsp_demo(out: Path, ext: Path) -> tuple[Path, Path, str]:
         "\\; pd quit;\n"
         "#X connect 1 0 2 0;\n#X connect 2 0 3 0;\n"
     )
-    p = subprocess.run(
-        [
-            "pd",
-            "-nogui",
-            "-batch",
-            "-noprefs",
-            "-nrt",
-            "-noaudio",
-            "-nomidi",
-            "-r",
-            str(SR),
-            "-path",
-            str(ext),
-            "-path",
-            str(REPO / "patches"),
-            "-open",
-            str(wrapper),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    p = pd.run(wrapper, [ext, REPO / "patches"], binary="pd", sr=SR, timeout=600)
     return inp, outp, p.stdout + p.stderr
 
 
 def ddsp_summary(inp: Path, outp: Path, png: Path) -> list[str]:
     """Spectrogram PNG of input and output, and the output's pitch against the input's."""
-    sys.path.insert(0, str(REPO / "python_tools"))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -269,26 +242,7 @@ def main_classic(args: argparse.Namespace) -> int:
     outs = {"forward": out / "demo-forward.wav", "resynth": out / "demo-resynth.wav"}
     patch = out / "demo.pd"
     build_patch(patch, inp, outs, len(x))
-    p = subprocess.run(
-        [
-            "pd",
-            "-nogui",
-            "-batch",
-            "-noprefs",
-            "-nrt",
-            "-noaudio",
-            "-nomidi",
-            "-r",
-            str(SR),
-            "-path",
-            str(ext),
-            "-open",
-            str(patch),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    p = pd.run(patch, [ext], binary="pd", sr=SR, timeout=600)
     log = p.stdout + p.stderr
     if p.returncode != 0 or any(not f.exists() for f in outs.values()) or "error" in log.lower():
         print(log, file=sys.stderr)

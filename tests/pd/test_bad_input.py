@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from nn_tilde.host import pd
 from support import catalogue, pdrun, plain_models
 
 pytestmark = pytest.mark.pd
@@ -66,16 +66,14 @@ class Run:
         return out
 
 
-class Scenario:
+class Scenario(pd.Patch):
     """A Pd patch: nn~ objects with receivers, recorded signals and a timeline of steps."""
 
     def __init__(self, tmp: Path, name: str = "scenario") -> None:
+        super().__init__(columns=5)
         self.tmp = Path(tmp)
         self.file = self.tmp / f"{name}.pd"
         self.canvas = f"pd-{name}.pd"  # receiver of the patch's own canvas, for dynamic patching
-        self.lines = ["#N canvas 0 50 900 700 12;"]
-        self.conns: List[str] = []
-        self.n = 0
         self.tables: List[Tuple[str, int]] = []
         self.steps: List[Tuple[str, object]] = []
         self.go: Optional[int] = None
@@ -85,21 +83,6 @@ class Scenario:
         self.go = self.obj(
             "r go"
         )  # bangs every recorder: `go bang` with DSP on starts the recording
-
-    # -- raw patch text
-    def _add(self, kind: str, text: str) -> int:
-        self.lines.append(f"#X {kind} {10 + 150 * (self.n % 5)} {10 + 20 * (self.n // 5)} {text};")
-        self.n += 1
-        return self.n - 1
-
-    def obj(self, text: str) -> int:
-        return self._add("obj", text)
-
-    def msg(self, text: str) -> int:
-        return self._add("msg", text)
-
-    def connect(self, a: int, ao: int, b: int, bi: int) -> None:
-        self.conns.append(f"#X connect {a} {ao} {b} {bi};")
 
     # -- building blocks
     def _go(self) -> int:
@@ -214,23 +197,16 @@ class Scenario:
 
     def run(self, realtime: bool = False, timeout: float = 90) -> Run:
         self._chain()
-        self.file.write_text("\n".join(self.lines + self.conns) + "\n")
-        cmd = [
-            pdrun.pd_binary(),
-            "-nogui",
-            *([] if realtime else ["-batch"]),
-            "-noprefs",
-            "-nrt",
-            "-noaudio",
-            "-nomidi",
-            "-r",
-            str(SR),
-            "-path",
-            str(pdrun.external_dir()),
-            "-open",
-            str(self.file),
-        ]
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
+        self.write(self.file)
+        p = pd.run(
+            self.file,
+            [pdrun.external_dir()],
+            binary=pdrun.pd_binary(),
+            batch=not realtime,
+            sr=SR,
+            timeout=timeout,
+            cwd=self.tmp,
+        )
         run = Run(p.returncode, p.stdout + p.stderr)
         for t, _ in self.tables:
             f = self.tmp / f"{t}.wav"
@@ -850,8 +826,7 @@ def test_deleting_objects_while_their_worker_computes(tmp_path: Path):
     copy_models(tmp_path, "heavy", "gain")
     n = 20 * B
     sc = Scenario(tmp_path, "delete")
-    sc.lines.append("#N canvas 0 50 450 300 sub 0;")
-    sc._add("restore", "pd sub")
+    sc.subpatch("sub")
     src = sc.sine(table="in", frames=n)
     sc.nn("g", "gain", source=src, record="out", frames=n)
     sc.send("pd dsp 1", "go bang").delay(20)
@@ -892,8 +867,7 @@ def test_deleting_an_object_whose_model_hangs_does_not_hang_pd(tmp_path: Path):
     destructors)."""
     copy_models(tmp_path, "stuck", "gain")
     sc = Scenario(tmp_path, "stuck")
-    sc.lines.append("#N canvas 0 50 450 300 sub 0;")
-    sc._add("restore", "pd sub")
+    sc.subpatch("sub")
     rt = sc.obj("realtime")
     sc.connect(sc.obj("r rt-start"), 0, rt, 0)
     sc.connect(sc.obj("r rt-stop"), 0, rt, 1)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from nn_tilde.host import pd
 from support import pdrun
 
 pytestmark = pytest.mark.pd
@@ -27,24 +29,24 @@ def accepted_selectors() -> set[str]:
     return sel
 
 
-def test_help_patch_opens_without_errors():
-    p = subprocess.run(
-        [
-            pdrun.pd_binary(),
-            "-nogui",
-            "-batch",
-            "-noprefs",
-            "-path",
-            str(pdrun.external_dir()),
-            "-open",
-            str(pdrun.external_dir() / "nn~-help.pd"),
-            "-send",
-            "pd quit",
-        ],
-        capture_output=True,
-        text=True,
+def run_help(folder: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Opens folder/nn~-help.pd in pd -batch with only `folder` on the search path, then quits."""
+    return pd.run(
+        folder / "nn~-help.pd",
+        [folder],
+        binary=pdrun.pd_binary(),
+        nrt=False,
+        noaudio=False,
+        nomidi=False,
+        sr=None,
+        send=["pd quit"],
         timeout=120,
+        cwd=cwd,
     )
+
+
+def test_help_patch_opens_without_errors():
+    p = run_help(pdrun.external_dir())
     log = p.stdout + p.stderr
     assert p.returncode == 0, log
     assert "error" not in log.lower(), log
@@ -81,23 +83,6 @@ def test_install_step_lays_out_a_folder_pd_can_use(tmp_path):
     for f in ["nn~.pd_linux", "nn~-help.pd", "README.md", "MODEL_FORMAT.md", "models/demo.ts"]:
         assert (pkg / f).is_file(), f"{f} missing from the installed folder"
     # from a neutral working directory, with only the installed folder on Pd's path
-    p = subprocess.run(
-        [
-            pdrun.pd_binary(),
-            "-nogui",
-            "-batch",
-            "-noprefs",
-            "-path",
-            str(pkg),
-            "-open",
-            str(pkg / "nn~-help.pd"),
-            "-send",
-            "pd quit",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    p = run_help(pkg, cwd=tmp_path)
     log = p.stdout + p.stderr
     assert p.returncode == 0 and "error" not in log.lower(), log

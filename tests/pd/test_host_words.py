@@ -3,11 +3,11 @@ lines come from nn_tilde/core/host.* (tests/cpp/test_host.cpp checks the same wo
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from nn_tilde.host import pd
 from support import pdrun
 
 pytestmark = pytest.mark.pd
@@ -17,22 +17,19 @@ USAGE = "(usage: nn~ <model> [<method>] [<buffer size>])"
 
 def run_messages(tmp: Path, creation: str, messages: list[str]) -> str:
     """Creates [nn~ <creation>], sends it `messages` one by one at load time; returns Pd's log."""
-    lines = ["#N canvas 0 50 450 300 12;", f"#X obj 10 10 nn~ {creation};"]
-    conns = []
-    for i, m in enumerate(messages):
-        lines.append(f"#X msg 10 {40 + 20 * i} {m};")
-        conns.append(f"#X connect {i + 1} 0 0 0;")
-    k = len(messages) + 1
-    bangs = " ".join(["b"] * (len(messages) + 1))
-    lines += ["#X obj 10 300 loadbang;", f"#X obj 10 320 t {bangs};"]
-    lines.append("#X msg 10 340 \\; pd quit;")
-    conns.append(f"#X connect {k} 0 {k + 1} 0;")
-    conns.append(f"#X connect {k + 1} 0 {k + 2} 0;")  # leftmost fires last: quit after the messages
-    for i in range(len(messages)):
-        conns.append(f"#X connect {k + 1} {len(messages) - i} {i + 1} 0;")
-    patch = tmp / "words.pd"
-    patch.write_text("\n".join(lines + conns) + "\n")
-    p = pdrun.run_pd(patch, timeout=120)
+    patch = pd.Patch("0 50 450 300 12")
+    nn = patch.obj(f"nn~ {creation}")
+    boxes = [patch.msg(m) for m in messages]
+    for b in boxes:
+        patch.connect(b, 0, nn, 0)
+    lb = patch.obj("loadbang")
+    t = patch.obj("t " + " ".join(["b"] * (len(messages) + 1)))
+    quit_ = patch.msg("\\; pd quit")
+    patch.connect(lb, 0, t, 0)
+    patch.connect(t, 0, quit_, 0)  # leftmost fires last: quit after the messages
+    for i, b in enumerate(boxes):
+        patch.connect(t, len(messages) - i, b, 0)
+    p = pdrun.run_pd(patch.write(tmp / "words.pd"), timeout=120)
     assert p.returncode == 0, p.stderr
     return p.stdout + p.stderr
 
@@ -81,9 +78,9 @@ def test_attribute_values_are_converted_as_in_max(tmp_path, model_dir):
     patch = tmp_path / "attrs.pd"
     patch.write_text("\n".join(lines) + "\n")
     # Real time (no -batch): the answers come from the worker while Pd's clock runs at wall pace.
-    cmd = [pdrun.pd_binary(), "-nogui", "-noprefs", "-nrt", "-noaudio", "-nomidi"]
-    cmd += ["-path", str(pdrun.external_dir()), "-open", str(patch)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    p = pd.run(
+        patch, [pdrun.external_dir()], binary=pdrun.pd_binary(), batch=False, sr=None, timeout=120
+    )
     log = p.stdout + p.stderr
     assert p.returncode == 0, log
     assert "error" not in log.lower(), log

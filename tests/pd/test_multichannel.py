@@ -13,7 +13,6 @@ No test is skipped, so NN_STRICT_SKIPS=1 holds in both runs of scripts/test.sh.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import List, Sequence
 
@@ -23,6 +22,7 @@ import soundfile as sf
 import torch
 from torch import nn
 
+from nn_tilde.host import pd
 from support import pdrun
 from support.reference import host_reference
 
@@ -86,14 +86,12 @@ def delayed(ref: np.ndarray, lat: int, frames: int) -> np.ndarray:
     return out
 
 
-class Patch:
+class Patch(pd.Patch):
     """A pd -batch render: input tables played from DSP start, output tables written to out.wav."""
 
     def __init__(self, tmp: Path, inputs: np.ndarray, n_out: int, rec: int) -> None:
+        super().__init__()
         self.tmp, self.n_out, self.rec = tmp, n_out, rec
-        self.lines = ["#N canvas 0 50 900 700 12;"]
-        self.conns: List[str] = []
-        self.count = 0
         self.frames = inputs.shape[1]
         files = []
         for c, x in enumerate(inputs):
@@ -112,20 +110,6 @@ class Patch:
         self.recs = [self.obj(f"tabwrite~ nnout{c}") for c in range(n_out)]
         for r in self.recs:
             self.connect(self.go, 0, r, 0)
-
-    def _add(self, kind: str, text: str) -> int:
-        self.lines.append(f"#X {kind} 10 {10 + 20 * self.count} {text};")
-        self.count += 1
-        return self.count - 1
-
-    def obj(self, text: str) -> int:
-        return self._add("obj", text)
-
-    def msg(self, text: str) -> int:
-        return self._add("msg", text)
-
-    def connect(self, a: int, ao: int, b: int, bi: int) -> None:
-        self.conns.append(f"#X connect {a} {ao} {b} {bi};")
 
     def player(self, c: int) -> int:
         p = self.obj(f"tabplay~ nnin{c}")
@@ -157,28 +141,9 @@ class Patch:
         self.connect(end, 0, after, 0)
         self.connect(after, 1, write, 0)
         self.connect(after, 0, quit_, 0)
-        patch = self.tmp / "mc.pd"
-        patch.write_text("\n".join(self.lines + self.conns) + "\n")
+        patch = self.write(self.tmp / "mc.pd")
         if realtime:
-            p = subprocess.run(
-                [
-                    pdrun.pd_binary(),
-                    "-nogui",
-                    "-noprefs",
-                    "-nrt",
-                    "-noaudio",
-                    "-nomidi",
-                    "-r",
-                    str(SR),
-                    "-path",
-                    str(pdrun.external_dir()),
-                    "-open",
-                    str(patch),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
+            p = pd.run(patch, [pdrun.external_dir()], binary=pdrun.pd_binary(), batch=False, sr=SR)
         else:
             p = pdrun.run_pd(patch)
         res = pdrun.PdResult(

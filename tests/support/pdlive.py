@@ -1,4 +1,4 @@
-"""Runs PureData paced by the clock (`pd -nogui -nosound`, no -batch), as a live host: the
+"""Runs PureData paced by the clock (`pd -nogui -noaudio`, no -batch), as a live host: the
 harness of the live tests (tests/pd/test_live.py) and of benchmarks/live.py.
 
 Without -batch, Pd's scheduler runs each DSP tick when the wall clock reaches its logical time, as
@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from nn_tilde.host import pd
 from support import pdrun
 
 SR = 44100
@@ -58,19 +59,8 @@ def _patch(
     messages: Sequence[str],
     every: Optional[Tuple[int, str]],
 ) -> str:
-    lines = ["#N canvas 0 50 900 700 12;"]
-    conns: List[str] = []
-    count = 0
-
-    def add(kind: str, text: str) -> int:
-        nonlocal count
-        lines.append(f"#X {kind} 10 {10 + 20 * count} {text};")
-        count += 1
-        return count - 1
-
-    def conn(a: int, outlet: int, b: int, inlet: int) -> None:
-        conns.append(f"#X connect {a} {outlet} {b} {inlet};")
-
+    patch = pd.Patch()
+    add, conn = patch.add, patch.connect
     lb = add("obj", "loadbang")
     dsp = add("msg", "\\; pd dsp 1")
     conn(lb, 0, dsp, 0)
@@ -151,7 +141,7 @@ def _patch(
         conn(end, 2, snap, 0)
         pr = add("obj", f"print played{i}")
         conn(snap, 0, pr, 0)
-    return "\n".join(lines + conns) + "\n"
+    return patch.text()
 
 
 def _threads(pid: int) -> Dict[str, str]:
@@ -183,19 +173,9 @@ def run_live(
     (e.g. "policy silence"); every: (ms, message) sent to every nn~ periodically while measuring."""
     patch = Path(tmp) / "live.pd"
     patch.write_text(_patch(creations, seconds, settle, messages, every))
-    cmd = [
-        "pd",
-        "-nogui",
-        "-nosound",
-        "-nomidi",
-        "-noprefs",
-        "-r",
-        str(SR),
-        "-path",
-        str(pdrun.external_dir()),
-        "-open",
-        str(patch),
-    ]
+    # Clock-paced (no -batch) and without -nrt, as a live Pd runs; the `pd` on PATH (this harness
+    # does not follow $NN_PD_BIN).
+    cmd = pd.command(patch, [pdrun.external_dir()], binary="pd", batch=False, nrt=False, sr=SR)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     threads: Dict[str, str] = {}
     t_end = time.monotonic() + timeout

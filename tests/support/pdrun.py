@@ -4,11 +4,13 @@ A render patch reads an input sound file into tables, plays them into [nn~ ...] 
 the very first DSP tick (so nn~'s buffers line up with sample 0 of the file), records every signal
 outlet with tabwrite~, writes the recording with soundfiler (float32) and quits. nn~'s message
 outlet goes to [print nninfo], so its `info` lines (latency among them) appear on stderr.
+
+The pd command line and the patch text come from the kit's nn_tilde.host.pd, which the benchmarks
+and scripts/demo.py use too.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -18,13 +20,15 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import soundfile as sf
 
+from nn_tilde.host import pd
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def pd_binary() -> str:
     """The Pd to run: $NN_PD_BIN (e.g. build/pd-0.55.2/usr/bin/puredata or puredata64), else
     Debian's."""
-    return os.environ.get("NN_PD_BIN", "/usr/bin/pd")
+    return pd.pd_binary("/usr/bin/pd")
 
 
 def pd_version() -> tuple:
@@ -41,12 +45,7 @@ def has_multichannel() -> bool:
 
 def external_dir() -> Path:
     """Folder holding nn~.pd_linux: $NN_PD_DIR, else the default build tree."""
-    d = Path(os.environ.get("NN_PD_DIR", REPO / "build" / "nn~"))
-    if not (d / "nn~.pd_linux").exists():
-        raise FileNotFoundError(
-            f"nn~.pd_linux not found in {d}: build it first (cmake --build build) or set NN_PD_DIR"
-        )
-    return d
+    return pd.external_dir(REPO / "build" / "nn~")
 
 
 @dataclass
@@ -70,23 +69,10 @@ class PdResult:
 def run_pd(
     patch: Path, timeout: float = 300, extra: Sequence[str] = ()
 ) -> subprocess.CompletedProcess:
-    cmd = [
-        pd_binary(),
-        "-nogui",
-        "-batch",
-        "-noprefs",
-        "-nrt",
-        "-noaudio",
-        "-nomidi",
-        "-r",
-        "44100",
-        "-path",
-        str(external_dir()),
-        *extra,
-        "-open",
-        str(patch),
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    """Runs `patch` in pd -batch at 44.1 kHz with nn~'s folder on the search path."""
+    return pd.run(
+        patch, [external_dir()], binary=pd_binary(), sr=44100, extra=extra, timeout=timeout
+    )
 
 
 def parse_info(log: str) -> Dict[str, List[str]]:
@@ -124,24 +110,8 @@ def render(
         sf.write(f, inputs[c].astype(np.float32), 44100, subtype="FLOAT")
         in_files.append(f)
     out_file = tmp / "out.wav"
-    lines = ["#N canvas 0 50 900 700 12;"]
-    objs: List[str] = []
-
-    def obj(text: str) -> int:
-        objs.append(text)
-        lines.append(f"#X obj 10 {10 + 20 * len(objs)} {text};")
-        return len(objs) - 1
-
-    def msg(text: str) -> int:
-        objs.append(text)
-        lines.append(f"#X msg 10 {10 + 20 * len(objs)} {text};")
-        return len(objs) - 1
-
-    conns: List[str] = []
-
-    def conn(a: int, ao: int, b: int, bi: int) -> None:
-        conns.append(f"#X connect {a} {ao} {b} {bi};")
-
+    patch = pd.Patch()
+    obj, msg, conn = patch.obj, patch.msg, patch.connect
     block_obj = obj(f"block~ {block}") if block != 64 else None
     _ = block_obj
     lb = obj("loadbang")
@@ -203,9 +173,7 @@ def render(
     conn(trig, 1, dsp, 0)
     conn(trig, 1, wait, 0)
     conn(trig, 0, info, 0)
-    patch = tmp / "render.pd"
-    patch.write_text("\n".join(lines + conns) + "\n")
-    p = run_pd(patch)
+    p = run_pd(patch.write(tmp / "render.pd"))
     res = PdResult(p.returncode, p.stdout, p.stderr, info=parse_info(p.stdout + p.stderr))
     if out_file.exists():
         data, _sr = sf.read(out_file, dtype="float32", always_2d=True)

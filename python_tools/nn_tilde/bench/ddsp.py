@@ -264,53 +264,43 @@ def pd_cpu_per_buffer(
     BUFFER]``: CPU seconds per buffer as (long run - short run) / buffers (start-up and loading
     cancel; as benchmarks/pd_overhead.py), median of ``repeats``. Needs pd and nn~.pd_linux
     ($NN_PD_DIR, else build/nn~). Returns (seconds per buffer, nn~'s reported latency)."""
-    import os
     import resource
-    import subprocess
     import tempfile
 
-    repo = Path(__file__).resolve().parents[3]
-    ext = Path(os.environ.get("NN_PD_DIR", repo / "build" / "nn~"))
-    if not (ext / "nn~.pd_linux").exists():
-        raise FileNotFoundError(f"nn~.pd_linux not in {ext}: build nn~ or set NN_PD_DIR")
+    from nn_tilde.host import pd
+
+    ext = pd.external_dir()
 
     def child_cpu() -> float:
         u = resource.getrusage(resource.RUSAGE_CHILDREN)
         return u.ru_utime + u.ru_stime
 
     def run(n: int, tmp: Path) -> tuple[float, str]:
-        patch = tmp / "bench.pd"
-        patch.write_text(
-            "#N canvas 0 50 500 400 12;\n#X obj 10 10 loadbang;\n#X msg 10 40 \\; pd dsp 1;\n"
-            f"#X obj 10 70 delay {n * buffer / 44.1:.3f};\n#X msg 10 100 \\; pd quit;\n"
-            "#X obj 10 130 phasor~ 220;\n#X obj 10 145 *~ 0.3;\n"
-            f"#X obj 10 160 nn~ {model.resolve()} forward {buffer};\n#X obj 10 190 print bench;\n"
-            "#X msg 200 130 info;\n#X obj 10 220 t b b;\n"
-            "#X connect 0 0 9 0;\n#X connect 9 0 1 0;\n#X connect 9 1 8 0;\n#X connect 0 0 2 0;\n"
-            "#X connect 2 0 3 0;\n#X connect 4 0 5 0;\n#X connect 5 0 6 0;\n#X connect 6 1 7 0;\n"
-            "#X connect 8 0 6 0;\n"
-        )
+        patch = pd.Patch("0 50 500 400 12")
+        lb = patch.obj("loadbang")
+        dsp = patch.msg("\\; pd dsp 1")
+        wait = patch.obj(f"delay {n * buffer / 44.1:.3f}")
+        quit_ = patch.msg("\\; pd quit")
+        saw = patch.obj("phasor~ 220")
+        amp = patch.obj("*~ 0.3")
+        nn = patch.obj(f"nn~ {model.resolve()} forward {buffer}")
+        pr = patch.obj("print bench")
+        info = patch.msg("info")
+        t = patch.obj("t b b")
+        for a, outlet, b, inlet in [
+            (lb, 0, t, 0),
+            (t, 0, dsp, 0),
+            (t, 1, info, 0),
+            (lb, 0, wait, 0),
+            (wait, 0, quit_, 0),
+            (saw, 0, amp, 0),
+            (amp, 0, nn, 0),
+            (nn, 1, pr, 0),
+            (info, 0, nn, 0),
+        ]:
+            patch.connect(a, outlet, b, inlet)
         before = child_cpu()
-        p = subprocess.run(
-            [
-                "pd",
-                "-nogui",
-                "-batch",
-                "-noprefs",
-                "-nrt",
-                "-noaudio",
-                "-nomidi",
-                "-r",
-                "44100",
-                "-path",
-                str(ext),
-                "-open",
-                str(patch),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
+        p = pd.run(patch.write(tmp / "bench.pd"), [ext], binary="pd", sr=44100, timeout=1800)
         if p.returncode != 0:
             raise RuntimeError(p.stdout + p.stderr)
         return child_cpu() - before, p.stdout + p.stderr
