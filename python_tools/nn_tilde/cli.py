@@ -232,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         const="last",
         default=None,
         metavar="CHECKPOINT.pt",
-        help="continue from a checkpoint (default OUT_DIR/last.pt)",
+        help="continue from a checkpoint (default OUT_DIR/last.pt) trained with the same model "
+        "type and model section; steps, lr and the other generic keys may change",
     )
     trn.add_argument("--print-config", action="store_true", help="print the config and exit")
     trn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -533,6 +534,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume = args.output / "last.pt" if args.resume == "last" else Path(args.resume)
         if not resume.is_file():
             raise UsageError(f"--resume: {resume} does not exist; train without --resume first")
+        _check_resume(resume, config)
     from nn_tilde.train.data import DataError
     from nn_tilde.train.registry import train
 
@@ -543,6 +545,36 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"trained {ckpt['step']} steps; checkpoint {args.output / 'last.pt'}")
     return 0
+
+
+def _check_resume(resume: Path, config) -> None:
+    """The checkpoint fits the config: same model type, same model section (the weights are
+    loaded into a model built from the config; generic keys such as steps or lr may change)."""
+    from dataclasses import asdict
+
+    from nn_tilde.train.checkpoint import CheckpointError, config_from_checkpoint, load_checkpoint
+
+    try:
+        ckpt = load_checkpoint(resume)
+    except CheckpointError as exc:
+        raise UsageError(f"--resume: {exc}")
+    trained = config_from_checkpoint(ckpt)
+    if trained.model_type != config.model_type:
+        raise UsageError(
+            f'--resume: {resume} was trained as model_type "{trained.model_type}", the config '
+            f'says "{config.model_type}": give the config of that run (--config), or train '
+            f"into a new output folder without --resume"
+        )
+    old, new = asdict(trained.model), asdict(config.model)
+    changed = [f"{k}={old[k]!r} -> {new.get(k)!r}" for k in old if old[k] != new.get(k)]
+    if changed:
+        section = config.entry.section
+        raise UsageError(
+            f"--resume: {resume} was trained with another [{section}] section ("
+            + ", ".join(f"{section}.{c}" for c in changed)
+            + "); its weights do not fit that model: give the config of that run, or train "
+            "into a new output folder without --resume"
+        )
 
 
 def _cmd_ddsp(args: argparse.Namespace) -> int:

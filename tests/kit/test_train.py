@@ -154,6 +154,28 @@ def test_resume_matches_uninterrupted(trained, tmp_path) -> None:
     assert any(not torch.equal(c["model"][k], v) for k, v in a["model"].items())
 
 
+def test_resume_refuses_a_checkpoint_that_does_not_fit_the_config(
+    trained, tmp_path, capsys
+) -> None:
+    """--resume with another model section or model type: a usage error naming what differs,
+    before any training (the weights would not load into the model the config builds)."""
+    run = tmp_path / "run"
+    shutil.copytree(trained / "run", run)
+    base = ["train", str(trained / "data"), str(run), "--config", str(trained / "tiny.toml")]
+    assert main([*base, "--set", "model.latent=3", "--resume", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "another [model] section" in err and "model.latent=" in err and "-> 3" in err, err
+    ddsp = ["train", str(trained / "data"), str(run), "--set", "model_type=ddsp"]
+    assert main([*ddsp, "--resume", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert 'trained as model_type "autoencoder"' in err and '"ddsp"' in err, err
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    assert main([*base, "--resume", str(tmp_path / "junk.pt"), "-q"]) == 2
+    assert "cannot be read by torch.load" in capsys.readouterr().err
+    # nothing was trained: the run folder holds what it held
+    assert torch.load(run / "last.pt", weights_only=False)["step"] == 4
+
+
 def test_export_check_and_pd(trained, tmp_path) -> None:
     """Checkpoint -> export API -> checker -> (if built) a render through nn~ in Pd."""
     from nn_tilde.check.runner import CheckOptions, check_file
