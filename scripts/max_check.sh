@@ -19,7 +19,10 @@ SDK_ROOT="$(cd "$SDK_ROOT" && pwd)"
 echo "== max-sdk-base: $(git -C "$SDK_ROOT" log -1 --format='%H %ci' 2>/dev/null || echo 'not a git checkout')"
 
 echo "== Linux build of the Max externals + ctest"
-cmake -S . -B build-max -DNN_BUILD_MAX=ON -DMAX_SDK_PATH="$SDK_ROOT" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# libtorch comes from the torch wheel in the venv that scripts/setup.sh makes (no venv needs activating).
+PY_ARGS=()
+if [ -x .venv/bin/python ]; then PY_ARGS=(-DPython3_EXECUTABLE="$PWD/.venv/bin/python"); fi
+cmake -S . -B build-max -DNN_BUILD_MAX=ON -DMAX_SDK_PATH="$SDK_ROOT" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${PY_ARGS[@]}" >/dev/null
 cmake --build build-max -j"$(nproc)"
 ctest --test-dir build-max -R "host|max_" --output-on-failure
 
