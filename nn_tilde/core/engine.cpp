@@ -111,6 +111,7 @@ bool Engine::busy() const { return loading_.load() > 0 || inbox_->pending.load()
 // ---- loading -------------------------------------------------------------------------------------
 
 void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnings) const {
+    if (follow_channels_.load(std::memory_order_relaxed)) return;
     auto check = [&](int model, int host, const char* what, const char* fill) {
         if (model != host)
             warnings.push_back("method '" + m.name + "' has " + std::to_string(model) + " " + what +

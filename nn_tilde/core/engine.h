@@ -78,6 +78,9 @@ public:
     // Extra buffers of latency (0..StreamEngine::kMaxHeadroom, checked by parse_headroom in host.h).
     // Returns true when the host must re-run prepare() (restart DSP) for it to take effect.
     bool set_headroom(int buffers);
+    // For a host whose signal connections follow the method's channel counts (Pd's -m): a method
+    // with other counts than the engine's is then not warned about. Set before the first load.
+    void set_channels_follow_method(bool on) { follow_channels_.store(on, std::memory_order_relaxed); }
     void set_enabled(bool on) { stream_->set_enabled(on); }
     void set_policy(LatePolicy p) { stream_->set_policy(p); }
     void reset_stats() { stream_->reset_stats(); }
@@ -155,10 +158,11 @@ private:
     // main thread state
     std::shared_ptr<const ModelInfo> info_;
     std::string path_, method_;
-    int requested_buffer_ = 0;  // 0: default
-    int planned_buffer_ = 0;    // B to use at the next prepare()
-    int headroom_ = 0;          // extra buffers of latency at the next prepare()
-    int max_block_ = 0;         // from the last prepare()
+    int requested_buffer_ = 0;                  // 0: default
+    int planned_buffer_ = 0;                    // B to use at the next prepare()
+    int headroom_ = 0;                          // extra buffers of latency at the next prepare()
+    std::atomic<bool> follow_channels_{false};  // read by the loader (warn_channels)
+    int max_block_ = 0;                         // from the last prepare()
     double sample_rate_ = 0;
     bool prepared_ = false;
     std::unique_ptr<Processor> parked_;  // a loaded processor waiting for prepare() (new buffer size)

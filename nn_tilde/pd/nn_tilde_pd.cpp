@@ -105,14 +105,18 @@ static bool nn_tilde_bufsize_arg(t_nn_tilde* x, double f, int& n) {
     return false;
 }
 
-// Prints the engine's warnings. In -m the cables follow the method's channel counts at the next DSP
-// restart, so the engine's advice to retype the box (a method whose channel counts differ from the
-// engine's) does not apply and is left out. (-v keeps it: its methods must have 1 in and 1 out.)
+// Prints the engine's warnings.
 static void nn_tilde_report(t_nn_tilde* x, const std::vector<std::string>& warnings) {
-    for (const std::string& w : warnings) {
-        if (x->x_mode == NN_PD_MULTICHANNEL && w.find("recreate the object") != std::string::npos) continue;
-        logpost(x, PD_NORMAL, "[nn~] warning: %s", w.c_str());
-    }
+    for (const std::string& w : warnings) logpost(x, PD_NORMAL, "[nn~] warning: %s", w.c_str());
+}
+
+// A new engine for this object. In -m the cables follow the method's channel counts at the next DSP
+// restart, so the engine's advice to retype the box for a method with other channel counts does
+// not apply. (-v keeps it: its methods must have 1 in and 1 out.)
+static nn::Engine* nn_tilde_engine(t_nn_tilde* x, int batch, int inputs, int outputs) {
+    nn::Engine* e = new nn::Engine(batch, inputs, outputs);
+    e->set_channels_follow_method(x->x_mode == NN_PD_MULTICHANNEL);
+    return e;
 }
 
 static void nn_tilde_output(t_nn_tilde* x, const std::string& key, const std::vector<nn::Atom>& values) {
@@ -181,7 +185,7 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
     // -v starts with one voice: dsp gives the engine as many as the cable has.
     st.inputs = x->x_mode == NN_PD_VOICES ? 1 : cm.inputs;
     st.outputs = x->x_mode == NN_PD_VOICES ? 1 : cm.outputs;
-    st.engine = new nn::Engine(1, st.inputs, st.outputs);
+    st.engine = nn_tilde_engine(x, 1, st.inputs, st.outputs);
     st.buffer_size = args.buffer_size;
     if (args.buffer_size > 0) {
         std::string error, note;
@@ -234,7 +238,7 @@ static void nn_tilde_rebuild(t_nn_tilde* x, int batch, int inputs, int outputs, 
             return;  // keep the engine we have: the router follows its shape
         }
     }
-    nn::Engine* e = new nn::Engine(batch, inputs, outputs);
+    nn::Engine* e = nn_tilde_engine(x, batch, inputs, outputs);
     std::string error, note;
     if (st.buffer_size > 0) e->set_buffer_size(st.buffer_size, error, note);  // checked when first asked
     e->set_headroom(st.headroom);

@@ -305,6 +305,7 @@ if HAS_MC:
         res = p.run(realtime=True)
         assert res.returncode == 0, res.log
         assert "-m: the cables become 2 input and 3 output channels" in res.log, res.log
+        assert "recreate the object" not in res.log, "-m follows the method: no retyping needed"
         assert not res.nn_errors(), res.nn_errors()
         # mix2to3 is memoryless: once it plays, output t is the model of input t - latency.
         lat, tail = latency(res), frames // 2
