@@ -40,12 +40,13 @@ def _model(tmp: Path, per_iter: float, ratio: float, name: str = "busy", **kw) -
 
 def _overloaded(tmp: Path, per_iter: float, messages, seconds: float) -> pdlive.LiveResult:
     """A live run with a model at 1.5x real time, measured: the machine's load changes the model's
-    speed, so a run whose model ran outside 1.15x-1.85x is repeated with the loop rescaled."""
-    for attempt in range(3):
+    speed, so a run whose model ran outside 1.2x-1.85x is repeated with the loop rescaled (the
+    tests accept 1.1x-1.9x: the margin is for the measurement of the run that is kept)."""
+    for attempt in range(5):
         creation = _model(tmp, per_iter, 1.5, name=f"over{attempt}")
         res = pdlive.run_live(tmp, [creation], seconds=seconds, messages=messages)
         ratio = _ratio(res.stats[0]) if res.stats else 1.5
-        if 1.15 < ratio < 1.85:
+        if 1.2 < ratio < 1.85:
             break
         per_iter *= ratio / 1.5
     return res
