@@ -16,6 +16,9 @@ std::string num(double v) {
     return b;
 }
 
+std::atomic<int> g_orphaned{0};  // engines whose model call ~Engine left behind (ever)
+void count_orphaned_engine() { g_orphaned.fetch_add(1); }
+
 }  // namespace
 
 CreationModel load_for_creation(const std::string& path, const std::string& method) {
@@ -41,7 +44,7 @@ Engine::Engine(int batch, int host_inputs, int host_outputs)
         loader_main();
     });
     arm_exit_guard();
-    register_engine(this);
+    register_stoppable(this);
 }
 
 bool Engine::stop_threads(std::chrono::milliseconds wait) {
@@ -52,7 +55,7 @@ bool Engine::stop_threads(std::chrono::milliseconds wait) {
 }
 
 Engine::~Engine() {
-    unregister_engine(this);
+    unregister_stoppable(this);
     stop_.store(true);
     wake_loader_.signal();
     if (loader_.joinable()) loader_.join();
@@ -465,6 +468,16 @@ InfoLine Engine::stats_line() const {
                       Atom::sym("model_ms_mean"), Atom::num(s.model_ms_mean),
                       Atom::sym("model_ms_max"),  Atom::num(s.model_ms_max),
                       Atom::sym("audio_us_max"),  Atom::num(s.audio_us_max)}};
+}
+
+bool delete_engine(Engine* engine, std::string& message) {
+    const int before = g_orphaned.load();
+    delete engine;
+    if (g_orphaned.load() == before) return true;
+    message = "deleted an object whose model was still inside a call after " + std::to_string(kRetireWaitMs / 1000) +
+              " s: its thread frees the model when the call returns (a model that never returns keeps a core busy "
+              "until the host quits)";
+    return false;
 }
 
 }  // namespace nn

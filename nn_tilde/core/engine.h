@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "contract.h"    // kDefaultBufferSize, kMaxBufferSize, choose_buffer_size
-#include "exit_guard.h"  // delete_engine
+#include "exit_guard.h"  // Stoppable
 #include "model.h"
 #include "realtime.h"
 #include "stream.h"
@@ -33,7 +33,7 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
 
 // How long deleting an engine waits for a running model call before leaving it to finish on its own
 // (StreamEngine::retire), and how long a synchronous load waits for the worker. (The exit guard's
-// wait, kExitWaitMs, and delete_engine, the way hosts delete an engine, are in exit_guard.h.)
+// wait, kExitWaitMs, is in exit_guard.h; delete_engine, the way hosts delete an engine, is below.)
 constexpr int kRetireWaitMs = 2000;
 constexpr int kSyncWaitMs = 2000;
 
@@ -42,7 +42,7 @@ struct InfoLine {
     std::vector<Atom> values;
 };
 
-class Engine final : public WorkerListener {
+class Engine final : public WorkerListener, public Stoppable {
 public:
     enum class EventKind { Error, Warning, Value, Reconfigure, Loaded };
     struct Event {
@@ -58,7 +58,7 @@ public:
     // Joins the loader and the worker now (idempotent); the engine then outputs silence. Called for
     // every live engine at process exit (see exit_guard.cpp). False when the worker is still inside a
     // model call after `wait`.
-    bool stop_threads(std::chrono::milliseconds wait);
+    bool stop_threads(std::chrono::milliseconds wait) override;
 
     // ---- main thread --------------------------------------------------------------------------
     // Synchronous load (object creation) of a model already read with load_model(), so the host can
@@ -174,5 +174,10 @@ private:
     nn::Event wake_loader_;
     std::thread loader_;
 };
+
+// main thread; how hosts delete an engine (null is fine). Returns false, with `message` set for the
+// console, when its model was still inside a call after kRetireWaitMs and was left to its worker,
+// which frees it when the call returns (see ~Engine).
+bool delete_engine(Engine* engine, std::string& message);
 
 }  // namespace nn

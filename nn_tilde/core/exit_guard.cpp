@@ -1,4 +1,4 @@
-// The process-exit guard and the engine registry (see exit_guard.h).
+// The process-exit guard and the registry of what it stops (see exit_guard.h).
 #include "exit_guard.h"
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "engine.h"
+#include "stream.h"  // StreamEngine::orphans
 
 namespace nn {
 
@@ -21,8 +21,8 @@ std::mutex& registry_mutex() {
     static auto* m = new std::mutex;
     return *m;
 }
-std::set<Engine*>& registry() {
-    static auto* s = new std::set<Engine*>;
+std::set<Stoppable*>& registry() {
+    static auto* s = new std::set<Stoppable*>;
     return *s;
 }
 
@@ -37,7 +37,7 @@ void stop_all_engines() {
     bool stopped = true;
     {
         std::lock_guard<std::mutex> lk(registry_mutex());
-        for (Engine* e : registry()) {
+        for (Stoppable* e : registry()) {
             const auto left = std::max(milliseconds(0), duration_cast<milliseconds>(until - steady_clock::now()));
             stopped = e->stop_threads(left) && stopped;
         }
@@ -51,7 +51,6 @@ void stop_all_engines() {
 }
 
 std::atomic<int> g_guards{0};
-std::atomic<int> g_orphaned{0};  // engines whose model call ~Engine left behind (ever)
 
 }  // namespace
 
@@ -62,29 +61,17 @@ std::atomic<int> g_orphaned{0};  // engines whose model call ~Engine left behind
 // therefore registered again after each warm-up and after each processor's first call, which
 // construct those statics. stop_all_engines is idempotent; the count is bounded.
 void arm_exit_guard() {
-    if (g_guards.fetch_add(1) < 256) std::atexit(stop_all_engines);
+    if (g_guards.fetch_add(1) < kMaxExitGuards) std::atexit(stop_all_engines);
 }
 
-void register_engine(Engine* engine) {
+void register_stoppable(Stoppable* s) {
     std::lock_guard<std::mutex> lk(registry_mutex());
-    registry().insert(engine);
+    registry().insert(s);
 }
 
-void unregister_engine(Engine* engine) {
+void unregister_stoppable(Stoppable* s) {
     std::lock_guard<std::mutex> lk(registry_mutex());
-    registry().erase(engine);
-}
-
-void count_orphaned_engine() { g_orphaned.fetch_add(1); }
-
-bool delete_engine(Engine* engine, std::string& message) {
-    const int before = g_orphaned.load();
-    delete engine;
-    if (g_orphaned.load() == before) return true;
-    message = "deleted an object whose model was still inside a call after " + std::to_string(kRetireWaitMs / 1000) +
-              " s: its thread frees the model when the call returns (a model that never returns keeps a core busy "
-              "until the host quits)";
-    return false;
+    registry().erase(s);
 }
 
 }  // namespace nn
