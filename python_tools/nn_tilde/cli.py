@@ -548,31 +548,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _check_resume(resume: Path, config) -> None:
-    """The checkpoint fits the config: same model type, same model section (the weights are
-    loaded into a model built from the config; generic keys such as steps or lr may change)."""
-    from dataclasses import asdict
-
+    """The checkpoint fits the config (train/registry.py's resume_problem), before any training."""
     from nn_tilde.train.checkpoint import CheckpointError, config_from_checkpoint, load_checkpoint
+    from nn_tilde.train.registry import resume_problem
 
     try:
         ckpt = load_checkpoint(resume)
     except CheckpointError as exc:
         raise UsageError(f"--resume: {exc}")
-    trained = config_from_checkpoint(ckpt)
-    if trained.model_type != config.model_type:
+    problem = resume_problem(config_from_checkpoint(ckpt), config)
+    if problem:
         raise UsageError(
-            f'--resume: {resume} was trained as model_type "{trained.model_type}", the config '
-            f'says "{config.model_type}": give the config of that run (--config), or train '
-            f"into a new output folder without --resume"
-        )
-    old, new = asdict(trained.model), asdict(config.model)
-    changed = [f"{k}={old[k]!r} -> {new.get(k)!r}" for k in old if old[k] != new.get(k)]
-    if changed:
-        section = config.entry.section
-        raise UsageError(
-            f"--resume: {resume} was trained with another [{section}] section ("
-            + ", ".join(f"{section}.{c}" for c in changed)
-            + "); its weights do not fit that model: give the config of that run, or train "
+            f"--resume: {resume}: {problem}; give the config of that run (--config), or train "
             "into a new output folder without --resume"
         )
 

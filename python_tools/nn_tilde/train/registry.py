@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -105,6 +105,26 @@ def model_type(name: object) -> ModelType:
 def for_kind(kind: object) -> ModelType | None:
     """The entry whose checkpoints have this `kind`, or None."""
     return next((t for t in MODEL_TYPES if t.kind == kind), None)
+
+
+def resume_problem(trained: TrainConfig, config: TrainConfig) -> str | None:
+    """Why a checkpoint trained with `trained` cannot be resumed with `config` (None: it can).
+    The weights are loaded into the model `config` builds, so the model type and its section
+    must be the same; generic keys such as steps or lr may change."""
+    if trained.model_type != config.model_type:
+        return (
+            f'it was trained as model_type "{trained.model_type}", the config says '
+            f'"{config.model_type}"'
+        )
+    old, new = asdict(trained.model), asdict(config.model)
+    section = config.entry.section
+    changed = [f"{section}.{k}={old[k]!r} -> {new.get(k)!r}" for k in old if old[k] != new.get(k)]
+    if changed:
+        return (
+            f"it was trained with another [{section}] section ({', '.join(changed)}); its "
+            f"weights do not fit that model"
+        )
+    return None
 
 
 def train(
