@@ -27,6 +27,7 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
     c.model = load_model(path);
     if (!c.model.error.empty()) {
         c.error = c.model.error;
+        if (c.model.info) c.warnings = c.model.info->warnings;
         return c;
     }
     if (c.method.empty()) c.method = c.model.info->default_method();
@@ -127,26 +128,32 @@ void Engine::warn_channels(const MethodInfo& m, std::vector<std::string>& warnin
 
 bool Engine::build(const Request& rq, LoadResult lr, Node& result, std::string& error,
                    std::vector<std::string>& warnings) {
+    // A refused file still names its other problems, as the checker does (a ratio 3 often explains
+    // a wrong shape, a get_methods() of the wrong type the methods that could not be found).
+    auto refuse = [&](const ModelInfo* info) {
+        if (info)
+            for (const auto& w : info->warnings) warnings.push_back(w);
+        return false;
+    };
     if (!lr.error.empty()) {
         error = lr.error;
-        return false;
+        return refuse(lr.info.get());
     }
     const ModelInfo& info = *lr.info;
     const std::string method = rq.method.empty() ? info.default_method() : rq.method;
     const MethodInfo* mi = info.method(method);
     if (!mi) {
         error = "model '" + rq.path + "' has no method '" + method + "'; available: " + info.method_names();
-        return false;
+        return refuse(&info);
     }
     std::string note;
     const int b = choose_buffer_size(rq.requested_buffer, info.buffer_multiple(), note, error);
-    if (b == 0) return false;
+    if (b == 0) return refuse(&info);
     if (!note.empty()) warnings.push_back(note);
     // The file's own warnings first (methods, params, labels, torch version, attributes, test vectors),
     // then the load-time calls' and the sample rate's: the order of the checker's report.
     std::vector<std::string> found = info.warnings;
     if (!warm_up(*lr.model, info, method, rq.batch, b, error, found)) {
-        // a refused file still names its other problems (a ratio 3 often explains a wrong shape)
         for (auto& w : found) warnings.push_back(std::move(w));
         return false;
     }

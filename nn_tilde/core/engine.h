@@ -28,6 +28,7 @@ struct CreationModel {
     std::string method;
     int inputs = 1, outputs = 1;
     std::string error;
+    std::vector<std::string> warnings;  // with an error: the file's other problems, for the console
 };
 CreationModel load_for_creation(const std::string& path, const std::string& method);
 

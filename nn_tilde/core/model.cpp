@@ -556,9 +556,13 @@ LoadResult load_model(const std::string& path) {
     torch::jit::Module& m = model->module;
     c10::InferenceMode inference;  // no autograd bookkeeping; every call of the model runs in this mode
     try {
-        if (!read_methods(m, *info, r.error)) return r;
+        if (!read_methods(m, *info, r.error)) {
+            r.info = info;  // the file's other problems, named with the refusal (as the checker does)
+            return r;
+        }
     } catch (const std::exception& e) {
         r.error = rule_message("contract.read", {{"error", short_error(e, false)}});
+        r.info = info;
         return r;
     }
     guarded(*info, "metadata", [&] { read_extensions(m, *info); });

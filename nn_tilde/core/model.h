@@ -61,7 +61,8 @@ class LoadedModel;  // the torch module (opaque here)
 struct LoadResult {
     std::shared_ptr<const ModelInfo> info;
     std::shared_ptr<LoadedModel> model;
-    std::string error;  // non-empty: nothing was loaded
+    std::string error;  // non-empty: nothing was loaded (model is null; info, when set, holds only the
+                        // warnings found before the refusal, so that the host can print them too)
 };
 
 // Any non-audio thread; blocks (reads the file, deserialises, validates the contract).

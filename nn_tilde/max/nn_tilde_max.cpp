@@ -133,6 +133,7 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
         if (nn_max_resolve(x, args.model.c_str(), path)) {  // it prints why not
             cm = nn::load_for_creation(path, cm.method);
             if (!cm.error.empty()) object_error((t_object*)x, "%s", cm.error.c_str());
+            nn_max_report(x, cm.warnings);
         }
     }
     const long nin = cm.inputs, nout = cm.outputs;

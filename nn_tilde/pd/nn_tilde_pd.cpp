@@ -175,6 +175,7 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
         if (nn_tilde_resolve(x, args.model.c_str(), path)) {  // it prints why not
             cm = nn::load_for_creation(path, cm.method);
             if (!cm.error.empty()) pd_error(x, "[nn~] %s", cm.error.c_str());
+            nn_tilde_report(x, cm.warnings);
         }
     }
     if (x->x_mode == NN_PD_VOICES && cm.model.model && (cm.inputs != 1 || cm.outputs != 1))

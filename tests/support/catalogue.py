@@ -617,6 +617,16 @@ class GetMethodsInts(RawBase):
         return [1]
 
 
+class GetMethodsIntsNoParams(GetMethodsInts):
+    """get_methods() returns ints and no `<method>_params` buffer exists either: refused for
+    having no method, and the bad get_methods() is named with the refusal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        del self.forward_params
+        del self.gain_params
+
+
 class ParamsNotTensor(RawBase):
     """forward_params is a list attribute, not a tensor."""
 
@@ -893,6 +903,12 @@ CATALOGUE: List[Entry] = [
     _e("get_methods_raises", scripted(GetMethodsRaises), REFUSE, ["contract.read"]),
     _e("get_methods_str", scripted(GetMethodsString), WARN, ["methods.list"]),
     _e("get_methods_ints", scripted(GetMethodsInts), WARN, ["methods.list"]),
+    _e(
+        "get_methods_ints_no_params",
+        scripted(GetMethodsIntsNoParams),
+        REFUSE,
+        ["methods.none", "methods.list"],
+    ),
     _e("no_get_methods", scripted(NoGetMethods), SILENT, hints=["methods.discovered"]),
     _e("lists_missing_method", scripted(ListsMissingMethod), REFUSE, ["method.missing"]),
     _e("listed_missing", scripted(ListedMissing), REFUSE, ["method.missing"]),
