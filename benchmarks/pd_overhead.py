@@ -48,39 +48,10 @@ def floor_cpu(model: Path, buffer: int, n: int) -> float:
 
 
 def pd_cpu(model: Path | None, buffer: int, n: int, tmp: Path) -> tuple[float, str]:
-    """CPU seconds of pd -batch rendering n buffers of noise through nn~ (model None: noise~ "
-    "alone)."""
-    ms = n * buffer / 44.1
-    patch = pd.Patch("0 50 500 400 12")
-    lb = patch.obj("loadbang")
-    dsp = patch.msg("\\; pd dsp 1")
-    wait = patch.obj(f"delay {ms:.3f}")
-    quit_ = patch.msg("\\; pd quit")
-    noise = patch.obj("noise~")
-    nn = patch.obj(f"nn~ {model} forward {buffer}" if model else "print nothing")
-    pr = patch.obj("print bench")
-    info = patch.msg("info")
-    t = patch.obj("t b b")
-    patch.connect(lb, 0, t, 0)
-    patch.connect(t, 0, dsp, 0)
-    patch.connect(t, 1, info, 0)
-    patch.connect(lb, 0, wait, 0)
-    patch.connect(wait, 0, quit_, 0)
-    if model:
-        patch.connect(noise, 0, nn, 0)
-        patch.connect(nn, 1, pr, 0)
-        patch.connect(info, 0, nn, 0)
-    before = child_cpu()
-    p = pd.run(
-        patch.write(tmp / "bench.pd"),
-        [REPO / "build" / "nn~"],
-        binary="pd",
-        sr=44100,
-        timeout=1800,
-    )
-    if p.returncode != 0:
-        raise RuntimeError(p.stdout + p.stderr)
-    return child_cpu() - before, p.stdout + p.stderr
+    """CPU seconds of pd -batch rendering n buffers of noise through nn~ (model None: noise~
+    alone)."""
+    creation = f"{model} forward {buffer}" if model else None
+    return pd.render_cpu(creation, ["noise~"], n * buffer / 44.1, tmp, [REPO / "build" / "nn~"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -264,46 +264,15 @@ def pd_cpu_per_buffer(
     BUFFER]``: CPU seconds per buffer as (long run - short run) / buffers (start-up and loading
     cancel; as benchmarks/pd_overhead.py), median of ``repeats``. Needs pd and nn~.pd_linux
     ($NN_PD_DIR, else build/nn~). Returns (seconds per buffer, nn~'s reported latency)."""
-    import resource
     import tempfile
 
     from nn_tilde.host import pd
 
     ext = pd.external_dir()
 
-    def child_cpu() -> float:
-        u = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return u.ru_utime + u.ru_stime
-
     def run(n: int, tmp: Path) -> tuple[float, str]:
-        patch = pd.Patch("0 50 500 400 12")
-        lb = patch.obj("loadbang")
-        dsp = patch.msg("\\; pd dsp 1")
-        wait = patch.obj(f"delay {n * buffer / 44.1:.3f}")
-        quit_ = patch.msg("\\; pd quit")
-        saw = patch.obj("phasor~ 220")
-        amp = patch.obj("*~ 0.3")
-        nn = patch.obj(f"nn~ {model.resolve()} forward {buffer}")
-        pr = patch.obj("print bench")
-        info = patch.msg("info")
-        t = patch.obj("t b b")
-        for a, outlet, b, inlet in [
-            (lb, 0, t, 0),
-            (t, 0, dsp, 0),
-            (t, 1, info, 0),
-            (lb, 0, wait, 0),
-            (wait, 0, quit_, 0),
-            (saw, 0, amp, 0),
-            (amp, 0, nn, 0),
-            (nn, 1, pr, 0),
-            (info, 0, nn, 0),
-        ]:
-            patch.connect(a, outlet, b, inlet)
-        before = child_cpu()
-        p = pd.run(patch.write(tmp / "bench.pd"), [ext], binary="pd", sr=44100, timeout=1800)
-        if p.returncode != 0:
-            raise RuntimeError(p.stdout + p.stderr)
-        return child_cpu() - before, p.stdout + p.stderr
+        creation = f"{model.resolve()} forward {buffer}"
+        return pd.render_cpu(creation, ["phasor~ 220", "*~ 0.3"], n * buffer / 44.1, tmp, [ext])
 
     per, latency = [], "?"
     with tempfile.TemporaryDirectory() as d:

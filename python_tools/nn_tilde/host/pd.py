@@ -14,7 +14,9 @@ Two ways to run a patch:
 
 from __future__ import annotations
 
+import itertools
 import os
+import resource
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,3 +135,51 @@ class Patch:
         path = Path(path)
         path.write_text(self.text())
         return path
+
+
+def render_cpu(
+    creation: str | None,
+    source: Sequence[str],
+    ms: float,
+    folder: Path,
+    paths: Sequence[Path | str] = (),
+    binary: str | None = "pd",
+) -> tuple[float, str]:
+    """CPU seconds (user + system) of one ``pd -batch`` run that plays ``ms`` milliseconds of the
+    objects `source` (chained: each into the next) through ``[nn~ <creation>]`` (None: the source
+    alone, the cost of Pd itself), and its log, where nn~'s `info` lines start with ``bench:``.
+    For benchmarks that time a render: start-up and loading cancel between a long and a short
+    run. The patch is written into `folder`."""
+    patch = Patch("0 50 500 400 12")
+    lb = patch.obj("loadbang")
+    t = patch.obj("t b b")
+    dsp = patch.msg("\\; pd dsp 1")
+    wait = patch.obj(f"delay {ms:.3f}")
+    quit_ = patch.msg("\\; pd quit")
+    chain = [patch.obj(text) for text in source]
+    for a, b in itertools.pairwise(chain):
+        patch.connect(a, 0, b, 0)
+    for a, outlet, b, inlet in [
+        (lb, 0, t, 0),
+        (t, 0, dsp, 0),
+        (lb, 0, wait, 0),
+        (wait, 0, quit_, 0),
+    ]:
+        patch.connect(a, outlet, b, inlet)
+    if creation:
+        nn = patch.obj(f"nn~ {creation}")
+        info = patch.msg("info")
+        patch.connect(chain[-1], 0, nn, 0)
+        patch.connect(nn, 1, patch.obj("print bench"), 0)
+        patch.connect(t, 1, info, 0)
+        patch.connect(info, 0, nn, 0)
+
+    def child_cpu() -> float:
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return u.ru_utime + u.ru_stime
+
+    before = child_cpu()
+    p = run(patch.write(Path(folder) / "bench.pd"), paths, binary=binary, sr=44100, timeout=1800)
+    if p.returncode != 0:
+        raise RuntimeError(p.stdout + p.stderr)
+    return child_cpu() - before, p.stdout + p.stderr
