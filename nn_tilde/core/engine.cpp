@@ -97,6 +97,7 @@ std::vector<Engine::Event> Engine::poll() {
 }
 
 bool Engine::adopt(Node& n) {
+    settings_.clear();  // a file read afresh starts from its own attribute values
     info_ = n.info;
     path_ = n.path;
     method_ = n.method;
@@ -322,6 +323,11 @@ bool Engine::set_attribute(const std::string& name, const std::vector<AttributeV
             return false;
         }
     }
+    auto known = std::find_if(settings_.begin(), settings_.end(), [&](const auto& st) { return st.first == name; });
+    if (known != settings_.end())
+        known->second = values;
+    else
+        settings_.emplace_back(name, values);
     AttributeInfo attr = *a;
     const int sr = int(std::lround(sample_rate_));
     stream_->post(make_task([inbox = inbox_, attr, values, sr](WorkerContext& ctx) {

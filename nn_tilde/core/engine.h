@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "contract.h"    // kDefaultBufferSize, kMaxBufferSize, choose_buffer_size
@@ -74,6 +75,10 @@ public:
     // Values are checked against the attribute's types and count here; the setter runs on the worker.
     bool set_attribute(const std::string& name, const std::vector<AttributeValue>& values, std::string& error);
     bool get_attribute(const std::string& name, std::string& error);  // answer arrives as a Value event
+    // The values set with set_attribute since the model file was (re)loaded, in the order first set,
+    // the last value of each: what a host replays on an engine it builds for the same file.
+    using AttributeSetting = std::pair<std::string, std::vector<AttributeValue>>;
+    const std::vector<AttributeSetting>& attribute_settings() const { return settings_; }
     // Returns true when the host must re-run prepare() (restart DSP) for the new size to take effect.
     bool set_buffer_size(int requested, std::string& error, std::string& note);
     // Extra buffers of latency (0..StreamEngine::kMaxHeadroom, checked by parse_headroom in host.h).
@@ -166,7 +171,8 @@ private:
     int max_block_ = 0;                         // from the last prepare()
     double sample_rate_ = 0;
     bool prepared_ = false;
-    std::unique_ptr<Processor> parked_;  // a loaded processor waiting for prepare() (new buffer size)
+    std::unique_ptr<Processor> parked_;       // a loaded processor waiting for prepare() (new buffer size)
+    std::vector<AttributeSetting> settings_;  // attribute_settings()
 
     // loader
     std::atomic<Request*> request_{nullptr};

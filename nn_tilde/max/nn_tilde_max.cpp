@@ -198,8 +198,8 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
 }
 
 // A new engine for another number of voices (mc.nn~ following its cables), with the same model,
-// method, buffer size, policy and enable state; attribute values set with `set` are not carried over
-// (the model is read afresh). main thread, with the gate closed; blocks while the model loads.
+// method, buffer size, headroom, policy, enable state and attribute values set with `set` (set again
+// on the model read afresh). main thread, with the gate closed; blocks while the model loads.
 static void nn_max_rebuild(t_nn_max* x, int batch, double samplerate) {
     NnMaxState& st = *x->x_state;
     nn::CreationModel cm;
@@ -224,6 +224,8 @@ static void nn_max_rebuild(t_nn_max* x, int batch, double samplerate) {
         if (!e->load(std::move(cm.model), method, samplerate, error, warnings))
             object_error((t_object*)x, "%s", error.c_str());
         nn_max_report(x, warnings);
+        for (const auto& [name, values] : st.engine->attribute_settings())
+            if (!e->set_attribute(name, values, error)) object_error((t_object*)x, "%s", error.c_str());
     }
     std::string message;  // joins the old engine's loader and worker
     if (!nn::delete_engine(st.engine, message)) object_error((t_object*)x, "%s", message.c_str());

@@ -226,8 +226,9 @@ static t_int* nn_tilde_perform(t_int* w) {
 
 // Replaces the engine by one of another shape (-m after a load/method with other channel counts, -v
 // when the cable's width changed), loading the same model and method again. Settings made with
-// `bufsize`, `headroom`, `policy` and `enable` carry over; attribute values set with `set` do not (the model is
-// read afresh). main thread (dsp: Pd's audio is stopped); blocks while the model loads.
+// `bufsize`, `headroom`, `policy`, `enable` and `set` carry over (the attribute values are set again
+// on the model read afresh; its streaming state starts fresh). main thread (dsp: Pd's audio is
+// stopped); blocks while the model loads.
 static void nn_tilde_rebuild(t_nn_tilde* x, int batch, int inputs, int outputs, double sr) {
     NnPdState& st = *x->x_st;
     nn::CreationModel cm;
@@ -249,6 +250,8 @@ static void nn_tilde_rebuild(t_nn_tilde* x, int batch, int inputs, int outputs, 
         std::vector<std::string> warnings;
         if (!e->load(std::move(cm.model), method, sr, error, warnings)) pd_error(x, "[nn~] %s", error.c_str());
         nn_tilde_report(x, warnings);
+        for (const auto& [name, values] : st.engine->attribute_settings())
+            if (!e->set_attribute(name, values, error)) pd_error(x, "[nn~] %s", error.c_str());
     }
     std::string message;  // joins the old engine's loader and worker
     if (!nn::delete_engine(st.engine, message)) pd_error(x, "[nn~] %s", message.c_str());

@@ -267,6 +267,46 @@ if HAS_MC:
             best = err if best is None else min(best, err)
         assert best < TOL, f"after the width change the voices differ by {best:g}"
 
+    def test_voices_keep_attribute_values_across_a_width_change(tmp_path, model_dir):
+        """[nn~ -v attributed] after `set gain 3` and `set offset 0.25`; the cable then goes from
+        2 to 3 channels while playing. The new engine gets the values set again, so every voice
+        is still x * 3 + 0.25 after the restart (the model read afresh would say gain 1, offset 0).
+        """
+        frames = 12 * B
+        x = voices(3, frames, seed=6)
+        p = Patch(tmp_path, x, 3, frames)
+        players = [p.player(c) for c in range(3)]
+        two, three = p.obj("snake~ in 2"), p.obj("snake~ in 3")
+        for c in range(2):
+            p.connect(players[c], 0, two, c)
+        for c in range(3):
+            p.connect(players[c], 0, three, c)
+        nn_ = nn_box(p, f"-v {model_dir / 'attributed.ts'} forward {B}")
+        settings = p.msg("set gain 3 \\, set offset 0.25")
+        p.connect(p.go, 0, settings, 0)
+        p.connect(settings, 0, nn_, 0)
+        p.connect(two, 0, nn_, 0)
+        out = p.obj("snake~ out 3")
+        p.connect(nn_, 0, out, 0)
+        for c in range(3):
+            p.connect(out, c, p.recs[c], 0)
+        t0 = 4 * B
+        swap = f"\\; pd-mc.pd disconnect {two} 0 {nn_} 0 \\; pd-mc.pd connect {three} 0 {nn_} 0"
+        res = p.run([(f"{t0 * 1000.0 / SR:.3f}", swap)])
+        assert res.returncode == 0, res.log
+        assert not res.nn_errors(), res.nn_errors()
+        lat = latency(res)
+        # memoryless: once a voice plays, output t is 3 * input (t - lat) + 0.25, restart or not
+        start = t0 + 2 * lat + B
+        for c in range(3):
+            want = 3.0 * x[c, start - lat : frames - lat] + 0.25
+            err = np.abs(res.outputs[c, start:] - want).max()
+            assert err < TOL, f"voice {c} after the width change differs by {err:g}"
+        for c in range(2):  # and before it, the values applied from the first buffer
+            want = 3.0 * x[c, B : t0 - lat] + 0.25
+            err = np.abs(res.outputs[c, lat + B : t0] - want).max()
+            assert err < TOL, f"voice {c} before the width change differs by {err:g}"
+
     def test_multichannel_mode_with_a_narrower_cable_wraps(tmp_path, model_dir):
         """mix2to3 (2 in, 3 out) fed a 1-channel cable: both inputs get that channel."""
         frames = 6 * B
