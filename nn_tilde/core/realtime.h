@@ -200,7 +200,7 @@ bool spin_until(Pred pred, int64_t ns) noexcept {
 }
 
 // How far below the thread that created it an nn~ thread runs (Linux nice steps; see below).
-constexpr int kBackgroundNice = 2;
+constexpr int kBackgroundNice = 10;
 
 // Called first thing on each thread nn~ starts (the stream worker, the loader). A new thread inherits
 // its creator's scheduling: Pd's thread, which is SCHED_FIFO when Pd runs as root or with -rt. A worker
@@ -210,9 +210,12 @@ constexpr int kBackgroundNice = 2;
 //   preempts the running one (the kernel's fair class skips wake-up preemption for it), so posting a
 //   worker from Pd's perform routine cannot switch Pd out in the middle of its DSP tick; it still gets
 //   its fair share of CPU, so the model keeps pace on a machine shared with other programs. The nice
-//   step puts it a little below Pd when Pd is not real-time (SCHED_OTHER, same nice) and they compete;
-//   no more, since the model would then also lose its share to every other program. SCHED_IDLE would
-//   starve the model whenever anything else runs.
+//   step matters when Pd is not real-time (SCHED_OTHER at the same nice: Pd 0.55 without -rt, most
+//   users): the fair scheduler then weighs Pd about 10x above each worker, so eight busy workers on
+//   two cores delay Pd's ticks by up to 7-8 ms instead of 21 ms at a step of 2 (measured with Pd
+//   0.55.2, tests/pd/test_live.py). Against another program at nice 0 a worker still gets about a
+//   tenth of a shared core, and all of an idle one; SCHED_IDLE would starve the model whenever
+//   anything else runs.
 // - other systems: SCHED_OTHER (Max's audio thread is real-time; its new threads are not, as a rule).
 // Lowering one's own priority needs no privilege. Failures are ignored: the thread then keeps what it
 // inherited. worker or loader thread; at its start.

@@ -169,7 +169,8 @@ def test_model_late_once(tmp_path: Path, per_iter: float, policy: str):
 
 def test_eight_objects_do_not_delay_pd(tmp_path: Path, per_iter: float):
     """Eight objects at 10 % of real time each. Before: the workers inherited Pd's SCHED_FIFO and
-    Pd's ticks waited for their model calls (up to 37 ms)."""
+    Pd's ticks waited for their model calls (up to 37 ms); with a Pd that is not real-time, workers
+    only two nice steps below it delayed its ticks by up to 21 ms."""
     creation = _model(tmp_path, per_iter, 0.1)
     res = pdlive.run_live(tmp_path, [creation] * 8, seconds=3, messages=["policy silence"])
     print(pdlive.summary(res, "eight objects"), res.threads)
@@ -178,7 +179,16 @@ def test_eight_objects_do_not_delay_pd(tmp_path: Path, per_iter: float):
     fifo = [t for t, p in res.threads.items() if p.startswith("SCHED_FIFO")]
     assert len(batch) >= 16, res.threads  # eight workers and eight loaders
     assert len(fifo) <= 2, res.threads  # Pd's own threads
-    assert res.late_share(5) < 0.01 and res.late_max_ms < 10
+    # ten nice steps below Pd (realtime.h): what keeps a Pd that is not real-time in time
+    nices = [int(p.split()[-1]) for p in res.threads.values()]
+    assert all(int(res.threads[t].split()[-1]) >= min(nices) + 10 for t in batch), res.threads
+    if res.pd_realtime:  # Debian's Pd 0.53 as root: SCHED_FIFO, nothing of ours can hold it up
+        assert res.late_share(5) < 0.01 and res.late_max_ms < 10
+    else:
+        # Pd 0.55's `puredata` without -rt is SCHED_OTHER and shares the two cores with the eight
+        # workers through the kernel's fair scheduler. Measured here: at nice + 2 ticks ran up to
+        # 21 ms late (6.7 % over 10 ms), at nice + 10 up to 7-8 ms (none over 10 ms).
+        assert res.late_share(10) < 0.01 and res.late_max_ms < 15
     # how much plays depends on the CPU the other jobs leave: every object plays something
     assert min(res.played) > 0.05
 

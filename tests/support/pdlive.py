@@ -41,6 +41,15 @@ class LiveResult:
     threads: Dict[str, str] = field(default_factory=dict)  # thread name -> policy/nice, mid-run
 
     @property
+    def pd_realtime(self) -> bool:
+        """Pd's own thread (the process's first) runs in a real-time class: Debian's Pd 0.53 as root
+        does (SCHED_FIFO), Pd 0.55's `puredata` without -rt does not (SCHED_OTHER)."""
+        if not self.threads:
+            return False
+        first = min(self.threads, key=lambda k: int(k.rsplit("/", 1)[1]))
+        return self.threads[first].startswith(("SCHED_FIFO", "SCHED_RR"))
+
+    @property
     def late_max_ms(self) -> float:
         return float(self.ticks.max()) if self.ticks.size else float("nan")
 
@@ -173,9 +182,10 @@ def run_live(
     (e.g. "policy silence"); every: (ms, message) sent to every nn~ periodically while measuring."""
     patch = Path(tmp) / "live.pd"
     patch.write_text(_patch(creations, seconds, settle, messages, every))
-    # Clock-paced (no -batch) and without -nrt, as a live Pd runs; the `pd` on PATH (this harness
-    # does not follow $NN_PD_BIN).
-    cmd = pd.command(patch, [pdrun.external_dir()], binary="pd", batch=False, nrt=False, sr=SR)
+    # Clock-paced (no -batch) and without -nrt, as a live Pd runs; the Pd of pdrun.pd_binary().
+    cmd = pd.command(
+        patch, [pdrun.external_dir()], binary=pdrun.pd_binary(), batch=False, nrt=False, sr=SR
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     threads: Dict[str, str] = {}
     t_end = time.monotonic() + timeout
