@@ -217,33 +217,35 @@ if HAS_MC:
         want = np.concatenate([delayed(alone(leaky, x[c : c + 1]), lat, frames) for c in range(n)])
         check(res, want, "nn~ -v from clone -do 8")
 
-    def test_voices_follow_a_width_that_changes_while_playing(tmp_path, leaky):
-        """A 2-channel cable, then (dynamic patching, DSP restarts) a 3-channel one: same box."""
-        frames = 12 * B
-        x = voices(3, frames, seed=3)
-        p = Patch(tmp_path, x, 3, frames)
+    def width_change(tmp_path, x, creation, setup=None):
+        """[nn~ <creation>] fed a 2-channel cable of x's first voices, then at 4B (dynamic
+        patching, DSP restarts) a 3-channel one; records its 3 output channels. `setup` is a
+        message box sent to nn~ when the recording starts."""
+        p = Patch(tmp_path, x, 3, x.shape[1])
         players = [p.player(c) for c in range(3)]
         two, three = p.obj("snake~ in 2"), p.obj("snake~ in 3")
         for c in range(2):
             p.connect(players[c], 0, two, c)
         for c in range(3):
             p.connect(players[c], 0, three, c)
-        nn_ = nn_box(p, f"-v {leaky} forward {B}")
+        nn_ = nn_box(p, creation)
+        if setup:
+            box = p.msg(setup)
+            p.connect(p.go, 0, box, 0)
+            p.connect(box, 0, nn_, 0)
         p.connect(two, 0, nn_, 0)
         out = p.obj("snake~ out 3")
         p.connect(nn_, 0, out, 0)
         for c in range(3):
             p.connect(out, c, p.recs[c], 0)
-        at = 4 * B * 1000.0 / SR
-        res = p.run(
-            [
-                (
-                    f"{at:.3f}",
-                    f"\\; pd-mc.pd disconnect {two} 0 {nn_} 0"
-                    f" \\; pd-mc.pd connect {three} 0 {nn_} 0",
-                )
-            ]
-        )
+        swap = f"\\; pd-mc.pd disconnect {two} 0 {nn_} 0 \\; pd-mc.pd connect {three} 0 {nn_} 0"
+        return p.run([(f"{4 * B * 1000.0 / SR:.3f}", swap)])
+
+    def test_voices_follow_a_width_that_changes_while_playing(tmp_path, leaky):
+        """A 2-channel cable, then (dynamic patching, DSP restarts) a 3-channel one: same box."""
+        frames = 12 * B
+        x = voices(3, frames, seed=3)
+        res = width_change(tmp_path, x, f"-v {leaky} forward {B}")
         assert res.returncode == 0, res.log
         assert res.outputs is not None, res.log
         lat = latency(res)
@@ -274,25 +276,9 @@ if HAS_MC:
         """
         frames = 12 * B
         x = voices(3, frames, seed=6)
-        p = Patch(tmp_path, x, 3, frames)
-        players = [p.player(c) for c in range(3)]
-        two, three = p.obj("snake~ in 2"), p.obj("snake~ in 3")
-        for c in range(2):
-            p.connect(players[c], 0, two, c)
-        for c in range(3):
-            p.connect(players[c], 0, three, c)
-        nn_ = nn_box(p, f"-v {model_dir / 'attributed.ts'} forward {B}")
-        settings = p.msg("set gain 3 \\, set offset 0.25")
-        p.connect(p.go, 0, settings, 0)
-        p.connect(settings, 0, nn_, 0)
-        p.connect(two, 0, nn_, 0)
-        out = p.obj("snake~ out 3")
-        p.connect(nn_, 0, out, 0)
-        for c in range(3):
-            p.connect(out, c, p.recs[c], 0)
+        creation = f"-v {model_dir / 'attributed.ts'} forward {B}"
+        res = width_change(tmp_path, x, creation, setup="set gain 3 \\, set offset 0.25")
         t0 = 4 * B
-        swap = f"\\; pd-mc.pd disconnect {two} 0 {nn_} 0 \\; pd-mc.pd connect {three} 0 {nn_} 0"
-        res = p.run([(f"{t0 * 1000.0 / SR:.3f}", swap)])
         assert res.returncode == 0, res.log
         assert not res.nn_errors(), res.nn_errors()
         lat = latency(res)
