@@ -373,6 +373,34 @@ bool Engine::set_buffer_size(int requested, std::string& error, std::string& not
     return prepared_ && b != stream_->buffer_size();
 }
 
+std::unique_ptr<Engine> Engine::reshaped(int batch, int host_inputs, int host_outputs, double sample_rate,
+                                         std::string& error, std::vector<std::string>& errors,
+                                         std::vector<std::string>& warnings) const {
+    CreationModel cm;
+    if (!path_.empty()) {
+        cm = load_for_creation(path_, method_);
+        if (!cm.error.empty()) {
+            error = cm.error;
+            return nullptr;
+        }
+    }
+    auto e = std::make_unique<Engine>(batch, host_inputs, host_outputs);
+    std::string e_error, note;
+    if (requested_buffer_ > 0) e->set_buffer_size(requested_buffer_, e_error, note);  // checked when first asked
+    e->set_headroom(headroom_);
+    e->set_policy(stream_->policy());
+    e->set_enabled(stream_->enabled());
+    e->set_channels_follow_method(follow_channels_.load(std::memory_order_relaxed));
+    if (cm.model.model) {
+        if (!e->load(std::move(cm.model), method_, sample_rate, e_error, warnings)) errors.push_back(e_error);
+        for (const auto& [name, values] : settings_) {
+            std::string refused;
+            if (!e->set_attribute(name, values, refused)) errors.push_back(refused);
+        }
+    }
+    return e;
+}
+
 bool Engine::set_headroom(int buffers) {
     headroom_ = std::clamp(buffers, 0, StreamEngine::kMaxHeadroom);
     return prepared_ && headroom_ != stream_->headroom();

@@ -91,6 +91,17 @@ public:
     void set_policy(LatePolicy p) { stream_->set_policy(p); }
     void reset_stats() { stream_->reset_stats(); }
 
+    // A new engine of another shape (Pd's -v/-m and mc.nn~ when the cable's width or the method's
+    // channel counts change) playing what this one plays: the same file read again and loaded with
+    // the same method, buffer size, headroom, policy, enable state, channel following and attribute
+    // values set with set_attribute (set again on the model read afresh; its streaming state starts
+    // fresh). Blocks while the model loads. Null, with `error` set, when the file cannot be read
+    // again: the host keeps this engine. Errors after that (a refused load, a refused value) are
+    // appended to `errors`, warnings to `warnings`.
+    std::unique_ptr<Engine> reshaped(int batch, int host_inputs, int host_outputs, double sample_rate,
+                                     std::string& error, std::vector<std::string>& errors,
+                                     std::vector<std::string>& warnings) const;
+
     // The host's audio is stopped for this engine while this runs (Pd: the dsp method).
     void prepare(double sample_rate, int max_block);
 

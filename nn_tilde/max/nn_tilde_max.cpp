@@ -197,39 +197,23 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
     st.gate.leave();
 }
 
-// A new engine for another number of voices (mc.nn~ following its cables), with the same model,
-// method, buffer size, headroom, policy, enable state and attribute values set with `set` (set again
-// on the model read afresh). main thread, with the gate closed; blocks while the model loads.
+// A new engine for another number of voices (mc.nn~ following its cables): Engine::reshaped, which
+// carries every setting over. main thread, with the gate closed; blocks while the model loads.
 static void nn_max_rebuild(t_nn_max* x, int batch, double samplerate) {
     NnMaxState& st = *x->x_state;
-    nn::CreationModel cm;
-    const std::string path = st.engine->path(), method = st.engine->method();
-    if (!path.empty()) {
-        cm = nn::load_for_creation(path, method);
-        if (!cm.error.empty()) {
-            object_error((t_object*)x, "%s", cm.error.c_str());
-            return;  // keep the engine we have: the router follows its batch
-        }
+    std::string error;
+    std::vector<std::string> errors, warnings;
+    std::unique_ptr<nn::Engine> e = st.engine->reshaped(batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout),
+                                                        samplerate, error, errors, warnings);
+    if (!e) {
+        object_error((t_object*)x, "%s", error.c_str());
+        return;  // keep the engine we have: the router follows its batch
     }
-    const int requested = st.engine->buffer_size();
-    nn::Engine* e = new nn::Engine(batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout));
-    std::string error, note;
-    if (!path.empty()) e->set_buffer_size(requested, error, note);
-    e->set_headroom(st.engine->headroom());
-    e->set_enabled(x->x_enable != 0);
-    nn::LatePolicy policy = nn::LatePolicy::Wait;
-    if (nn::parse_policy(nn::Atom::sym(x->x_policy->s_name), policy, error)) e->set_policy(policy);
-    if (cm.model.model) {
-        std::vector<std::string> warnings;
-        if (!e->load(std::move(cm.model), method, samplerate, error, warnings))
-            object_error((t_object*)x, "%s", error.c_str());
-        nn_max_report(x, warnings);
-        for (const auto& [name, values] : st.engine->attribute_settings())
-            if (!e->set_attribute(name, values, error)) object_error((t_object*)x, "%s", error.c_str());
-    }
+    for (const std::string& m : errors) object_error((t_object*)x, "%s", m.c_str());
+    nn_max_report(x, warnings);
     std::string message;  // joins the old engine's loader and worker
     if (!nn::delete_engine(st.engine, message)) object_error((t_object*)x, "%s", message.c_str());
-    st.engine = e;
+    st.engine = e.release();
     st.batch = batch;
 }
 

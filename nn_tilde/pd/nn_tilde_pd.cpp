@@ -34,13 +34,9 @@ struct NnPdState {
     nn::Engine* engine = nullptr;      // owned
     nn::ChannelRouter router;          // host channels <-> engine buffers (float; t_sample may be double)
     std::vector<t_sample*> ins, outs;  // one pointer per host channel, filled by dsp for perform
-    // The engine's shape (fixed for an engine's life: -m and -v build a new engine when it changes),
-    // and what a new engine must inherit.
+    // The engine's shape (fixed for an engine's life: -m and -v build a new engine when it changes;
+    // the engine carries its settings over itself, Engine::reshaped).
     int batch = 1, inputs = 1, outputs = 1;
-    int buffer_size = 0;  // as the user asked (0: the default)
-    int headroom = 0;     // extra buffers of latency (`headroom`)
-    nn::LatePolicy policy = nn::LatePolicy::Wait;
-    bool enabled = true;
 };
 
 typedef struct _nn_tilde {
@@ -187,7 +183,6 @@ static void* nn_tilde_new(t_symbol*, int argc, t_atom* argv) {
     st.inputs = x->x_mode == NN_PD_VOICES ? 1 : cm.inputs;
     st.outputs = x->x_mode == NN_PD_VOICES ? 1 : cm.outputs;
     st.engine = nn_tilde_engine(x, 1, st.inputs, st.outputs);
-    st.buffer_size = args.buffer_size;
     if (args.buffer_size > 0) {
         std::string error, note;
         st.engine->set_buffer_size(args.buffer_size, error, note);  // before the load: no DSP restart involved
@@ -225,37 +220,22 @@ static t_int* nn_tilde_perform(t_int* w) {
 }
 
 // Replaces the engine by one of another shape (-m after a load/method with other channel counts, -v
-// when the cable's width changed), loading the same model and method again. Settings made with
-// `bufsize`, `headroom`, `policy`, `enable` and `set` carry over (the attribute values are set again
-// on the model read afresh; its streaming state starts fresh). main thread (dsp: Pd's audio is
-// stopped); blocks while the model loads.
+// when the cable's width changed): Engine::reshaped, which carries every setting over. main thread
+// (dsp: Pd's audio is stopped); blocks while the model loads.
 static void nn_tilde_rebuild(t_nn_tilde* x, int batch, int inputs, int outputs, double sr) {
     NnPdState& st = *x->x_st;
-    nn::CreationModel cm;
-    const std::string path = st.engine->path(), method = st.engine->method();
-    if (!path.empty()) {
-        cm = nn::load_for_creation(path, method);
-        if (!cm.error.empty()) {
-            pd_error(x, "[nn~] %s", cm.error.c_str());
-            return;  // keep the engine we have: the router follows its shape
-        }
+    std::string error;
+    std::vector<std::string> errors, warnings;
+    std::unique_ptr<nn::Engine> e = st.engine->reshaped(batch, inputs, outputs, sr, error, errors, warnings);
+    if (!e) {
+        pd_error(x, "[nn~] %s", error.c_str());
+        return;  // keep the engine we have: the router follows its shape
     }
-    nn::Engine* e = nn_tilde_engine(x, batch, inputs, outputs);
-    std::string error, note;
-    if (st.buffer_size > 0) e->set_buffer_size(st.buffer_size, error, note);  // checked when first asked
-    e->set_headroom(st.headroom);
-    e->set_policy(st.policy);
-    e->set_enabled(st.enabled);
-    if (cm.model.model) {
-        std::vector<std::string> warnings;
-        if (!e->load(std::move(cm.model), method, sr, error, warnings)) pd_error(x, "[nn~] %s", error.c_str());
-        nn_tilde_report(x, warnings);
-        for (const auto& [name, values] : st.engine->attribute_settings())
-            if (!e->set_attribute(name, values, error)) pd_error(x, "[nn~] %s", error.c_str());
-    }
+    for (const std::string& m : errors) pd_error(x, "[nn~] %s", m.c_str());
+    nn_tilde_report(x, warnings);
     std::string message;  // joins the old engine's loader and worker
     if (!nn::delete_engine(st.engine, message)) pd_error(x, "[nn~] %s", message.c_str());
-    st.engine = e;
+    st.engine = e.release();
     st.batch = batch, st.inputs = inputs, st.outputs = outputs;
 }
 
@@ -375,10 +355,7 @@ static void nn_tilde_method(t_nn_tilde* x, t_symbol* name) {
     nn_tilde_arm(x);
 }
 
-static void nn_tilde_enable(t_nn_tilde* x, t_floatarg f) {
-    x->x_st->enabled = f != 0;
-    x->x_st->engine->set_enabled(f != 0);
-}
+static void nn_tilde_enable(t_nn_tilde* x, t_floatarg f) { x->x_st->engine->set_enabled(f != 0); }
 
 static void nn_tilde_policy(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) {
     (void)s;
@@ -392,7 +369,6 @@ static void nn_tilde_policy(t_nn_tilde* x, t_symbol* s, int argc, t_atom* argv) 
         pd_error(x, "[nn~] %s", error.c_str());
         return;
     }
-    x->x_st->policy = p;
     x->x_st->engine->set_policy(p);
 }
 
@@ -443,7 +419,6 @@ static void nn_tilde_bufsize(t_nn_tilde* x, t_floatarg f) {
         pd_error(x, "[nn~] %s", error.c_str());
         return;
     }
-    x->x_st->buffer_size = n;
     if (!note.empty()) logpost(x, PD_NORMAL, "[nn~] %s", note.c_str());
     if (restart) canvas_update_dsp();
 }
@@ -457,7 +432,6 @@ static void nn_tilde_headroom(t_nn_tilde* x, t_floatarg f) {
         pd_error(x, "[nn~] %s", error.c_str());
         return;
     }
-    x->x_st->headroom = n;
     if (x->x_st->engine->set_headroom(n)) canvas_update_dsp();
 }
 
