@@ -38,7 +38,9 @@ def _model(tmp: Path, per_iter: float, ratio: float, name: str = "busy", **kw) -
     return f"{path} forward {B}"
 
 
-def _overloaded(tmp: Path, per_iter: float, messages, seconds: float) -> pdlive.LiveResult:
+def _overloaded(
+    tmp: Path, per_iter: float, messages, seconds: float, hi: float = 1.85
+) -> pdlive.LiveResult:
     """A live run with a model at 1.5x real time, measured: the machine's load changes the model's
     speed, so a run whose model ran outside 1.2x-1.85x is repeated with the loop rescaled (the
     tests accept 1.1x-1.9x: the margin is for the measurement of the run that is kept)."""
@@ -46,7 +48,7 @@ def _overloaded(tmp: Path, per_iter: float, messages, seconds: float) -> pdlive.
         creation = _model(tmp, per_iter, 1.5, name=f"over{attempt}")
         res = pdlive.run_live(tmp, [creation], seconds=seconds, messages=messages)
         ratio = _ratio(res.stats[0]) if res.stats else 1.5
-        if 1.2 < ratio < 1.85:
+        if 1.2 < ratio < hi:
             break
         per_iter *= ratio / 1.5
     return res
@@ -104,12 +106,14 @@ def test_headroom_lets_a_model_at_1_5x_play_two_buffers_in_three(tmp_path: Path,
     buffer (the test above: 25 % of the time at best). `headroom 1` gives each buffer 2B: the worker
     computes the newest buffer, skips the one that would be late, and about 1/r of the buffers play
     (README: 2 in 3 at 1.5x). An engine without skipping plays nothing here either."""
-    res = _overloaded(tmp_path, per_iter, ["policy silence", "headroom 1"], seconds=4)
+    # headroom 1 gives each buffer 2B: near 2x the margin for scheduling is gone (a run at 1.75x
+    # played 0.43), so this test keeps the model at 1.2x-1.65x
+    res = _overloaded(tmp_path, per_iter, ["policy silence", "headroom 1"], seconds=4, hi=1.65)
     print(pdlive.summary(res, "overload headroom 1"), res.stats)
     assert res.returncode == 0
     (st,) = res.stats
     ratio = _ratio(st)
-    assert 1.1 < ratio < 1.9, f"the model ran at {ratio:.2f}x real time, not about 1.5x"
+    assert 1.1 < ratio < 1.7, f"the model ran at {ratio:.2f}x real time, not about 1.5x"
     assert res.late_share(5) < 0.01 and res.late_max_ms < 30
     share = 1 - st["late"] / st["blocks"]
     assert abs(share - res.played[0]) < 0.05, (share, res.played[0])
