@@ -32,8 +32,11 @@ constexpr int64_t kOfflineLeadNs = 2000000000;
 
 // The live policies' warning when the model keeps missing its time: when at least kLateWarnMisses of
 // the last 8 buffers it computed finished late, at most once per kLateWarnIntervalNs (a console
-// line per buffer would flood Pd's window and cost the main thread more than the model).
+// line per buffer would flood Pd's window and cost the main thread more than the model)...
 constexpr int kLateWarnMisses = 4;
+// ... or at once when this many calls in a row each took longer than a buffer's whole time: two, so
+// that a single hiccup is never mistaken for a model too slow to play (see note_deadline).
+constexpr int kHopelessCalls = 2;
 constexpr int64_t kLateWarnIntervalNs = 5000000000;
 // A buffer that could not play at all is skipped, but after this many in a row one is computed anyway:
 // the model's duration is only learnt from calls, and it may have become faster.

@@ -7,6 +7,7 @@
 #include <bitset>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -111,20 +112,31 @@ void StreamEngine::live_buffer(int64_t seq, bool newer_queued) {
 }
 
 // worker thread; may block. Records whether a computed buffer finished after its output started to
-// play and, when most recent ones did, warns through the listener (an event for the host's main
-// thread), at most once per kLateWarnIntervalNs, with what was measured and what to change. Skipped
-// buffers do not count: one long call makes several go stale at once, and a single hiccup is not
-// worth a warning; a model that is too slow finishes every buffer it computes late.
+// play and warns through the listener (an event for the host's main thread), at most once per
+// kLateWarnIntervalNs, with what was measured and what to change, as soon as the evidence is clear:
+//  - when most of the last 8 computed buffers finished late (a model near 1x real time), or
+//  - when every call so far, at least kHopelessCalls of them, took longer than the whole time a buffer
+//    is given ((1 + H) buffers): such a model can never play a buffer whole, and it computes so few
+//    buffers (a quarter as many as it is sent at 4x) that the first rule would wait seconds.
+// Skipped buffers do not count, and neither does a single long call (a hiccup): the second rule wants
+// every recorded call slow, so one slow call among fast ones never triggers it.
 void StreamEngine::note_deadline(bool missed, int64_t now) {
     miss_bits_ = (miss_bits_ << 1) | (missed ? 1u : 0u);
+    const int computed = static_cast<int>(std::min<uint32_t>(n_recent_, 8));
     const int misses = static_cast<int>(std::bitset<8>(miss_bits_ & 0xffu).count());
-    if (!missed || misses < kLateWarnMisses) return;
+    const int recorded = static_cast<int>(std::min<uint32_t>(n_recent_, kRecentCalls));
+    const int64_t buf_ns = buffer_ns_.load(std::memory_order_relaxed);
+    int64_t sum = 0, fastest = INT64_MAX;
+    for (int k = 0; k < recorded; ++k) {
+        sum += recent_ns_[k];
+        fastest = std::min(fastest, recent_ns_[k]);
+    }
+    const bool hopeless = recorded >= kHopelessCalls && fastest > int64_t(1 + H_) * buf_ns;
+    if (!missed || (misses < kLateWarnMisses && !hopeless)) return;
     if (last_warn_ns_ != 0 && now - last_warn_ns_ < kLateWarnIntervalNs) return;
     last_warn_ns_ = now;
-    const double buf_ms = 1e-6 * double(buffer_ns_.load(std::memory_order_relaxed));
-    int64_t sum = 0;
-    for (int64_t t : recent_ns_) sum += t;
-    const double call_ms = 1e-6 * double(sum) / kRecentCalls;
+    const double buf_ms = 1e-6 * double(buf_ns);
+    const double call_ms = recorded > 0 ? 1e-6 * double(sum) / recorded : 0.0;
     const double ratio = buf_ms > 0 ? call_ms / buf_ms : 0.0;
     // A buffer plays whole when its call fits in the L - B it is given, (1 + H) buffers: headroom
     // h > ratio - 1 (with a little margin for scheduling) lets about 1/ratio of the buffers play.
@@ -137,11 +149,11 @@ void StreamEngine::note_deadline(bool missed, int64_t now) {
                       want, (want - H_) * buf_ms, std::min(100.0, ratio > 0 ? 100.0 / ratio : 100.0));
     char text[600];
     std::snprintf(text, sizeof text,
-                  "the model is late: %d of the last 8 buffers it computed played in part or not at all, and "
+                  "the model is late: %d of the last %d buffers it computed played in part or not at all, and "
                   "later ones were skipped; one call takes %.1f ms for %.1f ms of audio (%.2fx real time, with "
                   "%.1f ms to compute each buffer, and it must stay below 1x with the other objects). %s%s a "
                   "bigger buffer (`bufsize %d`) or fewer nn~ objects; `stats` counts the skipped buffers",
-                  misses, call_ms, buf_ms, ratio, (1 + H_) * buf_ms, more, more[0] ? "use" : "Use", 2 * B_);
+                  misses, computed, call_ms, buf_ms, ratio, (1 + H_) * buf_ms, more, more[0] ? "use" : "Use", 2 * B_);
     report_warning(text);
 }
 

@@ -551,6 +551,29 @@ int main() {
         EXPECT_MSG(reports.warnings.size() == 1, "%zu warnings", reports.warnings.size());
         EXPECT(!reports.warnings.empty() && reports.warnings[0].find("x real time") != std::string::npos);
     }
+    // A model far slower than real time (300 ms per 23 ms buffer, 13x) is named within its first
+    // second: after two calls that each overran a buffer's whole time, not after the four late buffers
+    // of the general rule, which such a model computes only after 1.2 s (the run stops before that).
+    {
+        Reports reports;
+        StreamEngine eng(1, 1, 1, &reports);
+        eng.set_host_rate(44100.0);
+        eng.prepare(1024, 64);
+        eng.set_policy(LatePolicy::Silence);
+        eng.post(make_task([](WorkerContext& ctx) { ctx.processor = std::make_unique<SlowModel>(300000); }));
+        eng.sync();
+        live_host(eng, 16 * 43);  // 1.0 s
+        std::lock_guard<std::mutex> lk(reports.m);
+        EXPECT_MSG(reports.warnings.size() == 1, "%zu warnings in the first second", reports.warnings.size());
+        if (!reports.warnings.empty()) {
+            const std::string& w = reports.warnings[0];
+            const size_t x = w.find("x real time");
+            EXPECT_MSG(x != std::string::npos, "%s", w.c_str());
+            const double ratio = x == std::string::npos ? 0.0 : std::atof(w.substr(w.rfind('(', x) + 1).c_str());
+            EXPECT_MSG(ratio > 12.0 && ratio < 20.0, "ratio %.2f in: %s", ratio, w.c_str());
+            EXPECT_MSG(w.find("`bufsize 2048`") != std::string::npos, "%s", w.c_str());
+        }
+    }
     // A model late once (one call 150 ms longer, six buffers) under Silence: the worker skips the
     // buffers that went stale meanwhile and is back in time at once; no warning for a single event.
     {
