@@ -457,39 +457,26 @@ bool Engine::model_failed() const { return stream_->model_failed(); }
 
 std::vector<InfoLine> Engine::describe() const {
     std::vector<InfoLine> out;
-    auto syms = [](const std::vector<std::string>& v) {
-        std::vector<Atom> a;
-        for (const auto& s : v) a.push_back(Atom::sym(s));
-        return a;
-    };
     std::string state = !info_ ? "empty" : model_failed() ? "failed" : !stream_->enabled() ? "disabled" : "ready";
     if (loading_.load() > 0) state = "loading";
     out.push_back({"state", {Atom::sym(state)}});
     if (info_) {
         out.push_back({"model", {Atom::sym(path_)}});
-        std::vector<std::string> names;
-        for (const auto& m : info_->methods) names.push_back(m.name);
-        out.push_back({"methods", syms(names)});
+        out.push_back(methods_line(*info_));
         if (const MethodInfo* m = info_->method(method_)) {
-            out.push_back({"method",
-                           {Atom::sym(m->name), Atom::num(m->shape.in_channels), Atom::num(m->shape.in_ratio),
-                            Atom::num(m->shape.out_channels), Atom::num(m->shape.out_ratio)}});
+            out.push_back(method_line(*m));
             if (m->latency >= 0) out.push_back({"modellatency", {Atom::num(m->latency)}});
-            if (!m->input_labels.empty()) out.push_back({"inputs", syms(m->input_labels)});
-            if (!m->output_labels.empty()) out.push_back({"outputs", syms(m->output_labels)});
+            if (!m->input_labels.empty()) out.push_back({"inputs", symbols(m->input_labels)});
+            if (!m->output_labels.empty()) out.push_back({"outputs", symbols(m->output_labels)});
         }
-        for (const auto& a : info_->attributes) {
-            std::vector<Atom> v{Atom::sym(a.name)};
-            for (int t : a.types) v.push_back(Atom::sym(attribute_type_name(t)));
-            out.push_back({"attribute", v});
-        }
+        for (const auto& a : info_->attributes) out.push_back(attribute_line(a));
     }
     out.push_back({"channels", {Atom::num(stream_->host_inputs()), Atom::num(stream_->host_outputs())}});
     out.push_back({"buffer", {Atom::num(buffer_size())}});
     out.push_back({"latency", {Atom::num(latency())}});
     out.push_back({"headroom", {Atom::num(headroom_)}});
     if (info_ && !info_->torch_version.empty()) out.push_back({"torch", {Atom::sym(info_->torch_version)}});
-    if (info_ && !info_->verified.empty()) out.push_back({"verified", syms(info_->verified)});
+    if (info_ && !info_->verified.empty()) out.push_back({"verified", symbols(info_->verified)});
     out.push_back({"samplerate", {Atom::num(info_ ? info_->model_sample_rate : 0), Atom::num(sample_rate_)}});
     static const char* policies[] = {"wait", "silence", "hold"};
     out.push_back({"policy", {Atom::sym(policies[static_cast<int>(stream_->policy())])}});

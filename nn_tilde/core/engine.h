@@ -39,11 +39,6 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
 constexpr int kRetireWaitMs = 2000;
 constexpr int kSyncWaitMs = 2000;
 
-struct InfoLine {
-    std::string key;
-    std::vector<Atom> values;
-};
-
 class Engine final : public WorkerListener, public Stoppable {
 public:
     enum class EventKind { Error, Warning, Value, Reconfigure, Loaded };
@@ -189,7 +184,7 @@ private:
     std::atomic<Request*> request_{nullptr};
     std::atomic<int> loading_{0};  // loads requested and not finished
     std::atomic<bool> stop_{false};
-    nn::Event wake_loader_;
+    AutoResetEvent wake_loader_;
     std::thread loader_;
 };
 

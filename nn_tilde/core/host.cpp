@@ -1,6 +1,5 @@
-// Host-neutral helpers of the Pd and Max adapters (see host.h). torch-free: only plain data of
-// model.h is read here (no ModelInfo member is called, those live in the torch translation unit),
-// and the model-file rules come from contract.h.
+// Host-neutral helpers of the Pd and Max adapters (see host.h). torch-free: the model facts are
+// model_info.h's plain data, and the model-file rules come from contract.h.
 #include "host.h"
 
 #include <algorithm>
@@ -13,13 +12,6 @@
 namespace nn {
 
 namespace {
-
-std::vector<Atom> symbols(const std::vector<std::string>& v) {
-    std::vector<Atom> a;
-    a.reserve(v.size());
-    for (const auto& s : v) a.push_back(Atom::sym(s));
-    return a;
-}
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -288,87 +280,15 @@ const Dict::Entry* Dict::find(const std::string& key) const {
     return nullptr;
 }
 
-namespace {
-
-std::string json_string(const std::string& s) {
-    std::string o = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': o += "\\\""; break;
-            case '\\': o += "\\\\"; break;
-            case '\n': o += "\\n"; break;
-            case '\t': o += "\\t"; break;
-            case '\r': o += "\\r"; break;
-            default:
-                if (c < 0x20) {
-                    char b[8];
-                    std::snprintf(b, sizeof b, "\\u%04x", c);
-                    o += b;
-                } else {
-                    o += static_cast<char>(c);
-                }
-        }
-    }
-    return o + "\"";
-}
-
-std::string json_atom(const Atom& a) {
-    if (a.is_symbol) return json_string(a.symbol);
-    if (!std::isfinite(a.number)) return "null";
-    char b[32];
-    std::snprintf(b, sizeof b, "%.17g", a.number);
-    return b;
-}
-
-void json_dict(const Dict& d, int indent, int depth, std::string& o) {
-    if (d.entries.empty()) {
-        o += "{}";
-        return;
-    }
-    const std::string pad(static_cast<size_t>(indent * (depth + 1)), ' '),
-        end_pad(static_cast<size_t>(indent * depth), ' ');
-    const char* nl = indent > 0 ? "\n" : "";
-    o += "{";
-    o += nl;
-    for (size_t i = 0; i < d.entries.size(); ++i) {
-        const Dict::Entry& e = d.entries[i];
-        o += pad + json_string(e.key) + (indent > 0 ? ": " : ":");
-        if (e.child) {
-            json_dict(*e.child, indent, depth + 1, o);
-        } else if (e.array || e.atoms.size() != 1) {
-            o += "[";
-            for (size_t k = 0; k < e.atoms.size(); ++k) o += (k ? ", " : "") + json_atom(e.atoms[k]);
-            o += "]";
-        } else {
-            o += json_atom(e.atoms[0]);
-        }
-        o += i + 1 < d.entries.size() ? "," : "";
-        o += nl;
-    }
-    o += end_pad + "}";
-}
-
-}  // namespace
-
-std::string Dict::to_json(int indent) const {
-    std::string o;
-    json_dict(*this, indent, 0, o);
-    return o;
-}
-
 // ---- model info ----------------------------------------------------------------------------------
 
 std::vector<InfoLine> model_info_lines(const ModelInfo& info) {
     std::vector<InfoLine> out;
     out.push_back({"path", {Atom::sym(info.path)}});
     out.push_back({"samplerate", {Atom::num(info.model_sample_rate)}});
-    std::vector<std::string> names;
-    for (const auto& m : info.methods) names.push_back(m.name);
-    out.push_back({"methods", symbols(names)});
+    out.push_back(methods_line(info));
     for (const auto& m : info.methods) {
-        out.push_back({"method",
-                       {Atom::sym(m.name), Atom::num(m.shape.in_channels), Atom::num(m.shape.in_ratio),
-                        Atom::num(m.shape.out_channels), Atom::num(m.shape.out_ratio)}});
+        out.push_back(method_line(m));
         if (!m.input_labels.empty()) {
             std::vector<Atom> v{Atom::sym(m.name)};
             for (const auto& l : m.input_labels) v.push_back(Atom::sym(l));
@@ -381,11 +301,7 @@ std::vector<InfoLine> model_info_lines(const ModelInfo& info) {
         }
         if (m.latency >= 0) out.push_back({"latency", {Atom::sym(m.name), Atom::num(m.latency)}});
     }
-    for (const auto& a : info.attributes) {
-        std::vector<Atom> v{Atom::sym(a.name)};
-        for (int t : a.types) v.push_back(Atom::sym(attribute_type_name(t)));
-        out.push_back({"attribute", v});
-    }
+    for (const auto& a : info.attributes) out.push_back(attribute_line(a));
     if (!info.buffer_attributes.empty()) out.push_back({"buffers", symbols(info.buffer_attributes)});
     for (const auto& [key, value] : info.metadata) out.push_back({"metadata", {Atom::sym(key), Atom::sym(value)}});
     if (info.metadata.empty() && !info.torch_version.empty())

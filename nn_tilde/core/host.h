@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "contract.h"  // kMaxBufferSize, attribute type codes
-#include "engine.h"    // InfoLine (header only: nothing here links libtorch)
-#include "model.h"
+#include "contract.h"    // kMaxBufferSize, attribute type codes
+#include "model.h"       // AttributeValue (header only: nothing here links libtorch)
+#include "model_info.h"  // Atom, InfoLine, the model facts
 #include "realtime.h"
 #include "stream.h"
 
@@ -188,7 +188,6 @@ struct Dict {
     Dict& set_array(const std::string& key, std::vector<Atom> values);
     Dict& child(const std::string& key);  // appends a nested dictionary and returns it
     const Entry* find(const std::string& key) const;
-    std::string to_json(int indent = 2) const;
 };
 
 // nn.info's report of a model file, one line per fact (see README "Max/MSP"):

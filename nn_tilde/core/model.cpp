@@ -235,41 +235,6 @@ void verify_test_vectors(LoadedModel& model, ModelInfo& info) {
 
 }  // namespace
 
-const MethodInfo* ModelInfo::method(const std::string& name) const {
-    for (const auto& m : methods)
-        if (m.name == name) return &m;
-    return nullptr;
-}
-
-const AttributeInfo* ModelInfo::attribute(const std::string& name) const {
-    for (const auto& a : attributes)
-        if (a.name == name) return &a;
-    return nullptr;
-}
-
-std::string ModelInfo::method_names() const {
-    std::string s;
-    for (const auto& m : methods) s += (s.empty() ? "" : ", ") + m.name;
-    return s.empty() ? "(none)" : s;
-}
-
-std::string ModelInfo::attribute_names() const {
-    std::string s;
-    for (const auto& a : attributes) s += (s.empty() ? "" : ", ") + a.name;
-    return s.empty() ? "(none)" : s;
-}
-
-int ModelInfo::buffer_multiple() const {
-    std::vector<MethodShape> shapes;
-    for (const auto& m : methods) shapes.push_back(m.shape);
-    return nn::buffer_multiple(shapes);
-}
-
-std::string ModelInfo::default_method() const {
-    if (method("forward")) return "forward";
-    return methods.empty() ? std::string() : methods.front().name;
-}
-
 void init_torch_threads() {
     std::call_once(g_threads_once, [] {
         at::set_num_threads(1);

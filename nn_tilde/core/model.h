@@ -1,5 +1,5 @@
 // Loading an nn~ model file and reading its contract (docs/MODEL_FORMAT.md; the rules themselves are
-// in contract.h), without exposing torch in this header: the host adapters and the engine include it
+// in contract.h, the facts read are model_info.h's plain data), without exposing torch in this header: the host adapters and the engine include it
 // and compile quickly.
 #pragma once
 
@@ -9,52 +9,10 @@
 #include <vector>
 
 #include "contract.h"
+#include "model_info.h"  // Atom, MethodInfo, AttributeInfo, ModelInfo
 #include "stream.h"
 
 namespace nn {
-
-// A host-neutral message value: a number or a symbol. Adapters convert to t_atom (Pd) or atom (Max).
-struct Atom {
-    bool is_symbol = false;
-    double number = 0.0;
-    std::string symbol;
-    static Atom num(double v) { return Atom{false, v, {}}; }
-    static Atom sym(std::string s) { return Atom{true, 0.0, std::move(s)}; }
-};
-
-struct MethodInfo {
-    std::string name;
-    MethodShape shape;
-    std::vector<std::string> input_labels, output_labels;
-    int latency = -1;  // the model's own delay in samples (kit extension `<m>_latency`); -1: not declared
-};
-
-struct AttributeInfo {
-    std::string name;
-    std::vector<int> types;  // one AttributeType code per element
-};
-
-struct ModelInfo {
-    std::string path;
-    std::vector<MethodInfo> methods;
-    std::vector<AttributeInfo> attributes;
-    std::vector<std::string> buffer_attributes;
-    bool has_set_sample_rate = false;
-    int model_sample_rate = 0;  // the model's own rate (get_model_sample_rate(), else get_sample_rate()
-                                // read before the host sets its rate); 0: unknown
-    std::string torch_version;  // torch that wrote the file (kit metadata), empty: unknown
-    std::vector<std::pair<std::string, std::string>> metadata;  // get_metadata()'s string entries, sorted by key
-    std::vector<std::string> verified;                          // methods whose embedded test vector matched at load
-    std::vector<std::string> warnings;
-
-    const MethodInfo* method(const std::string& name) const;
-    const AttributeInfo* attribute(const std::string& name) const;
-    std::string method_names() const;  // "a, b, c" for messages
-    std::string attribute_names() const;
-    // The smallest buffer size every method accepts: nn::buffer_multiple (contract.h) of all methods.
-    int buffer_multiple() const;
-    std::string default_method() const;  // "forward" when present, else the first method
-};
 
 class LoadedModel;  // the torch module (opaque here)
 
@@ -70,7 +28,9 @@ LoadResult load_model(const std::string& path);
 
 // Calls `method` on zeros of a B-sample buffer (all methods once, the chosen one twice more) and
 // checks the returned shape, so a model that throws or returns a wrong shape is refused at load
-// time instead of on the worker. Calls reset() afterwards when the model has one.
+// time instead of on the worker. Afterwards the model's state is put back as it was before the first
+// call (a copy of it taken at load, restored and checked); the model's own reset() is called only
+// when that copy could not be taken or did not hold.
 bool warm_up(LoadedModel& model, const ModelInfo& info, const std::string& method, int batch, int buffer_size,
              std::string& error, std::vector<std::string>& warnings);
 

@@ -68,7 +68,7 @@ inline int64_t now_ns() noexcept NN_NONBLOCKING {
 // waits, and a counter would grow without bound; an event coalesces those signals and the waiter
 // always re-checks its condition. Why not std::condition_variable: waiting on it needs a mutex the
 // worker would also take, and the audio thread (Wait policy) must not contend for a lock.
-class Event {
+class AutoResetEvent {
 public:
     // worker or main thread; never blocks. The FUTEX_WAKE system call is made only when a waiter
     // announced itself: the worker signals after every buffer, and most of the time nobody waits.

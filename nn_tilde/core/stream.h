@@ -253,8 +253,8 @@ private:
     uint32_t miss_bits_ = 0;    // one bit per recent computed buffer, newest lowest: it finished late
     int64_t last_warn_ns_ = 0;  // when the last "the model is late" warning was sent
     MpscQueue<Task> tasks_;
-    Semaphore wake_;  // audio/main -> worker
-    Event done_;      // worker -> audio (Wait policy) and sync()
+    Semaphore wake_;       // audio/main -> worker
+    AutoResetEvent done_;  // worker -> audio (Wait policy) and sync()
     std::atomic<bool> stop_{false};
     std::atomic<bool> failed_{false};  // mirror of ctx_.failed for other threads
     std::mutex pause_mutex_;           // control path only (prepare/sync vs worker), never the audio thread

@@ -3,12 +3,6 @@
 // Everything else of the core (contract, exit guard, engine, host, stream) is linked as it is.
 #include "model.h"
 namespace nn {
-const MethodInfo* ModelInfo::method(const std::string&) const { return nullptr; }
-const AttributeInfo* ModelInfo::attribute(const std::string&) const { return nullptr; }
-std::string ModelInfo::method_names() const { return {}; }
-std::string ModelInfo::attribute_names() const { return {}; }
-int ModelInfo::buffer_multiple() const { return 1; }
-std::string ModelInfo::default_method() const { return {}; }
 LoadResult load_model(const std::string&) {
     LoadResult r;
     r.error = "link-check build without libtorch";
