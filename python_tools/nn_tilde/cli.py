@@ -570,9 +570,9 @@ def _cmd_ddsp(args: argparse.Namespace) -> int:
     if args.ddsp_command == "bench":
         from nn_tilde.bench import ddsp as tool
     elif args.ddsp_command == "evaluate":
-        from nn_tilde.models.ddsp import evaluate as tool
+        from nn_tilde.evaluate import ddsp_quality as tool
     else:
-        from nn_tilde.models.ddsp import pitch_eval as tool
+        from nn_tilde.evaluate import pitch as tool
     for name in ("model", "folder"):
         path = getattr(args, name, None)
         if path is not None and not path.exists():

@@ -236,7 +236,7 @@ def test_float64_and_bench_smoke():
 
 
 def test_pitch_eval_sines():
-    from nn_tilde.models.ddsp import pitch_eval
+    from nn_tilde.evaluate import pitch as pitch_eval
 
     rows = pitch_eval.evaluate(step=12, instruments=["sine"], progress=lambda s: None)
     assert len(rows) == 1 and rows[0]["voiced"] > 0.99
@@ -247,7 +247,7 @@ def test_pitch_eval_sines():
 def test_pitch_eval_rendered_flute():
     import shutil
 
-    from nn_tilde.models.ddsp import pitch_eval
+    from nn_tilde.evaluate import pitch as pitch_eval
     from nn_tilde.train import render as data
 
     try:

@@ -2,7 +2,6 @@
 CNN decoder, a wavetable harmonic synth, filtered noise and an optional learned reverb.
 
 Modules: features (streaming f0 + A-weighted loudness), decoder, synth, model (training model and
-the nn~ export), evaluate (quality on held-out phrases: `nn-tilde ddsp evaluate`), pitch_eval
-(the f0 tracker's accuracy: `nn-tilde ddsp pitch-eval`). Training: `nn_tilde.train.ddsp`;
-speed: `nn_tilde.bench.ddsp`.
+the nn~ export). Training: `nn_tilde.train.ddsp`; speed: `nn_tilde.bench.ddsp`; quality and the f0
+tracker's accuracy: `nn_tilde.evaluate`.
 """
