@@ -14,37 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nn_tilde import __version__
+from nn_tilde import __version__, cli_ddsp
+from nn_tilde.cli_base import (
+    MODEL_FAILED,
+    USAGE_ERROR,
+    UsageError,
+    positive_float,
+    positive_int_list,
+)
 
 if TYPE_CHECKING:  # torch is imported lazily at run time, to keep --help fast
     from nn_tilde.authoring.module import Module
-
-USAGE_ERROR = 2
-MODEL_FAILED = 1
-
-
-class UsageError(Exception):
-    """Bad command-line input; the message says what to do instead."""
-
-
-def _positive_int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--no-speed", action="store_true", help="skip the timing section")
     chk.add_argument(
         "--seconds",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         help="timing budget per method × buffer × threads cell (default 0.3, quick 0.05)",
     )
@@ -132,14 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument(
         "--threads",
-        type=_positive_int_list,
+        type=positive_int_list,
         default=None,
         help="thread counts to time, e.g. 1,4 (default: 1 and all cores)",
     )
     chk.add_argument("--seed", type=int, default=0, help="seed of the random chunk sequences")
     chk.add_argument(
         "--budget",
-        type=_positive_float,
+        type=positive_float,
         default=60.0,
         metavar="SECONDS",
         help="estimated seconds of model calls per method (default 60); a slow model's "
@@ -159,22 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
     bch.add_argument("model", type=Path, metavar="MODEL.ts")
     bch.add_argument(
         "--sample-rates",
-        type=_positive_int_list,
+        type=positive_int_list,
         default=[44100, 48000],
         help="host sample rates, e.g. 44100,48000 (default)",
     )
     bch.add_argument(
         "--buffers",
-        type=_positive_int_list,
+        type=positive_int_list,
         default=None,
         help="buffer sizes in samples (default 64, 128, ... 8192); each is rounded up to a "
         "multiple of the model's ratios, as nn~ does (e.g. 1001 stays 1001 for ratio 1)",
     )
     bch.add_argument(
-        "--threads", type=_positive_int_list, default=None, help="default: 1 and all cores"
+        "--threads", type=positive_int_list, default=None, help="default: 1 and all cores"
     )
     bch.add_argument(
-        "--seconds", type=_positive_float, default=0.5, help="timing budget per cell (default 0.5)"
+        "--seconds", type=positive_float, default=0.5, help="timing budget per cell (default 0.5)"
     )
     bch.add_argument(
         "--quick",
@@ -183,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bch.add_argument(
         "--headroom",
-        type=_positive_float,
+        type=positive_float,
         default=0.7,
         help="p99 must stay below this share of the buffer period (default 0.7)",
     )
@@ -201,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     dat.add_argument("--instrument", default="violin", help="e.g. violin, flute, trumpet")
     dat.add_argument("--train", type=int, default=32, help="training phrases (default 32)")
     dat.add_argument("--valid", type=int, default=4, help="held-out phrases (default 4)")
-    dat.add_argument("--seconds", type=_positive_float, default=8.0, help="phrase length")
+    dat.add_argument("--seconds", type=positive_float, default=8.0, help="phrase length")
     dat.add_argument("--sample-rate", type=int, default=44100)
     dat.add_argument("--seed", type=int, default=0)
     dat.add_argument("--soundfont", default=None, metavar="FILE.sf2")
@@ -237,43 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trn.add_argument("--print-config", action="store_true", help="print the config and exit")
     trn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    ddsp = sub.add_parser(
-        "ddsp",
-        help="DDSP timbre-transfer tools: speed, quality, pitch tracker accuracy",
-        description="Tools for the DDSP-CNN-Tiny models (nn_tilde.models.ddsp).",
-    )
-    dsub = ddsp.add_subparsers(dest="ddsp_command", metavar="TOOL")
-    dbench = dsub.add_parser(
-        "bench",
-        help="real-time factor per component against this machine's floors (prints figures)",
-        description="Time a DDSP model file's parts and whole on one thread, with the floors "
-        "(empty call, one op, one FFT, a bare decoder) measured in the same run.",
-    )
-    dbench.add_argument("model", type=Path, metavar="MODEL.ts")
-    dbench.add_argument("--buffer", type=int, default=2048, help="samples per call (2048)")
-    dbench.add_argument("--seconds", type=float, default=2.0, help="per figure (2)")
-    dbench.add_argument("--json", action="store_true", help='print {"rows", "verdict"}')
-    dbench.add_argument("--pd", action="store_true", help="also nn~ in pd -batch (CPU/buffer)")
-    deval = dsub.add_parser(
-        "evaluate",
-        help="spectral distance and pitch following on held-out phrases",
-        description="Run MODEL's forward on every phrase of PHRASES_DIR as nn~ would and report "
-        "spectral distance (with a sine baseline) and pitch error in cents.",
-    )
-    deval.add_argument("model", type=Path, metavar="MODEL.ts")
-    deval.add_argument("folder", type=Path, metavar="PHRASES_DIR", help="held-out phrases")
-    deval.add_argument("--limit", type=int, default=0, help="only the first N files")
-    deval.add_argument("--json", action="store_true")
-    dpitch = dsub.add_parser(
-        "pitch-eval",
-        help="accuracy of the f0 tracker on rendered notes of known pitch",
-        description="Render every note of each instrument's range with fluidsynth and report "
-        "the f0 tracker's voiced share and error in cents.",
-    )
-    dpitch.add_argument("--sample-rate", type=int, default=44100)
-    dpitch.add_argument("--hop", type=int, default=512)
-    dpitch.add_argument("--step", type=int, default=1, help="semitones between notes")
-    dpitch.add_argument("--only", nargs="*", help="instrument names (or 'sine') to evaluate")
+    cli_ddsp.add_parser(sub)
     return parser
 
 
@@ -284,14 +228,15 @@ def _progress(quiet: bool):
 
 
 def _require_file(path: Path) -> None:
-    """A model path that nn~ could not open either: a usage error, in nn~'s words."""
-    from nn_tilde import contract
+    """A model path that nn~ could not open either (missing, a folder): a usage error, in the words
+    of the checker's own file test. An empty file is the model's failure, reported by the
+    checker."""
+    from nn_tilde.check.runner import file_report
 
-    if not path.exists():
-        reason = "No such file or directory"
-        raise UsageError(contract.message("file.missing", path=path, reason=reason))
-    if path.is_dir():
-        raise UsageError(contract.message("file.folder", path=path))
+    report = file_report(path)
+    for finding in report.refusals() if report else []:
+        if finding.check in ("file.missing", "file.folder"):
+            raise UsageError(finding.message)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -564,22 +509,6 @@ def _check_resume(resume: Path, config) -> None:
         )
 
 
-def _cmd_ddsp(args: argparse.Namespace) -> int:
-    if args.ddsp_command is None:
-        raise UsageError("choose a tool: nn-tilde ddsp bench|evaluate|pitch-eval (see --help)")
-    if args.ddsp_command == "bench":
-        from nn_tilde.bench import ddsp as tool
-    elif args.ddsp_command == "evaluate":
-        from nn_tilde.evaluate import ddsp_quality as tool
-    else:
-        from nn_tilde.evaluate import pitch as tool
-    for name in ("model", "folder"):
-        path = getattr(args, name, None)
-        if path is not None and not path.exists():
-            raise UsageError(f"{path}: no such file or folder")
-    return tool.run(args)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -605,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _cmd_export,
         "data": _cmd_data,
         "train": _cmd_train,
-        "ddsp": _cmd_ddsp,
+        "ddsp": cli_ddsp.run,
     }
     try:
         return commands[args.command](args)

@@ -108,3 +108,35 @@ def test_the_graph_sees_function_level_and_registry_imports() -> None:
 def test_no_import_cycle_in_nn_tilde() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_models_hold_architectures_only() -> None:
+    """nn_tilde.models imports no training, evaluation, CLI or bench code (they build on it)."""
+    graph = import_graph()
+    above = (
+        "nn_tilde.train",
+        "nn_tilde.evaluate",
+        "nn_tilde.cli",
+        "nn_tilde.bench",
+        "nn_tilde.check",
+    )
+    bad = {
+        m: sorted(t for t in targets if t.startswith(above))
+        for m, targets in graph.items()
+        if m.startswith("nn_tilde.models")
+    }
+    assert not {m: t for m, t in bad.items() if t}, bad
+
+
+def test_only_the_cli_modules_parse_arguments() -> None:
+    """Library functions take typed arguments; the CLI modules (nn_tilde.cli*) turn arguments into
+    calls. A module that imports argparse (for an `argparse.Namespace` parameter) breaks that."""
+    users = []
+    for name, path in _modules().items():
+        if name.rpartition(".")[2].startswith("cli") or name == "nn_tilde.__main__":
+            continue
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            if "argparse" in names:
+                users.append(name)
+    assert users == [], f"argparse outside the CLI modules: {users}"

@@ -24,8 +24,6 @@ on a busy machine do not inflate) and, for reference, of the wall time.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import time
 from pathlib import Path
@@ -298,35 +296,38 @@ def _row(name: str, kind: str, cpu: float, wall: float, audio_s: float) -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    """`nn-tilde ddsp bench` (arguments defined in nn_tilde.cli)."""
-    rows = bench(args.model, args.buffer, args.seconds)
-    if args.pd:
-        sec, latency = pd_cpu_per_buffer(args.model, args.buffer)
+def bench_with_pd(
+    model: Path, buffer: int = 2048, seconds: float = 2.0, pd: bool = False
+) -> list[dict]:
+    """`bench`'s rows, and with `pd` one more: nn~ running `forward` in pd -batch (CPU per
+    buffer)."""
+    rows = bench(model, buffer, seconds)
+    if pd:
+        sec, latency = pd_cpu_per_buffer(model, buffer)
         rows.append(
             _row(
                 f"nn~ in pd -batch (latency {latency})",
                 "forward, CPU per buffer",
                 sec,
                 sec,
-                args.buffer / 44100,
+                buffer / 44100,
             )
         )
-    if args.json:
-        print(json.dumps({"rows": rows, "verdict": verdict(rows)}, indent=2))
-        return 0
-    print(
-        f"one thread, buffer {args.buffer}, batch 1; real-time factor = audio time / compute time"
-    )
-    print(
+    return rows
+
+
+def format_table(rows: list[dict], buffer: int) -> str:
+    """The rows as `nn-tilde ddsp bench` prints them, with the verdict as the last line."""
+    lines = [
+        f"one thread, buffer {buffer}, batch 1; real-time factor = audio time / compute time",
         f"{'component':36s} {'mode':32s} {'us/call cpu':>12s} {'RTF cpu':>9s} "
-        f"{'us/call wall':>13s} {'RTF wall':>9s}"
-    )
+        f"{'us/call wall':>13s} {'RTF wall':>9s}",
+    ]
     for r in rows:
-        print(
+        lines.append(
             f"{r['component']:36s} {r['mode']:32s} {r['us_per_call_cpu']:12.1f} "
             f"{r['rtf_cpu']:9.1f} "
             f"{r['us_per_call_wall']:13.1f} {r['rtf_wall']:9.1f}"
         )
-    print(verdict(rows))
-    return 0
+    lines.append(verdict(rows))
+    return "\n".join(lines)

@@ -18,8 +18,6 @@ For every audio file of the folder (rendered phrases of the instrument the model
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -122,25 +120,22 @@ def evaluate(model_path: Path, folder: Path, limit: int = 0) -> dict:
     return {"summary": summary, "files": rows}
 
 
-def run(args: argparse.Namespace) -> int:
-    """`nn-tilde ddsp evaluate` (arguments defined in nn_tilde.cli)."""
-    torch.set_num_threads(1)
-    result = evaluate(args.model, args.folder, args.limit)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
+def format_report(result: dict) -> str:
+    """The report of `evaluate` as `nn-tilde ddsp evaluate` prints it: a line per file, then a
+    summary."""
+    lines = []
     for r in result["files"]:
-        print(
+        lines.append(
             f"{r['file']:24s} {r['seconds']:5.1f} s  spectral {r['spectral_model']:.3f} "
             f"(sine baseline {r['spectral_baseline']:.3f}, silence {r['spectral_silence']:.3f})  "
             f"pitch median {r['cents_median']} cents, voiced {r['voiced_share']:.2f}"
         )
     s = result["summary"]
-    print(
+    lines.append(
         f"mean spectral distance {s['spectral_model']:.3f} "
         f"(sine baseline {s['spectral_baseline']:.3f}, "
         f"silence {s['spectral_silence']:.3f}); pitch error median {s['cents_median']} cents, "
         f"95th percentile {s['cents_p95']} cents over {s['voiced_frames_in']} voiced input frames; "
         f"output voiced on {100 * s['voiced_share']:.1f} % of them"
     )
-    return 0
+    return "\n".join(lines)

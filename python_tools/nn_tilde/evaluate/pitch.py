@@ -19,8 +19,6 @@ it reports, per instrument:
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -179,20 +177,3 @@ def evaluate(
         rows.append(summarize("pure sine", pitches, errs, flags))
         progress(format_table(rows[-1:]).splitlines()[-1])
     return rows
-
-
-def run(args: argparse.Namespace) -> int:
-    """`nn-tilde ddsp pitch-eval` (arguments defined in nn_tilde.cli)."""
-    try:
-        rows = evaluate(
-            args.sample_rate,
-            args.hop,
-            args.step,
-            args.only,
-            progress=lambda s: None if s.startswith("|") else print(s),
-        )
-    except data.DataError as exc:
-        print(f"pitch_eval: {exc}", file=sys.stderr)
-        return 1
-    print(format_table(rows))
-    return 0
