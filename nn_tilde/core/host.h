@@ -190,7 +190,7 @@ struct Dict {
     const Entry* find(const std::string& key) const;
 };
 
-// nn.info's report of a model file, one line per fact (see README "Max/MSP"):
+// nn.info's report of a model file, one line per fact (see docs/MAX.md):
 //   path <file> | samplerate <hz or 0> | methods <names...>
 //   method <name> <in channels> <in ratio> <out channels> <out ratio>
 //   inputs <method> <labels...> | outputs <method> <labels...> | latency <method> <samples>

@@ -95,9 +95,9 @@ bool StreamEngine::prepare(int buffer_size, int max_block, int headroom) {
     H_ = std::clamp(headroom, 0, kMaxHeadroom);
     const int blocks_per_buffer = (max_block_ + B_ - 1) / B_;
     L_ = B_ * (1 + blocks_per_buffer + H_);
-    // Slots in flight: the L/B buffers between input and output, the ones a single host block can
-    // complete, and two of margin so the buffer the audio thread reads and the one the worker writes
-    // are never the same slot (see the proof in README "How the hand-off works").
+    // Slots: the buffer the audio thread reads and the one the worker writes are fewer than
+    // 2m + 1 + H apart (m = blocks_per_buffer; the proof is in docs/DESIGN.md, "How the hand-off
+    // works"), so 2m + 5 + H slots never give them the same one, with four of margin.
     N_ = 2 * blocks_per_buffer + 5 + H_;
     const size_t in_stride = static_cast<size_t>(batch_) * host_in_ * B_;
     const size_t out_stride = static_cast<size_t>(batch_) * host_out_ * B_;

@@ -5,7 +5,7 @@
 // prepare, tasks, counters), stream_audio.cpp (the audio side and the compute token), stream_worker.cpp
 // (the worker's loop and one buffer's computation) and frames.cpp (decimation, hold, NaN/Inf scan).
 //
-// Timing (documented in README "Latency"): with buffer size B, the host's largest block M and H
+// Timing (documented in docs/DESIGN.md, "Latency"): with buffer size B, the host's largest block M and H
 // buffers of headroom (`headroom`, 0 by default),
 //   latency L = B * (1 + ceil(M / B) + H)   samples, i.e. 2B whenever M <= B and H = 0 (the usual case),
 // in every late policy. Input buffer k (host samples [kB, kB+B)) is handed to the worker as soon as

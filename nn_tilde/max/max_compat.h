@@ -1,7 +1,7 @@
 // Every Max SDK include and platform guard of the nn~ Max externals lives here (as pd_compat.h does
 // for Pd). Built against Cycling74/max-sdk-base (MIT): the SDK infers MAC_VERSION, WIN_VERSION or
 // LINUX_VERSION itself (ext_infer_system.h); Max runs on macOS and Windows only, the Linux build is a
-// compile-and-link check (see README "Max/MSP").
+// compile-and-link check (see docs/MAX.md).
 #pragma once
 
 #include <fstream>

@@ -191,9 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     trn = sub.add_parser(
         "train",
         help="train the streaming autoencoder on a folder of audio",
-        description="Train nn_tilde.streaming.AutoEncoder (default: causal, 16 PQMF bands, "
-        "latent ratio 2048; see --print-config) on DATA_DIR (wav/flac/ogg, or the "
-        "train/ and valid/ folders of `nn-tilde data`); checkpoints and plots go to OUT_DIR. "
+        description="Train a model on DATA_DIR (wav/flac/ogg, or the train/ and valid/ "
+        "folders of `nn-tilde data`): by default the streaming autoencoder "
+        "nn_tilde.models.autoencoder.AutoEncoder (causal, 16 PQMF bands, latent ratio 2048), "
+        'or DDSP-CNN-Tiny with model_type = "ddsp" in the config (see --print-config); '
+        "checkpoints and plots go to OUT_DIR. "
         "Run under `torchrun --nproc_per_node N` for data-parallel training.",
     )
     trn.add_argument("data", type=Path, metavar="DATA_DIR")

@@ -3,7 +3,7 @@
 // with attribute arguments, messages (deferred to a "main thread" when sent from another), qelems
 // and clocks, dsp64/perform64 with multichannel inlet counts, outlets, console, buffer~ and
 // dictionaries. It follows the SDK's documented semantics; it is not Max, and passing here says
-// nothing about Max's scheduler, threading or UI (README "Max/MSP").
+// nothing about Max's scheduler, threading or UI (docs/MAX.md).
 #pragma once
 
 #include <functional>

@@ -6,7 +6,7 @@
 //
 //   test_max_mock <nn~ module> <mc.nn~ module> <nn.info module> <models dir> [<test models dir>]
 //
-// This exercises our adapter code on the SDK's declared API; it is not Max (README "Max/MSP").
+// This exercises our adapter code on the SDK's declared API; it is not Max (docs/MAX.md).
 #include <cmath>
 #include <cstdio>
 #include <string>

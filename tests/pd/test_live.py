@@ -1,5 +1,6 @@
 """nn~ in a live host: Pd paced by the clock (support/pdlive.py), with models of known speed
-(support/live_models.py). README "When the model is late" and "Threads" describe what these check.
+(support/live_models.py). docs/DESIGN.md, "When the model is late" and "Threads", describe what
+these check.
 
 The machine is shared (2 cores, other jobs compiling), so the bounds are ratios and generous
 margins, each chosen so that an engine without the behaviour under test fails it (see the
@@ -86,7 +87,7 @@ def test_overload_under_live_policies_plays_what_it_can(
     assert res.late_share(5) < 0.01 and res.late_max_ms < 30
     assert st["audio_us_max"] < 5000
     # The worker skips what cannot play and computes the newest buffer: part of the output plays
-    # (README: (2 - r) / 2 of the time at r x real time, 25 % at 1.5x; bounds for 1.1x-1.9x).
+    # (docs/DESIGN.md: (2 - r) / 2 of the time at r x real time, 25 % at 1.5x; bounds 1.1x-1.9x).
     share = 1 - st["late"] / st["blocks"]
     if policy == "silence":
         # what was counted is what was heard (the first buffers after a reset are the tolerance);
@@ -105,7 +106,7 @@ def test_headroom_lets_a_model_at_1_5x_play_two_buffers_in_three(tmp_path: Path,
     """With latency 2B a buffer has B of time, so a model at 1.5x real time can never play a whole
     buffer (the test above: 25 % of the time at best). `headroom 1` gives each buffer 2B: the worker
     computes the newest buffer, skips the one that would be late, and about 1/r of the buffers play
-    (README: 2 in 3 at 1.5x). An engine without skipping plays nothing here either."""
+    (docs/DESIGN.md: 2 in 3 at 1.5x). An engine without skipping plays nothing here either."""
     # headroom 1 gives each buffer 2B: near 2x the margin for scheduling is gone (a run at 1.75x
     # played 0.43), so this test keeps the model at 1.2x-1.65x
     res = _overloaded(tmp_path, per_iter, ["policy silence", "headroom 1"], seconds=4, hi=1.65)
