@@ -38,8 +38,8 @@ CreationModel load_for_creation(const std::string& path, const std::string& meth
     return c;
 }
 
-Engine::Engine(int batch, int host_inputs, int host_outputs)
-    : stream_(std::make_unique<StreamEngine>(batch, host_inputs, host_outputs, this)) {
+Engine::Engine(int batch, int host_inputs, int host_outputs, std::shared_ptr<LiveControls> controls)
+    : stream_(std::make_unique<StreamEngine>(batch, host_inputs, host_outputs, this, std::move(controls))) {
     loader_ = std::thread([this] {
         run_below_creator();  // a load must not take a core from a real-time host thread: see realtime.h
         loader_main();
@@ -384,12 +384,10 @@ std::unique_ptr<Engine> Engine::reshaped(int batch, int host_inputs, int host_ou
             return nullptr;
         }
     }
-    auto e = std::make_unique<Engine>(batch, host_inputs, host_outputs);
+    auto e = std::make_unique<Engine>(batch, host_inputs, host_outputs, stream_->controls());
     std::string e_error, note;
     if (requested_buffer_ > 0) e->set_buffer_size(requested_buffer_, e_error, note);  // checked when first asked
     e->set_headroom(headroom_);
-    e->set_policy(stream_->policy());
-    e->set_enabled(stream_->enabled());
     e->set_channels_follow_method(follow_channels_.load(std::memory_order_relaxed));
     if (cm.model.model) {
         if (!e->load(std::move(cm.model), method_, sample_rate, e_error, warnings)) errors.push_back(e_error);

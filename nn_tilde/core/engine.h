@@ -48,7 +48,8 @@ public:
         std::vector<Atom> values;  // Value: the attribute's elements
     };
 
-    Engine(int batch, int host_inputs, int host_outputs);
+    // controls: shared with the other engines of the same host object (see LiveControls); null: own.
+    Engine(int batch, int host_inputs, int host_outputs, std::shared_ptr<LiveControls> controls = nullptr);
     // main thread; waits for a running load, and up to kRetireWaitMs for a running model call: a call
     // that takes longer is left to finish on the worker, which then frees the model (the host goes on).
     ~Engine() override;
@@ -82,14 +83,16 @@ public:
     // For a host whose signal connections follow the method's channel counts (Pd's -m): a method
     // with other counts than the engine's is then not warned about. Set before the first load.
     void set_channels_follow_method(bool on) { follow_channels_.store(on, std::memory_order_relaxed); }
+    // any thread: they write the LiveControls this engine shares (stream.h)
     void set_enabled(bool on) { stream_->set_enabled(on); }
     void set_policy(LatePolicy p) { stream_->set_policy(p); }
+    const std::shared_ptr<LiveControls>& controls() const { return stream_->controls(); }
     void reset_stats() { stream_->reset_stats(); }
 
     // A new engine of another shape (Pd's -v/-m and mc.nn~ when the cable's width or the method's
     // channel counts change) playing what this one plays: the same file read again and loaded with
-    // the same method, buffer size, headroom, policy, enable state, channel following and attribute
-    // values set with set_attribute (set again on the model read afresh; its streaming state starts
+    // the same method, buffer size, headroom, channel following and attribute values set with
+    // set_attribute, sharing this engine's LiveControls (policy and enable state) (set again on the model read afresh; its streaming state starts
     // fresh). Blocks while the model loads. Null, with `error` set, when the file cannot be read
     // again: the host keeps this engine. Errors after that (a refused load, a refused value) are
     // appended to `errors`, warnings to `warnings`.

@@ -15,11 +15,13 @@ std::atomic<int> g_orphans{0};  // engines retire() handed to their worker, not 
 
 }  // namespace
 
-StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener)
+StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener,
+                           std::shared_ptr<LiveControls> controls)
     : batch_(std::max(1, batch)),
       host_in_(std::max(0, host_inputs)),
       host_out_(std::max(0, host_outputs)),
-      listener_(listener) {
+      listener_(listener),
+      controls_(controls ? std::move(controls) : std::make_shared<LiveControls>()) {
     last_.assign(static_cast<size_t>(batch_ * host_out_), 0.0f);
     thread_ = std::thread([this] {
         run_below_creator();  // never at the host's (possibly real-time) priority: see realtime.h

@@ -52,6 +52,15 @@ enum class LatePolicy : int {
 // Under Silence and Hold the worker also skips a buffer that can no longer be in time, so that it
 // computes the newest one instead of working through a backlog that would all play too late.
 
+// The two settings a host may change from any thread, read by the audio thread: one object shared by
+// every engine built for the same host object (nn::Instance passes it on when it rebuilds), so that a
+// setter called on another thread (Max sets attributes from its scheduler) writes here and never
+// touches an engine that the main thread may be replacing. Relaxed: each is one independent value.
+struct LiveControls {
+    std::atomic<int> policy{static_cast<int>(LatePolicy::Wait)};
+    std::atomic<bool> enabled{true};
+};
+
 struct StreamStats {
     uint64_t blocks = 0;           // process() calls
     uint64_t buffers = 0;          // buffers handed to the worker
@@ -102,8 +111,10 @@ public:
 
 class StreamEngine {
 public:
-    // host_inputs/host_outputs: signal channels per batch item, fixed for the engine's life.
-    StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener = nullptr);
+    // host_inputs/host_outputs: signal channels per batch item, fixed for the engine's life. controls:
+    // shared with other engines of the same host object; null: the engine has its own.
+    StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener = nullptr,
+                 std::shared_ptr<LiveControls> controls = nullptr);
     ~StreamEngine();  // main thread; joins the worker (waits for a running model call to finish)
     static constexpr std::chrono::milliseconds kForever{-1};
     // main thread; stops the worker and joins it (idempotent). Tasks not run yet are dropped. Returns
@@ -143,10 +154,14 @@ public:
     // or for at most `wait`: false when the worker has not got there by then (a model call that hangs).
     bool sync(std::chrono::milliseconds wait = kForever);
 
-    void set_policy(LatePolicy p) noexcept { policy_.store(static_cast<int>(p), std::memory_order_relaxed); }
-    LatePolicy policy() const noexcept { return static_cast<LatePolicy>(policy_.load(std::memory_order_relaxed)); }
-    void set_enabled(bool on) noexcept { enabled_.store(on, std::memory_order_relaxed); }
-    bool enabled() const noexcept { return enabled_.load(std::memory_order_relaxed); }
+    // any thread (see LiveControls)
+    void set_policy(LatePolicy p) noexcept { controls_->policy.store(static_cast<int>(p), std::memory_order_relaxed); }
+    LatePolicy policy() const noexcept {
+        return static_cast<LatePolicy>(controls_->policy.load(std::memory_order_relaxed));
+    }
+    void set_enabled(bool on) noexcept { controls_->enabled.store(on, std::memory_order_relaxed); }
+    bool enabled() const noexcept { return controls_->enabled.load(std::memory_order_relaxed); }
+    const std::shared_ptr<LiveControls>& controls() const noexcept { return controls_; }
     void reset_stats() noexcept;
     StreamStats stats() const noexcept;
 
@@ -237,8 +252,7 @@ private:
     bool inline_ = false;               // Wait policy + offline pace: the audio thread computes, the worker sleeps
     std::atomic<bool> offline_{false};  // inline_, published for the worker (which then leaves buffers alone)
 
-    std::atomic<int> policy_{static_cast<int>(LatePolicy::Wait)};
-    std::atomic<bool> enabled_{true};
+    std::shared_ptr<LiveControls> controls_;  // never null
     std::atomic<double> host_rate_{44100.0};
     std::atomic<int64_t> buffer_ns_{0};  // real-time duration of one buffer (B / host rate)
     std::atomic<bool> token_{false};     // compute token: see try_lock() in stream_audio.cpp
