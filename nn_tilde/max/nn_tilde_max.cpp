@@ -1,5 +1,6 @@
-// nn~ and mc.nn~ for Max/MSP: a thin adapter over nn::Engine (nn_tilde/core), the same engine the Pd
-// external uses. Built twice: without NN_MAX_MC as nn~, with NN_MAX_MC=1 as mc.nn~. Reads top-down in
+// nn~ and mc.nn~ for Max/MSP: a thin adapter over nn::Instance (nn_tilde/core/instance.h), what the Pd
+// external and the plugin use too: this file is Max's API around it (NnMaxPort says where nn~'s words
+// go in Max and how Max finds files and buffers). Built twice: without NN_MAX_MC as nn~, with NN_MAX_MC=1 as mc.nn~. Reads top-down in
 // Max's order: new, perform64, dsp64, messages, attributes, assist, free, ext_main.
 //
 //   [nn~ <model> [<method>] [<buffer size>] @enable 0|1 @policy wait|silence|hold]
@@ -14,14 +15,18 @@
 // thread while the audio thread may still run the previous DSP chain (hence nn::PerformGate), and
 // perform64 on the audio thread. Everything that touches the engine's control side is moved to the
 // main thread (defer_low when a message arrives elsewhere); errors from the worker reach the Max
-// console only through the engine's event queue, drained by a qelem on the main thread.
+// console only through the engine's event queue, drained by a qelem on the main thread. The attribute
+// setters (@enable, @policy), which Max may call on any thread, write only the object's
+// nn::LiveControls, which outlive every engine: they never touch an engine that mc.nn~'s dsp64 may be
+// replacing on the main thread.
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "engine.h"
 #include "host.h"
+#include "instance.h"
 #include "max_compat.h"
 
 #ifdef NN_MAX_MC
@@ -34,12 +39,30 @@ static constexpr bool kMc = false;
 
 static t_class* nn_max_class = nullptr;
 
+typedef struct _nn_max t_nn_max;
+
+// Where nn~'s words go in Max, and how Max finds model files and buffer~s (nn::HostPort). main thread.
+struct NnMaxPort final : nn::HostPort {
+    t_nn_max* x;
+    explicit NnMaxPort(t_nn_max* owner) : x(owner) {}
+    void error(const std::string& text) override;
+    void warning(const std::string& text) override;
+    void post(const std::string& text) override;
+    void output(const std::string& key, const std::vector<nn::Atom>& values) override;
+    void restart(const std::string& why) override;
+    bool resolve(const std::string& name, std::string& path) override;
+    bool read_array(const std::string& name, std::vector<float>& samples) override;
+};
+
 // C++ state behind the Max object (object_alloc gives zeroed C memory, so it lives behind a pointer).
 struct NnMaxState {
-    nn::Engine* engine = nullptr;  // owned
-    nn::ChannelRouter router;      // dsp64 prepares it while the gate is closed
+    explicit NnMaxState(t_nn_max* x) : port(x) {}
+    NnMaxPort port;
+    // Written by the attribute setters from any thread; every engine of this object reads them.
+    std::shared_ptr<nn::LiveControls> controls = std::make_shared<nn::LiveControls>();
+    std::unique_ptr<nn::Instance> nn;  // created once in new, after the attribute arguments
+    nn::ChannelRouter router;          // dsp64 prepares it while the gate is closed
     nn::PerformGate gate;
-    int batch = 1;             // the engine's batch (voices), fixed for an engine's life
     std::vector<long> widths;  // channels of each inlet's cable, as Max reported (inputchanged)
     std::atomic<bool> poll_armed{false};
     double sample_rate = 0;
@@ -47,7 +70,7 @@ struct NnMaxState {
     bool prepared = false;
 };
 
-typedef struct _nn_max {
+struct _nn_max {
     t_pxobject x_obj;
     NnMaxState* x_state;
     void* x_info;        // message outlet (rightmost): loaded, info, stats, attribute values
@@ -57,7 +80,7 @@ typedef struct _nn_max {
     long x_enable;       // @enable
     t_symbol* x_policy;  // @policy
     long x_chans;        // @chans (mc.nn~): voices = batch items; 0: follow the incoming cables
-} t_nn_max;
+};
 
 static void nn_max_poll(t_nn_max* x);
 static void nn_max_tick(t_nn_max* x);
@@ -73,7 +96,11 @@ static std::vector<nn::Atom> nn_max_atoms(long argc, const t_atom* argv) {
     return out;
 }
 
-static void nn_max_output(t_nn_max* x, const std::string& key, const std::vector<nn::Atom>& values) {
+void NnMaxPort::error(const std::string& text) { object_error((t_object*)x, "%s", text.c_str()); }
+void NnMaxPort::warning(const std::string& text) { object_warn((t_object*)x, "%s", text.c_str()); }
+void NnMaxPort::post(const std::string& text) { object_post((t_object*)x, "%s", text.c_str()); }
+
+void NnMaxPort::output(const std::string& key, const std::vector<nn::Atom>& values) {
     std::vector<t_atom> av(values.size());
     for (size_t i = 0; i < values.size(); ++i) {
         if (values[i].is_symbol)
@@ -84,21 +111,44 @@ static void nn_max_output(t_nn_max* x, const std::string& key, const std::vector
     outlet_anything(x->x_info, gensym(key.c_str()), static_cast<short>(av.size()), av.data());
 }
 
+static void nn_max_reprepare(t_nn_max* x);
+
+// A new buffer size or headroom while DSP runs: re-prepared between two audio blocks, without asking
+// Max to recompile the whole DSP chain.
+void NnMaxPort::restart(const std::string& why) {
+    if (!why.empty()) post(why);
+    nn_max_reprepare(x);
+}
+
 // Resolves a model name and prints why when it fails (a folder is named as such, rule file.folder).
-static bool nn_max_resolve(t_nn_max* x, const char* name, std::string& path) {
-    if (nn_max_resolve_model(nn_max_class, name, path) && !nn::is_folder(path)) return true;
+bool NnMaxPort::resolve(const std::string& name, std::string& path) {
+    if (nn_max_resolve_model(nn_max_class, name.c_str(), path) && !nn::is_folder(path)) return true;
     if (nn::is_folder(path))
-        object_error((t_object*)x, "%s", nn::folder_error(path).c_str());
+        error(nn::folder_error(path));
     else
-        object_error((t_object*)x,
-                     "model file '%s' not found in Max's search path or the package's models/ folder (.ts is added "
-                     "when missing)",
-                     name);
+        error("model file '" + name +
+              "' not found in Max's search path or the package's models/ folder (.ts is added when missing)");
     return false;
 }
 
-static void nn_max_report(t_nn_max* x, const std::vector<std::string>& warnings) {
-    for (const std::string& w : warnings) object_warn((t_object*)x, "%s", w.c_str());
+// Reads channel 1 of a buffer~ for a buffer/tensor attribute element.
+bool NnMaxPort::read_array(const std::string& name, std::vector<float>& samples) {
+    t_buffer_ref* ref = buffer_ref_new((t_object*)x, gensym(name.c_str()));
+    t_buffer_obj* b = buffer_ref_getobject(ref);
+    bool ok = false;
+    if (b) {
+        const t_atom_long frames = buffer_getframecount(b), chans = buffer_getchannelcount(b);
+        float* data = buffer_locksamples(b);
+        if (data && chans > 0) {
+            samples.resize(static_cast<size_t>(frames));
+            for (t_atom_long i = 0; i < frames; ++i) samples[static_cast<size_t>(i)] = data[i * chans];
+            ok = true;
+        }
+        if (data) buffer_unlocksamples(b);
+    }
+    object_free(ref);
+    if (!ok) error("no buffer~ named '" + name + "' (buffer attributes take the name of a buffer~)");
+    return ok;
 }
 
 // mc.nn~'s voices: @chans when set, else the widest cable into a signal inlet (1 before any).
@@ -114,51 +164,24 @@ static void* nn_max_new(t_symbol* s, long argc, t_atom* argv) {
     (void)s;
     t_nn_max* x = (t_nn_max*)object_alloc(nn_max_class);
     if (!x) return nullptr;
-    x->x_state = new NnMaxState;
+    x->x_state = new NnMaxState(x);
     x->x_enable = 1;
     x->x_policy = gensym("wait");
     x->x_chans = 0;
-    // Attributes first (@chans decides the batch); the setters see no engine yet and only store.
+    // Attributes first (@chans decides the batch); @enable and @policy land in the LiveControls.
     attr_args_process(x, static_cast<short>(argc), argv);
     const long positional = attr_args_offset(static_cast<short>(argc), argv);
     const nn::ObjectArgs args = nn::parse_object_args(nn_max_atoms(positional, argv));
-    for (const std::string& e : args.errors) object_error((t_object*)x, "%s", e.c_str());
 
     // Load now, on the main thread, so the patcher plays from its first sample and the object gets
     // one signal inlet per model input and one signal outlet per model output.
-    nn::CreationModel cm;
-    cm.method = args.method;
-    if (!args.model.empty()) {
-        std::string path;
-        if (nn_max_resolve(x, args.model.c_str(), path)) {  // it prints why not
-            cm = nn::load_for_creation(path, cm.method);
-            if (!cm.error.empty()) object_error((t_object*)x, "%s", cm.error.c_str());
-            nn_max_report(x, cm.warnings);
-        }
-    }
+    NnMaxState& st = *x->x_state;
+    nn::CreationModel cm = nn::Instance::open(st.port, args);
     const long nin = cm.inputs, nout = cm.outputs;
     x->x_nin = nin;
     x->x_nout = nout;
-    NnMaxState& st = *x->x_state;
-    st.batch = static_cast<int>(nn_max_voices(x));
-    st.engine = new nn::Engine(st.batch, static_cast<int>(nin), static_cast<int>(nout));
-    st.engine->set_enabled(x->x_enable != 0);
-    nn::LatePolicy policy = nn::LatePolicy::Wait;
-    std::string perr;
-    if (nn::parse_policy(nn::Atom::sym(x->x_policy->s_name), policy, perr)) st.engine->set_policy(policy);
-    if (args.buffer_size > 0) {
-        std::string error, note;
-        st.engine->set_buffer_size(args.buffer_size, error, note);  // before the load: no DSP restart involved
-        if (!error.empty()) object_error((t_object*)x, "%s; using the default", error.c_str());
-        if (!note.empty()) object_post((t_object*)x, "%s", note.c_str());
-    }
-    if (cm.model.model) {
-        std::string error;
-        std::vector<std::string> warnings;
-        if (!st.engine->load(std::move(cm.model), cm.method, sys_getsr(), error, warnings))
-            object_error((t_object*)x, "%s", error.c_str());
-        nn_max_report(x, warnings);
-    }
+    const nn::Shape shape{static_cast<int>(nn_max_voices(x)), static_cast<int>(nin), static_cast<int>(nout)};
+    st.nn = std::make_unique<nn::Instance>(st.port, shape, args, std::move(cm), sys_getsr(), false, st.controls);
 
     dsp_setup((t_pxobject*)x, nin);
     if (kMc) x->x_obj.z_misc |= Z_MC_INLETS;  // count the channels of multichannel cables
@@ -190,31 +213,12 @@ static void nn_max_perform64(t_nn_max* x, t_object* dsp64, double** ins, long nu
         st.gate.leave();
         return;
     }
-    st.engine->process(st.router.gather(ins, n), st.router.engine_outputs(), n);
+    nn::Engine& engine = st.nn->engine();
+    engine.process(st.router.gather(ins, n), st.router.engine_outputs(), n);
     st.router.scatter(outs, n);
     // Inside the gate: nn_max_free closes it before it frees the qelem.
-    if (st.engine->has_events() && !st.poll_armed.exchange(true, std::memory_order_relaxed)) qelem_set(x->x_qelem);
+    if (engine.has_events() && !st.poll_armed.exchange(true, std::memory_order_relaxed)) qelem_set(x->x_qelem);
     st.gate.leave();
-}
-
-// A new engine for another number of voices (mc.nn~ following its cables): Engine::reshaped, which
-// carries every setting over. main thread, with the gate closed; blocks while the model loads.
-static void nn_max_rebuild(t_nn_max* x, int batch, double samplerate) {
-    NnMaxState& st = *x->x_state;
-    std::string error;
-    std::vector<std::string> errors, warnings;
-    std::unique_ptr<nn::Engine> e = st.engine->reshaped(batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout),
-                                                        samplerate, error, errors, warnings);
-    if (!e) {
-        object_error((t_object*)x, "%s", error.c_str());
-        return;  // keep the engine we have: the router follows its batch
-    }
-    for (const std::string& m : errors) object_error((t_object*)x, "%s", m.c_str());
-    nn_max_report(x, warnings);
-    std::string message;  // joins the old engine's loader and worker
-    if (!nn::delete_engine(st.engine, message)) object_error((t_object*)x, "%s", message.c_str());
-    st.engine = e.release();
-    st.batch = batch;
 }
 
 // main thread; the previous chain may still be running (see PerformGate).
@@ -228,10 +232,12 @@ static void nn_max_dsp64(t_nn_max* x, t_object* dsp64, short* count, double samp
             widths[static_cast<size_t>(i)] =
                 static_cast<int>((t_atom_long)object_method(dsp64, gensym("getnuminputchannels"), x, i));
     st.gate.close();
-    const int voices = static_cast<int>(nn_max_voices(x));
-    if (voices != st.batch) nn_max_rebuild(x, voices, samplerate);
-    st.engine->prepare(samplerate, static_cast<int>(maxvectorsize));
-    st.router.prepare(st.batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout), widths,
+    // mc.nn~ following its cables: a new engine for another number of voices (Instance::reshape
+    // carries every setting over; it keeps the engine it has when the file cannot be read again).
+    const nn::Shape want{static_cast<int>(nn_max_voices(x)), static_cast<int>(x->x_nin), static_cast<int>(x->x_nout)};
+    if (want != st.nn->shape()) st.nn->reshape(want, samplerate);
+    st.nn->engine().prepare(samplerate, static_cast<int>(maxvectorsize));
+    st.router.prepare(st.nn->shape().batch, static_cast<int>(x->x_nin), static_cast<int>(x->x_nout), widths,
                       static_cast<int>(maxvectorsize));
     st.sample_rate = samplerate;
     st.max_block = static_cast<int>(maxvectorsize);
@@ -261,7 +267,7 @@ static void nn_max_reprepare(t_nn_max* x) {
     NnMaxState& st = *x->x_state;
     if (!st.prepared) return;
     st.gate.close();
-    st.engine->prepare(st.sample_rate, st.max_block);
+    st.nn->engine().prepare(st.sample_rate, st.max_block);
     st.gate.open();
 }
 
@@ -272,23 +278,8 @@ static void nn_max_tick(t_nn_max* x) { qelem_set(x->x_qelem); }  // scheduler th
 static void nn_max_poll(t_nn_max* x) {
     NnMaxState& st = *x->x_state;
     st.poll_armed.store(false, std::memory_order_relaxed);
-    for (nn::Engine::Event& e : st.engine->poll()) {
-        switch (e.kind) {
-            case nn::Engine::EventKind::Error: object_error((t_object*)x, "%s", e.text.c_str()); break;
-            case nn::Engine::EventKind::Warning: object_warn((t_object*)x, "%s", e.text.c_str()); break;
-            case nn::Engine::EventKind::Value: nn_max_output(x, e.text, e.values); break;
-            case nn::Engine::EventKind::Reconfigure:
-                object_post((t_object*)x, "%s", e.text.c_str());
-                nn_max_reprepare(x);
-                break;
-            case nn::Engine::EventKind::Loaded:
-                object_post((t_object*)x, "loaded %s", e.text.c_str());
-                nn_max_output(x, "loaded", {nn::Atom::sym(st.engine->path()), nn::Atom::sym(st.engine->method())});
-                break;
-        }
-    }
     // Keep polling while a load or a worker task is under way (DSP may be off: perform cannot arm us).
-    if (st.engine->busy()) clock_delay(x->x_clock, 5);
+    if (st.nn->drain()) clock_delay(x->x_clock, 5);
 }
 
 static void nn_max_arm(t_nn_max* x) { qelem_set(x->x_qelem); }
@@ -310,16 +301,12 @@ static void nn_max_do_load(t_nn_max* x, t_symbol* s, short argc, t_atom* argv) {
         object_error((t_object*)x, "usage: load <model file> [<method>]");
         return;
     }
-    std::string path;
-    const char* name = atom_getsym(&argv[0])->s_name;
-    if (!nn_max_resolve(x, name, path)) return;
-    x->x_state->engine->load_async(path, argc == 2 ? atom_getsym(&argv[1])->s_name : "");
+    x->x_state->nn->load(atom_getsym(&argv[0])->s_name, argc == 2 ? atom_getsym(&argv[1])->s_name : "");
     nn_max_arm(x);
 }
 
 static void nn_max_do_reload(t_nn_max* x, t_symbol*, short, t_atom*) {
-    std::string error;
-    if (!x->x_state->engine->reload(error)) object_error((t_object*)x, "%s", error.c_str());
+    x->x_state->nn->reload();
     nn_max_arm(x);
 }
 
@@ -328,51 +315,12 @@ static void nn_max_do_method(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
         object_error((t_object*)x, "usage: method <name>");
         return;
     }
-    std::string error;
-    std::vector<std::string> warnings;
-    if (!x->x_state->engine->set_method(atom_getsym(&argv[0])->s_name, error, warnings))
-        object_error((t_object*)x, "%s", error.c_str());
-    nn_max_report(x, warnings);
+    x->x_state->nn->method(atom_getsym(&argv[0])->s_name);
     nn_max_arm(x);
 }
 
-// Reads channel 1 of a buffer~ for a buffer/tensor attribute element. main thread.
-static bool nn_max_buffer(t_nn_max* x, t_symbol* name, std::vector<float>& out) {
-    t_buffer_ref* ref = buffer_ref_new((t_object*)x, name);
-    t_buffer_obj* b = buffer_ref_getobject(ref);
-    bool ok = false;
-    if (b) {
-        const t_atom_long frames = buffer_getframecount(b), chans = buffer_getchannelcount(b);
-        float* samples = buffer_locksamples(b);
-        if (samples && chans > 0) {
-            out.resize(static_cast<size_t>(frames));
-            for (t_atom_long i = 0; i < frames; ++i) out[static_cast<size_t>(i)] = samples[i * chans];
-            ok = true;
-        }
-        if (samples) buffer_unlocksamples(b);
-    }
-    object_free(ref);
-    if (!ok)
-        object_error((t_object*)x, "no buffer~ named '%s' (buffer attributes take the name of a buffer~)",
-                     name->s_name);
-    return ok;
-}
-
 static void nn_max_do_set(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
-    if (argc < 1 || atom_gettype(&argv[0]) != A_SYM) {
-        object_error((t_object*)x, "usage: set <attribute> <value> ...");
-        return;
-    }
-    nn::Engine& eng = *x->x_state->engine;
-    const std::string name = atom_getsym(&argv[0])->s_name;
-    const nn::AttributeInfo* attr = eng.attribute(name);
-    std::vector<nn::AttributeValue> values = nn::attribute_values(attr, nn_max_atoms(argc - 1, argv + 1));
-    for (size_t i = 0; i < values.size(); ++i)
-        if (nn::wants_array(attr, i) && values[i].atom.is_symbol &&
-            !nn_max_buffer(x, gensym(values[i].atom.symbol.c_str()), values[i].samples))
-            return;
-    std::string error;
-    if (!eng.set_attribute(name, values, error)) object_error((t_object*)x, "%s", error.c_str());
+    x->x_state->nn->set(nn_max_atoms(argc, argv));
     nn_max_arm(x);
 }
 
@@ -381,59 +329,29 @@ static void nn_max_do_get(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
         object_error((t_object*)x, "usage: get <attribute>");
         return;
     }
-    std::string error;
-    if (!x->x_state->engine->get_attribute(atom_getsym(&argv[0])->s_name, error))
-        object_error((t_object*)x, "%s", error.c_str());
+    x->x_state->nn->get(atom_getsym(&argv[0])->s_name);
     nn_max_arm(x);
 }
 
 static void nn_max_do_bufsize(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
-    int n = 0;
-    std::string error, note;
     if (argc != 1 || atom_gettype(&argv[0]) == A_SYM) {
         object_error((t_object*)x, "usage: bufsize <samples>");
         return;
     }
-    if (!nn::parse_buffer_size(atom_getfloat(&argv[0]), n, error)) {
-        object_error((t_object*)x, "%s", error.c_str());
-        return;
-    }
-    const bool restart = x->x_state->engine->set_buffer_size(n, error, note);
-    if (!error.empty()) {
-        object_error((t_object*)x, "%s", error.c_str());
-        return;
-    }
-    if (!note.empty()) object_post((t_object*)x, "%s", note.c_str());
-    if (restart) nn_max_reprepare(x);
+    x->x_state->nn->bufsize(atom_getfloat(&argv[0]));
 }
 
 static void nn_max_do_headroom(t_nn_max* x, t_symbol*, short argc, t_atom* argv) {
-    int n = 0;
-    std::string error;
     if (argc != 1 || atom_gettype(&argv[0]) == A_SYM) {
         object_error((t_object*)x, "usage: headroom <buffers>");
         return;
     }
-    if (!nn::parse_headroom(atom_getfloat(&argv[0]), n, error)) {
-        object_error((t_object*)x, "%s", error.c_str());
-        return;
-    }
-    if (x->x_state->engine->set_headroom(n)) nn_max_reprepare(x);
+    x->x_state->nn->headroom(atom_getfloat(&argv[0]));
 }
 
-static void nn_max_do_info(t_nn_max* x, t_symbol*, short, t_atom*) {
-    for (const nn::InfoLine& l : x->x_state->engine->describe()) {
-        object_post((t_object*)x, "%s", nn::info_text(l).c_str());
-        nn_max_output(x, l.key, l.values);
-    }
-}
-
-static void nn_max_do_stats(t_nn_max* x, t_symbol*, short, t_atom*) {
-    const nn::InfoLine l = x->x_state->engine->stats_line();
-    nn_max_output(x, l.key, l.values);
-}
-
-static void nn_max_do_resetstats(t_nn_max* x, t_symbol*, short, t_atom*) { x->x_state->engine->reset_stats(); }
+static void nn_max_do_info(t_nn_max* x, t_symbol*, short, t_atom*) { x->x_state->nn->info(); }
+static void nn_max_do_stats(t_nn_max* x, t_symbol*, short, t_atom*) { x->x_state->nn->stats(); }
+static void nn_max_do_resetstats(t_nn_max* x, t_symbol*, short, t_atom*) { x->x_state->nn->reset_stats(); }
 
 static void nn_max_load(t_nn_max* x, t_symbol* s, long argc, t_atom* argv) {
     nn_max_on_main(x, nn_max_do_load, s, argc, argv);
@@ -460,13 +378,13 @@ static void nn_max_resetstats(t_nn_max* x) {
     nn_max_on_main(x, nn_max_do_resetstats, gensym("resetstats"), 0, nullptr);
 }
 
-// ---- attributes (their setters only touch atomics of the engine: safe from any thread) -----------
+// ---- attributes (any thread: the setters write the object's LiveControls, never an engine) ---------
 
 static t_max_err nn_max_set_enable(t_nn_max* x, void* attr, long argc, t_atom* argv) {
     (void)attr;
     if (argc < 1) return MAX_ERR_GENERIC;
     x->x_enable = atom_getfloat(argv) != 0 ? 1 : 0;
-    if (x->x_state->engine) x->x_state->engine->set_enabled(x->x_enable != 0);
+    x->x_state->controls->enabled.store(x->x_enable != 0, std::memory_order_relaxed);
     return MAX_ERR_NONE;
 }
 
@@ -481,14 +399,14 @@ static t_max_err nn_max_set_policy(t_nn_max* x, void* attr, long argc, t_atom* a
         return MAX_ERR_GENERIC;
     }
     x->x_policy = gensym(nn::policy_name(p));
-    if (x->x_state->engine) x->x_state->engine->set_policy(p);
+    x->x_state->controls->policy.store(static_cast<int>(p), std::memory_order_relaxed);
     return MAX_ERR_NONE;
 }
 
 static t_max_err nn_max_set_chans(t_nn_max* x, void* attr, long argc, t_atom* argv) {
     (void)attr;
     if (argc < 1) return MAX_ERR_GENERIC;
-    if (x->x_state->engine) {  // the batch of the engine and the outlets' widths are fixed
+    if (x->x_state->nn) {  // set once in new: the batch of the engine and the outlets' widths are fixed
         object_error((t_object*)x,
                      "@chans is fixed when the object is created: retype the box (e.g. mc.nn~ demo @chans 4)");
         return MAX_ERR_GENERIC;
@@ -507,7 +425,7 @@ static t_max_err nn_max_set_chans(t_nn_max* x, void* attr, long argc, t_atom* ar
 
 static void nn_max_assist(t_nn_max* x, void* b, long io, long index, char* s) {
     (void)b;
-    const nn::Engine* eng = x->x_state->engine;
+    const nn::Engine* eng = x->x_state->nn ? &x->x_state->nn->engine() : nullptr;
     const nn::MethodInfo* m = eng && eng->info() ? eng->info()->method(eng->method()) : nullptr;
     const std::string text = io == ASSIST_INLET
                                  ? nn::inlet_assist(m, static_cast<int>(index), kMc)
@@ -523,9 +441,7 @@ static void nn_max_free(t_nn_max* x) {
     if (st) st->gate.close();  // and no perform of an old chain is still inside the engine
     if (x->x_clock) object_free(x->x_clock);
     if (x->x_qelem) qelem_free(x->x_qelem);
-    std::string message;  // joins the loader and the worker; a model call that hangs is left behind
-    if (st && !nn::delete_engine(st->engine, message)) object_error(nullptr, "%s", message.c_str());
-    delete st;
+    delete st;  // joins the engine's threads; a model call that hangs is left behind, with a message
 }
 
 extern "C" C74_EXPORT void ext_main(void* r) {
