@@ -104,7 +104,18 @@ def draw(pd_bin: str, patch: Path, display: str, shots: Path, paths: List[Path])
                 f"{pd_bin} quit (exit {p.returncode}) without the plugin's report on "
                 f"{patch.name}; Pd said:\n{p.stdout}{p.stderr}"
             )
-        return parse(out.read_text(encoding="utf-8").splitlines())
+        windows = parse(out.read_text(encoding="utf-8").splitlines())
+    for (
+        w
+    ) in windows:  # name each screenshot after its window: <prefix>-nn~-help.png, -reference.png
+        shot = Path(w.screenshot)
+        if shot.is_file():
+            named = shot.with_name(
+                f"{shots.name}-{w.title.split()[0]}.png".replace(".pd.png", ".png")
+            )
+            shot.replace(named)
+            w.screenshot = str(named)
+    return windows
 
 
 def parse(lines: List[str]) -> List[Window]:

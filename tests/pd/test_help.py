@@ -111,3 +111,51 @@ def test_install_step_lays_out_a_folder_pd_can_use(tmp_path):
     p = run_help(pkg, cwd=tmp_path)
     log = p.stdout + p.stderr
     assert p.returncode == 0 and "error" not in log.lower(), log
+
+
+def test_help_states_the_version_of_the_external():
+    """The help names the version of nn~ it describes: the one the loaded external announces."""
+    p = run_help(pdrun.external_dir())
+    m = re.search(r"^nn~ (\d+\.\d+\.\d+\S*):", p.stdout + p.stderr, re.M)
+    assert m, p.stdout + p.stderr
+    assert f"#X text 20 36 nn~ {m.group(1)} - the version of nn~ this help describes" in (
+        HELP.read_text()
+    ), f"the help does not say it describes nn~ {m.group(1)}"
+
+
+def test_see_also_opens_the_multichannel_patch(tmp_path):
+    """The help's "see also" chain ([dir( -> [pdcontrol] -> [; pd open nn~-multichannel.pd $1(),
+    taken from the help file and started by a loadbang in a patch beside a copy of the installed
+    folder, opens nn~-multichannel.pd: a message to its canvas then finds it."""
+    text = HELP.read_text()
+    chain = [
+        re.search(r"^#X msg \d+ \d+ dir;$", text, re.M),
+        re.search(r"^#X obj \d+ \d+ pdcontrol;$", text, re.M),
+        re.search(r"^#X msg \d+ \d+ \\; pd open nn~-multichannel\.pd \\\$1;$", text, re.M),
+    ]
+    assert all(chain), "the help's see-also chain changed: update this test"
+    for f in pdrun.external_dir().iterdir():
+        (tmp_path / f.name).symlink_to(f)
+    wrapper = tmp_path / "see-also.pd"
+    wrapper.write_text(
+        "#N canvas 0 50 400 300 12;\n#X obj 10 10 loadbang;\n#X obj 10 40 t b b;\n"
+        + "\n".join(m.group(0) for m in chain)
+        + "\n#X msg 10 200 \\; pd-nn~-multichannel.pd nn-help-probe \\; pd quit;\n"
+        "#X connect 0 0 1 0;\n#X connect 1 1 2 0;\n#X connect 2 0 3 0;\n#X connect 3 0 4 0;\n"
+        "#X connect 1 0 5 0;\n"
+    )
+    p = pd.run(
+        wrapper,
+        [tmp_path],
+        binary=pdrun.pd_binary(),
+        nrt=False,
+        noaudio=False,
+        nomidi=False,
+        sr=None,
+        send=[],
+        timeout=120,
+        cwd=tmp_path,
+    )
+    log = p.stdout + p.stderr
+    # the canvas exists (it answers, with an error, the message it has no method for)
+    assert "canvas: no method for 'nn-help-probe'" in log, log
