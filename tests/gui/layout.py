@@ -42,6 +42,8 @@ class Window:
     title: str
     view: Rect
     screenshot: str
+    pd: str  # the version of the Pd core
+    guidir: str  # the folder of the GUI's Tcl files
     boxes: List[Box] = field(default_factory=list)
     cords: List[List[float]] = field(default_factory=list)
     texts: List[str] = field(default_factory=list)  # every text Tk shows, boxes and comments
@@ -125,7 +127,12 @@ def parse(lines: List[str]) -> List[Window]:
         rec = json.loads(line)
         if "view" in rec:
             windows[rec["window"]] = Window(
-                rec["window"], rec["title"], tuple(rec["view"]), rec["screenshot"]
+                rec["window"],
+                rec["title"],
+                tuple(rec["view"]),
+                rec["screenshot"],
+                rec["pd"],
+                rec["guidir"],
             )
             continue
         w = windows[rec["window"]]

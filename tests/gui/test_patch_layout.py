@@ -20,6 +20,11 @@ GUIS = {
     "pd-0.53": Path("/usr/bin/puredata"),
     "pd-0.55.2": REPO / "build" / "pd-0.55.2" / "usr" / "bin" / "puredata",
 }
+# the Tcl files each Pd must run: its own, never the other's
+GUI_DIRS = {
+    "pd-0.53": Path("/usr/lib/puredata/tcl"),
+    "pd-0.55.2": REPO / "build" / "pd-0.55.2" / "usr" / "lib" / "puredata" / "tcl",
+}
 
 
 def shipped():
@@ -57,6 +62,11 @@ def test_shipped_patch_reads_cleanly(version, name, display):
     stem = SHOTS / version
     windows = layout.draw(gui(version), patch, display, stem, [external_dir(), *paths])
     assert windows, f"no window drawn for {name}"
+    for w in windows:
+        assert f"pd-{w.pd}".startswith(version), f"{version} announced itself as Pd {w.pd}"
+        assert Path(w.guidir).resolve() == GUI_DIRS[version].resolve(), (
+            f"{version} ran the GUI in {w.guidir}, not its own {GUI_DIRS[version]}"
+        )
     for w in windows:
         assert Path(w.screenshot).is_file(), f"no screenshot of {w.title}: {w.screenshot}"
     expected = 1 + len(layout.subpatch_names(patch))

@@ -55,8 +55,11 @@ proc ::nn_layout::record {w} {
     # the part of the canvas that the window shows
     set view [list [$c canvasx 0] [$c canvasy 0] \
                   [$c canvasx [winfo width $c]] [$c canvasy [winfo height $c]]]
+    # which Pd and which GUI (the folder of the Tcl files that run) drew the window
+    set pd "$::PD_MAJOR_VERSION.$::PD_MINOR_VERSION.$::PD_BUGFIX_VERSION"
     append out "{\"window\": [json_str $w], \"title\": [json_str [wm title $w]],\
-              \"view\": [json_nums $view], \"screenshot\": [json_str $shot]}\n"
+              \"view\": [json_nums $view], \"screenshot\": [json_str $shot],\
+              \"pd\": [json_str $pd], \"guidir\": [json_str $::sys_guidir]}\n"
     foreach id [$c find all] {
         set type [$c type $id]
         set text ""
