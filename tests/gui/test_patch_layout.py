@@ -7,6 +7,7 @@ fires."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -123,3 +124,15 @@ def test_each_rule_fires_on_a_broken_patch(tmp_path, display):
     assert "runs through obj [mtof]" in found
     assert "runs through obj [print x]" not in found  # a cord's own ends are not "through"
     assert "[print far]" in found and "outside the window" in found
+
+
+@pytest.mark.parametrize("name", ["nn~-help.pd", "nn~-multichannel.pd", "ddsp-violin-demo.pd"])
+def test_comments_have_a_width_and_no_semicolon(name):
+    """A comment's wrapping must not depend on the font (an explicit `, f N` width), and holds no
+    semicolon: Pd 0.55 starts a new line after one, 0.53 does not, so the two would differ."""
+    text = (REPO / "patches" / name).read_text()
+    comments = re.findall(r"^#X text -?\d+ -?\d+ (.*?);$", text, re.M | re.S)
+    assert comments
+    for c in comments:
+        assert re.search(r", f \d+$", c), f"{name}: comment without a width: {c[:60]!r}"
+        assert "\\;" not in c, f"{name}: comment with a semicolon: {c[:60]!r}"
