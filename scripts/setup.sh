@@ -28,8 +28,8 @@ fi
 # Pd 0.55.2 beside 0.53: a private sources list and lists folder, so the system's apt setup is untouched;
 # `apt-get download` + `dpkg -x` unpack the packages without installing them. Its binaries run from
 # build/pd-0.55.2/usr/bin (puredata, puredata64). Its GUI (Tcl files, run by the system's Tk) lands in
-# build/pd-0.55.2/usr/lib/puredata/tcl, where that puredata looks first (beside its own bin folder), so
-# it never picks up the system's 0.53 GUI.
+# build/pd-0.55.2/usr/lib/puredata/tcl, which that puredata finds from its own location
+# (usr/bin/../lib/puredata/tcl), so it never runs the system's 0.53 GUI (tests/gui checks this).
 PD55=build/pd-0.55.2
 PD55_VERSION=0.55.2+ds-1~bpo12+1
 if [ ! -x "$PD55/usr/bin/puredata" ] || [ ! -x "$PD55/usr/bin/puredata64" ] ||
