@@ -159,3 +159,42 @@ def test_see_also_opens_the_multichannel_patch(tmp_path):
     log = p.stdout + p.stderr
     # the canvas exists (it answers, with an error, the message it has no method for)
     assert "canvas: no method for 'nn-help-probe'" in log, log
+
+
+def test_every_help_message_runs_as_documented(tmp_path):
+    """The help's message boxes wired to [nn~], sent in the order of the help to the help's own
+    [nn~ models/demo forward 2048] (in a folder laid out like the installed one): no error, and
+    those whose effect shows in the log do what their comments say: `get drive` answers the value
+    `set drive 8` gave, and `info` (sent after them in the help's order) prints the buffer size,
+    headroom and policy the messages before it set."""
+    wired = messages_wired_to_nn(HELP.read_text())
+    assert wired.index("set drive 8") < wired.index("get drive")
+    for before in ["bufsize 4096", "headroom 1", "policy hold"]:
+        assert wired.index(before) < wired.index("info"), f"{before} comes after info in the help"
+    for f in pdrun.external_dir().iterdir():
+        (tmp_path / f.name).symlink_to(f)
+    sequence = " \\, ".join(wired)
+    patch = tmp_path / "messages.pd"
+    patch.write_text(
+        "#N canvas 0 50 450 300 12;\n"
+        "#X obj 10 10 nn~ models/demo forward 2048;\n"
+        "#X obj 10 40 print reply;\n"
+        f"#X msg 10 70 {sequence};\n"
+        "#X obj 10 100 loadbang;\n"
+        "#X obj 10 130 delay 60000;\n"
+        "#X msg 10 160 \\; pd quit;\n"
+        "#X obj 200 40 route drive;\n"
+        "#X connect 0 1 1 0;\n#X connect 2 0 0 0;\n#X connect 3 0 2 0;\n#X connect 3 0 4 0;\n"
+        "#X connect 4 0 5 0;\n#X connect 0 1 6 0;\n#X connect 6 0 5 0;\n"
+    )
+    # Pd quits on the answer to `get drive` (the last reply to wait for), or after a minute.
+    # Real time (no -batch), as tests/pd/test_host_words.py: answers come from the worker.
+    p = pd.run(
+        patch, [tmp_path], binary=pdrun.pd_binary(), batch=False, sr=None, timeout=120, cwd=tmp_path
+    )
+    log = p.stdout + p.stderr
+    assert p.returncode == 0, log
+    assert "error" not in log.lower(), log
+    assert "reply: drive 8" in log, log
+    for line in ["methods forward encode decode", "buffer 4096", "headroom 1", "policy hold"]:
+        assert f"[nn~] {line}\n" in log, log
