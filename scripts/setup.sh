@@ -2,11 +2,13 @@
 # Installs what nn~ needs on a Debian 12 machine (run as root, or with sudo available) and builds it:
 #   apt: PureData 0.53 (puredata-core, puredata-dev), cmake, g++, clang-22 + its sanitizer runtimes,
 #        clang-format-22, fluidsynth + the General MIDI soundfont (fluid-soundfont-gm) for
-#        `nn-tilde data`, python3 + python3-venv, git
+#        `nn-tilde data`, python3 + python3-venv, git; for the patch layout test (tests/gui): Pd's Tk
+#        GUI (puredata-gui), Xvfb, ImageMagick (`import`, screenshots) and the DejaVu fonts Pd draws with
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
 #        extra (matplotlib, scipy) and the test and lint tools (pytest, ruff)
-#   Pd 0.55.2 (multichannel signals, pd64) from Debian bookworm-backports, unpacked beside the
-#        system's 0.53 into build/pd-0.55.2 (nothing installed): scripts/test.sh runs the Pd tests in both
+#   Pd 0.55.2 (multichannel signals, pd64) and its GUI from Debian bookworm-backports, unpacked beside
+#        the system's 0.53 into build/pd-0.55.2 (nothing installed): scripts/test.sh runs the Pd tests in
+#        both
 #   build: build/nn~/nn~.pd_linux and nn~.linux-amd64-64.so (pd64) (+ help patch and models), usable
 #        as `pd -path build/nn~`
 # Idempotent: a second run only rebuilds what changed.
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES="puredata-core puredata-dev cmake g++ clang-22 libclang-rt-22-dev clang-format-22 fluidsynth
-  fluid-soundfont-gm python3 python3-venv git"
+  fluid-soundfont-gm python3 python3-venv git puredata-gui xvfb imagemagick fonts-dejavu-core"
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   echo "== installing Debian packages: $APT_PACKAGES"
   $SUDO apt-get update -qq
@@ -25,10 +27,13 @@ fi
 
 # Pd 0.55.2 beside 0.53: a private sources list and lists folder, so the system's apt setup is untouched;
 # `apt-get download` + `dpkg -x` unpack the packages without installing them. Its binaries run from
-# build/pd-0.55.2/usr/bin (puredata, puredata64); -nogui needs no Tk.
+# build/pd-0.55.2/usr/bin (puredata, puredata64). Its GUI (Tcl files, run by the system's Tk) lands in
+# build/pd-0.55.2/usr/lib/puredata/tcl, which that puredata finds from its own location
+# (usr/bin/../lib/puredata/tcl), so it never runs the system's 0.53 GUI (tests/gui checks this).
 PD55=build/pd-0.55.2
 PD55_VERSION=0.55.2+ds-1~bpo12+1
-if [ ! -x "$PD55/usr/bin/puredata" ] || [ ! -x "$PD55/usr/bin/puredata64" ]; then
+if [ ! -x "$PD55/usr/bin/puredata" ] || [ ! -x "$PD55/usr/bin/puredata64" ] ||
+   [ ! -f "$PD55/usr/lib/puredata/tcl/pd-gui.tcl" ]; then
   echo "== unpacking Pd $PD55_VERSION (bookworm-backports) into $PD55"
   apt_dir="$PWD/build/apt-backports"
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/debs" "$PD55"
@@ -36,7 +41,8 @@ if [ ! -x "$PD55/usr/bin/puredata" ] || [ ! -x "$PD55/usr/bin/puredata64" ]; the
   APT_OPTS=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$apt_dir/lists")
   $SUDO apt-get "${APT_OPTS[@]}" update -qq
   (cd "$apt_dir/debs" && $SUDO apt-get "${APT_OPTS[@]}" download -qq \
-      "puredata-core=$PD55_VERSION" "puredata64-core=$PD55_VERSION" "puredata-extra=$PD55_VERSION" 2>/dev/null)
+      "puredata-core=$PD55_VERSION" "puredata64-core=$PD55_VERSION" "puredata-extra=$PD55_VERSION" \
+      "puredata-gui=$PD55_VERSION" 2>/dev/null)
   for deb in "$apt_dir"/debs/*.deb; do dpkg -x "$deb" "$PD55"; done
 fi
 

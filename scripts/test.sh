@@ -3,6 +3,7 @@
 #   1. C++ tests with ctest in the plain build (torch engine + stream hand-off)
 #   2. the torch-free hand-off under ThreadSanitizer, AddressSanitizer and RealtimeSanitizer (clang-22)
 #   3. pytest: Pd patch tests (renders compared with Python, bad input, help patch) and the kit's tests,
+#      the layout of the shipped patches in the Pd 0.53 and 0.55.2 GUIs under Xvfb (tests/gui),
 #      with Debian's Pd 0.53
 #   4. the Pd patch tests (tests/pd) again with Pd 0.55.2 (multichannel signals), then the multichannel
 #      and help tests with its pd64 (nn~.linux-amd64-64.so)

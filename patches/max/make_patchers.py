@@ -127,18 +127,28 @@ class Patcher:
         }
 
 
+def bottom(p: Patcher, box_id: str) -> float:
+    """The lower edge of a box, to place the next row under it."""
+    box = next(b["box"] for b in p.boxes if b["box"]["id"] == box_id)
+    return box["patching_rect"][1] + box["patching_rect"][3]
+
+
 def messages_column(
     p: Patcher, x: float, y: float, target: str, items: List[Tuple[str, str]]
-) -> None:
-    """One message box per row, each cabled to `target`'s left inlet, with a comment beside it."""
-    for i, (text, note) in enumerate(items):
-        m = p.msg(x, y + 28.0 * i, text)
-        p.comment(x + 170.0, y + 28.0 * i, note, w=300.0)
+) -> float:
+    """One message box per row, each cabled to `target`'s left inlet, with a comment beside it; a
+    row is as tall as its comment, so no comment lies over the next one. Returns the y under the
+    column."""
+    for text, note in items:
+        m = p.msg(x, y, text)
+        c = p.comment(x + 170.0, y, note, w=300.0) if note else m
         p.connect(m, 0, target, 0)
+        y = max(y + 28.0, bottom(p, c) + 6.0)
+    return y
 
 
 def nn_tilde_help() -> Patcher:
-    p = Patcher(900.0, 760.0)
+    p = Patcher(900.0, 840.0)
     p.comment(15, 10, "nn~", size=24.0, w=200.0)
     p.comment(
         15,
@@ -157,24 +167,10 @@ def nn_tilde_help() -> Patcher:
     osc = p.obj(15, 130, "cycle~ 220", 2, ["signal"])
     amp = p.obj(15, 165, "*~ 0.8", 2, ["signal"])
     p.connect(osc, 0, amp, 0)
-    nn = p.obj(15, 470, "nn~ demo forward", 1, ["signal", ""], w=140.0)
+    nn = p.obj(15, 0, "nn~ demo forward", 1, ["signal", ""], w=140.0)  # y set below
     p.connect(amp, 0, nn, 0)
-    gain = p.obj(15, 540, "*~ 0.2", 2, ["signal"])
-    p.connect(nn, 0, gain, 0)
-    dac = p.ui(15, 580, "ezdac~", 2, [], 45.0, 45.0)
-    p.connect(gain, 0, dac, 0)
-    p.connect(gain, 0, dac, 1)
-    prt = p.obj(160, 540, "print nn~", 1, [])
-    p.connect(nn, 1, prt, 0)
-    p.comment(
-        80,
-        590,
-        "Turn audio on: a sine through the demo model's soft saturator (forward, 1 -> 1). "
-        "Latency: 2 x buffer size for Max's usual vector sizes; `info` reports it exactly.",
-        w=400.0,
-    )
 
-    messages_column(
+    y = messages_column(
         p,
         260,
         130,
@@ -191,21 +187,37 @@ def nn_tilde_help() -> Patcher:
             ("stats", "blocks, late blocks, drops, model time"),
             ("resetstats", "zero the counters"),
             ("enable 0", "output silence, the worker idles"),
-            ("enable 1", ""),
+            ("enable 1", "call the model again"),
         ],
     )
-    pol = p.attrui(260, 450, "policy")
+    pol = p.attrui(260, y, "policy")
     p.connect(pol, 0, nn, 0)
-    p.comment(
+    note = p.comment(
         430,
-        450,
+        y,
         "When the model is late: wait (default, complete renders), silence or hold (never wait; "
         "late blocks are counted in stats).",
         w=400.0,
     )
+    y = bottom(p, note) + 20.0
+    next(b["box"] for b in p.boxes if b["box"]["id"] == nn)["patching_rect"][1] = y
+    gain = p.obj(15, y + 70, "*~ 0.2", 2, ["signal"])
+    p.connect(nn, 0, gain, 0)
+    dac = p.ui(15, y + 110, "ezdac~", 2, [], 45.0, 45.0)
+    p.connect(gain, 0, dac, 0)
+    p.connect(gain, 0, dac, 1)
+    prt = p.obj(160, y + 70, "print nn~", 1, [])
+    p.connect(nn, 1, prt, 0)
+    latency = p.comment(
+        80,
+        y + 120,
+        "Turn audio on: a sine through the demo model's soft saturator (forward, 1 -> 1). "
+        "Latency: 2 x buffer size for Max's usual vector sizes; `info` reports it exactly.",
+        w=400.0,
+    )
     p.comment(
-        260,
-        640,
+        15,
+        bottom(p, latency) + 20.0,
         "Errors (missing file, a model that throws, NaN output) are printed in the Max console "
         "from "
         "the main thread; a failing model outputs silence until reload. Inlet/outlet assistance "

@@ -13,7 +13,7 @@
    80.0,
    80.0,
    900.0,
-   760.0
+   840.0
   ],
   "default_fontsize": 12.0,
   "gridsize": [
@@ -115,75 +115,11 @@
      ],
      "patching_rect": [
       15,
-      470,
+      568.0,
       140.0,
       22.0
      ],
      "id": "obj-6"
-    }
-   },
-   {
-    "box": {
-     "maxclass": "newobj",
-     "text": "*~ 0.2",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "outlettype": [
-      "signal"
-     ],
-     "patching_rect": [
-      15,
-      540,
-      72.0,
-      22.0
-     ],
-     "id": "obj-7"
-    }
-   },
-   {
-    "box": {
-     "maxclass": "ezdac~",
-     "numinlets": 2,
-     "numoutlets": 0,
-     "outlettype": [],
-     "patching_rect": [
-      15,
-      580,
-      45.0,
-      45.0
-     ],
-     "id": "obj-8"
-    }
-   },
-   {
-    "box": {
-     "maxclass": "newobj",
-     "text": "print nn~",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "outlettype": [],
-     "patching_rect": [
-      160,
-      540,
-      96.0,
-      22.0
-     ],
-     "id": "obj-9"
-    }
-   },
-   {
-    "box": {
-     "maxclass": "comment",
-     "text": "Turn audio on: a sine through the demo model's soft saturator (forward, 1 -> 1). Latency: 2 x buffer size for Max's usual vector sizes; `info` reports it exactly.",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      80,
-      590,
-      400.0,
-      48.0
-     ],
-     "id": "obj-10"
     }
    },
    {
@@ -197,11 +133,11 @@
      ],
      "patching_rect": [
       260,
-      130.0,
+      130,
       132.0,
       22.0
      ],
-     "id": "obj-11"
+     "id": "obj-7"
     }
    },
    {
@@ -212,11 +148,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      130.0,
+      130,
       300.0,
       20.0
      ],
-     "id": "obj-12"
+     "id": "obj-8"
     }
    },
    {
@@ -234,7 +170,7 @@
       62.0,
       22.0
      ],
-     "id": "obj-13"
+     "id": "obj-9"
     }
    },
    {
@@ -249,7 +185,7 @@
       300.0,
       20.0
      ],
-     "id": "obj-14"
+     "id": "obj-10"
     }
    },
    {
@@ -267,7 +203,7 @@
       118.0,
       22.0
      ],
-     "id": "obj-15"
+     "id": "obj-11"
     }
    },
    {
@@ -282,7 +218,7 @@
       300.0,
       20.0
      ],
-     "id": "obj-16"
+     "id": "obj-12"
     }
    },
    {
@@ -300,7 +236,7 @@
       97.0,
       22.0
      ],
-     "id": "obj-17"
+     "id": "obj-13"
     }
    },
    {
@@ -315,7 +251,7 @@
       300.0,
       34.0
      ],
-     "id": "obj-18"
+     "id": "obj-14"
     }
    },
    {
@@ -329,11 +265,11 @@
      ],
      "patching_rect": [
       260,
-      242.0,
+      254.0,
       83.0,
       22.0
      ],
-     "id": "obj-19"
+     "id": "obj-15"
     }
    },
    {
@@ -344,11 +280,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      242.0,
+      254.0,
       300.0,
       20.0
      ],
-     "id": "obj-20"
+     "id": "obj-16"
     }
    },
    {
@@ -362,11 +298,11 @@
      ],
      "patching_rect": [
       260,
-      270.0,
+      282.0,
       104.0,
       22.0
      ],
-     "id": "obj-21"
+     "id": "obj-17"
     }
    },
    {
@@ -377,11 +313,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      270.0,
+      282.0,
       300.0,
       34.0
      ],
-     "id": "obj-22"
+     "id": "obj-18"
     }
    },
    {
@@ -395,11 +331,11 @@
      ],
      "patching_rect": [
       260,
-      298.0,
+      322.0,
       90.0,
       22.0
      ],
-     "id": "obj-23"
+     "id": "obj-19"
     }
    },
    {
@@ -410,11 +346,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      298.0,
+      322.0,
       300.0,
       34.0
      ],
-     "id": "obj-24"
+     "id": "obj-20"
     }
    },
    {
@@ -428,11 +364,11 @@
      ],
      "patching_rect": [
       260,
-      326.0,
+      362.0,
       48.0,
       22.0
      ],
-     "id": "obj-25"
+     "id": "obj-21"
     }
    },
    {
@@ -443,11 +379,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      326.0,
+      362.0,
       300.0,
       34.0
      ],
-     "id": "obj-26"
+     "id": "obj-22"
     }
    },
    {
@@ -461,11 +397,11 @@
      ],
      "patching_rect": [
       260,
-      354.0,
+      402.0,
       55.0,
       22.0
      ],
-     "id": "obj-27"
+     "id": "obj-23"
     }
    },
    {
@@ -476,11 +412,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      354.0,
+      402.0,
       300.0,
       20.0
      ],
-     "id": "obj-28"
+     "id": "obj-24"
     }
    },
    {
@@ -494,11 +430,11 @@
      ],
      "patching_rect": [
       260,
-      382.0,
+      430.0,
       90.0,
       22.0
      ],
-     "id": "obj-29"
+     "id": "obj-25"
     }
    },
    {
@@ -509,11 +445,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      382.0,
+      430.0,
       300.0,
       20.0
      ],
-     "id": "obj-30"
+     "id": "obj-26"
     }
    },
    {
@@ -527,11 +463,11 @@
      ],
      "patching_rect": [
       260,
-      410.0,
+      458.0,
       76.0,
       22.0
      ],
-     "id": "obj-31"
+     "id": "obj-27"
     }
    },
    {
@@ -542,11 +478,11 @@
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      410.0,
+      458.0,
       300.0,
       20.0
      ],
-     "id": "obj-32"
+     "id": "obj-28"
     }
    },
    {
@@ -560,26 +496,26 @@
      ],
      "patching_rect": [
       260,
-      438.0,
+      486.0,
       76.0,
       22.0
      ],
-     "id": "obj-33"
+     "id": "obj-29"
     }
    },
    {
     "box": {
      "maxclass": "comment",
-     "text": "",
+     "text": "call the model again",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       430.0,
-      438.0,
+      486.0,
       300.0,
       20.0
      ],
-     "id": "obj-34"
+     "id": "obj-30"
     }
    },
    {
@@ -592,13 +528,13 @@
      ],
      "patching_rect": [
       260,
-      450,
+      514.0,
       160.0,
       22.0
      ],
      "attr": "policy",
      "parameter_enable": 0,
-     "id": "obj-35"
+     "id": "obj-31"
     }
    },
    {
@@ -609,9 +545,73 @@
      "numoutlets": 0,
      "patching_rect": [
       430,
-      450,
+      514.0,
       400.0,
       34.0
+     ],
+     "id": "obj-32"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "newobj",
+     "text": "*~ 0.2",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      "signal"
+     ],
+     "patching_rect": [
+      15,
+      638.0,
+      72.0,
+      22.0
+     ],
+     "id": "obj-33"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "ezdac~",
+     "numinlets": 2,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      15,
+      678.0,
+      45.0,
+      45.0
+     ],
+     "id": "obj-34"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "newobj",
+     "text": "print nn~",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      160,
+      638.0,
+      96.0,
+      22.0
+     ],
+     "id": "obj-35"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "Turn audio on: a sine through the demo model's soft saturator (forward, 1 -> 1). Latency: 2 x buffer size for Max's usual vector sizes; `info` reports it exactly.",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      80,
+      688.0,
+      400.0,
+      48.0
      ],
      "id": "obj-36"
     }
@@ -623,8 +623,8 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      260,
-      640,
+      15,
+      756.0,
       600.0,
       48.0
      ],
@@ -660,47 +660,23 @@
    {
     "patchline": {
      "source": [
+      "obj-7",
+      0
+     ],
+     "destination": [
       "obj-6",
       0
-     ],
-     "destination": [
-      "obj-7",
-      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-7",
-      0
-     ],
-     "destination": [
-      "obj-8",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-7",
-      0
-     ],
-     "destination": [
-      "obj-8",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-6",
-      1
-     ],
-     "destination": [
       "obj-9",
+      0
+     ],
+     "destination": [
+      "obj-6",
       0
      ]
     }
@@ -840,11 +816,11 @@
    {
     "patchline": {
      "source": [
-      "obj-33",
+      "obj-6",
       0
      ],
      "destination": [
-      "obj-6",
+      "obj-33",
       0
      ]
     }
@@ -852,11 +828,35 @@
    {
     "patchline": {
      "source": [
-      "obj-35",
+      "obj-33",
       0
      ],
      "destination": [
+      "obj-34",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-33",
+      0
+     ],
+     "destination": [
+      "obj-34",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
       "obj-6",
+      1
+     ],
+     "destination": [
+      "obj-35",
       0
      ]
     }

@@ -2,7 +2,8 @@
 box ids, patch cords between existing boxes and existing inlets/outlets, nn~/mc.nn~/nn.info boxes
 with the inlet and outlet counts the externals create for models/demo.ts, and every message box or
 attrui wired to them naming a message or attribute the externals register (read from their
-sources). Exit code 0 when everything holds; prints one line per problem otherwise.
+sources), and no box or comment lying over another (patching_rect). Exit code 0 when everything
+holds; prints one line per problem otherwise.
 
 Run:  python3 tests/max/check_patchers.py   (ctest runs it as max_patchers)
 """
@@ -108,7 +109,33 @@ def check(path: Path, accepted: Dict[str, Set[str]]) -> List[str]:
             and box["numinlets"] > 0
         ):
             problems.append(f"{name}: [{box['text']}] receives nothing")
-    return problems
+    return problems + overlaps(name, patcher)
+
+
+def overlaps(name: str, patcher: Dict) -> List[str]:
+    """The layout rules tests/gui applies to the Pd patches, on each box's patching_rect: no box
+    over another box, no comment over a box or another comment (touching edges are fine), and
+    everything inside the window as it opens (the patcher's rect: x, y, width, height)."""
+    boxes = [b["box"] for b in patcher.get("boxes", [])]
+    found = []
+    width, height = patcher["rect"][2], patcher["rect"][3]
+    for a in boxes:
+        x, y, w, h = a["patching_rect"]
+        if x + w > width or y + h > height:
+            found.append(
+                f"{name}: {a['maxclass']} [{a.get('text', '')[:30]}] at {a['patching_rect']} lies "
+                f"outside the window ({width:g}x{height:g})"
+            )
+    for i, a in enumerate(boxes):
+        ax, ay, aw, ah = a["patching_rect"]
+        for b in boxes[i + 1 :]:
+            bx, by, bw, bh = b["patching_rect"]
+            if min(ax + aw, bx + bw) > max(ax, bx) and min(ay + ah, by + bh) > max(ay, by):
+                found.append(
+                    f"{name}: {a['maxclass']} [{a.get('text', '')[:30]}] at {a['patching_rect']} "
+                    f"overlaps {b['maxclass']} [{b.get('text', '')[:30]}] at {b['patching_rect']}"
+                )
+    return found
 
 
 def main() -> int:
