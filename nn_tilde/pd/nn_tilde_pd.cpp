@@ -63,9 +63,10 @@ static std::vector<nn::Atom> nn_tilde_atoms(int argc, const t_atom* argv) {
     return out;
 }
 
-// Resolve a model name: relative to the patch, then Pd's search path; ".ts" added when missing
-// (nn::model_file_candidates, the order Max uses too). Prints why when it fails: a folder is named
-// as such (rule file.folder), anything else is "not found".
+// Resolve a model name: relative to the patch, then Pd's search path, then the models/ folder beside
+// the nn~ binary Pd loaded (class_gethelpdir: a package's own models, as the Max package has them);
+// ".ts" added when missing (nn::model_file_candidates, the order Max uses too). Prints why when it
+// fails: a folder is named as such (rule file.folder), anything else is "not found".
 static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path) {
     for (const std::string& c : nn::model_file_candidates(name)) {
         char dir[MAXPDSTRING];
@@ -79,6 +80,12 @@ static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path)
             return false;
         }
     }
+    const char* package = class_gethelpdir(nn_tilde_class);
+    const std::string shipped = nn::package_model_file(package ? package : "", name);
+    if (!shipped.empty()) {
+        path = shipped;
+        return true;
+    }
     // canvas_open skips folders: look for one where the file would have been, relative to the patch.
     const std::string folder =
         nn::is_absolute_path(name) ? std::string(name) : std::string(canvas_getdir(x->x_canvas)->s_name) + "/" + name;
@@ -86,8 +93,9 @@ static bool nn_tilde_resolve(t_nn_tilde* x, const char* name, std::string& path)
         pd_error(x, "[nn~] %s", nn::folder_error(folder).c_str());
     else
         pd_error(x,
-                 "[nn~] model file '%s' not found next to the patch or in Pd's search path (.ts is added when missing)",
-                 name);
+                 "[nn~] model file '%s' not found next to the patch or in Pd's search path, nor in %s/models (.ts is "
+                 "added when missing)",
+                 name, package ? package : "nn~'s folder");
     return false;
 }
 
