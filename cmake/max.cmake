@@ -18,15 +18,14 @@ endif()
 set(NN_MAX_SUPPORT "${MAX_SDK_PATH}/c74support")
 set(NN_MAX_PACKAGE "nn_tilde" CACHE STRING "Folder name of the Max package that `cmake --install` lays out")
 set(NN_MAX_OUT "${CMAKE_BINARY_DIR}/max/${NN_MAX_PACKAGE}")
-option(NN_BUNDLE_LIBTORCH "Copy libtorch's shared libraries into the install folder (a self-contained package)" OFF)
 
 function(nn_add_max_external target output_name source)
   add_library(${target} MODULE ${source})
   # SYSTEM: the SDK's headers warn under C++20 (volatile parameters); our code keeps -Wall -Wextra.
   target_include_directories(${target} SYSTEM PRIVATE "${NN_MAX_SUPPORT}" "${NN_MAX_SUPPORT}/max-includes"
                                                        "${NN_MAX_SUPPORT}/msp-includes")
-  target_link_libraries(${target} PRIVATE nn_core nn_host nn_warnings)
-  target_compile_definitions(${target} PRIVATE NN_VERSION="${PROJECT_VERSION}" ${ARGN})
+  target_link_libraries(${target} PRIVATE nn_core nn_host nn_warnings nn_version)
+  target_compile_definitions(${target} PRIVATE ${ARGN})
   if(NOT MSVC)
     target_compile_options(${target} PRIVATE -Wno-cast-function-type)  # Max's (method) cast idiom
   endif()
@@ -40,7 +39,7 @@ function(nn_add_max_external target output_name source)
     set_target_properties(${target} PROPERTIES BUNDLE TRUE BUNDLE_EXTENSION "mxo"
       MACOSX_BUNDLE_INFO_PLIST "${CMAKE_BINARY_DIR}/max-Info-${target}.plist.in"
       # nn~.mxo/Contents/MacOS/nn~ -> <package>/support holds libtorch when bundled
-      INSTALL_RPATH "@loader_path/../../../../support;${NN_TORCH_LIBDIR}" BUILD_RPATH "${NN_TORCH_LIBDIR}")
+      INSTALL_RPATH "@loader_path/../../../../support${NN_TORCH_INSTALL_RPATH}" BUILD_RPATH "${NN_TORCH_LIBDIR}")
     # Max exports its API from the host process: every Max symbol may stay undefined (the SDK's list).
     file(STRINGS "${MAX_SDK_PATH}/script/max-linker-flags.txt" _flags)
     separate_arguments(_flags UNIX_COMMAND "${_flags}")
@@ -56,11 +55,12 @@ function(nn_add_max_external target output_name source)
                                             "${NN_MAX_SUPPORT}/msp-includes/x64/MaxAudio.lib")
   else()
     set_target_properties(${target} PROPERTIES SUFFIX ".mxl_${CMAKE_SYSTEM_PROCESSOR}"
-      BUILD_RPATH "${NN_TORCH_LIBDIR}" INSTALL_RPATH "$ORIGIN/../support;${NN_TORCH_LIBDIR}")
+      BUILD_RPATH "${NN_TORCH_LIBDIR}" INSTALL_RPATH "$ORIGIN/../support${NN_TORCH_INSTALL_RPATH}")
     # Only ext_main is exported; libtorch's symbols stay local (as for the Pd external).
     target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL)
   endif()
-  install(TARGETS ${target} LIBRARY DESTINATION ${NN_MAX_PACKAGE}/externals BUNDLE DESTINATION ${NN_MAX_PACKAGE}/externals)
+  install(TARGETS ${target} ${NN_TORCH_DEPS_MAX}
+          LIBRARY DESTINATION ${NN_MAX_PACKAGE}/externals BUNDLE DESTINATION ${NN_MAX_PACKAGE}/externals)
 endfunction()
 
 nn_add_max_external(nn_max "nn~" nn_tilde/max/nn_tilde_max.cpp)
@@ -73,9 +73,12 @@ nn_add_max_external(nn_max_info "nn.info" nn_tilde/max/nn_info_max.cpp)
 install(FILES patches/max/nn~.maxhelp patches/max/mc.nn~.maxhelp patches/max/nn.info.maxhelp
         DESTINATION ${NN_MAX_PACKAGE}/help)
 install(FILES "patches/max/nn~ overview.maxpat" DESTINATION ${NN_MAX_PACKAGE}/patchers)
-install(FILES patches/max/package-info.json README.md DESTINATION ${NN_MAX_PACKAGE})
+# package-info.json carries the VERSION file's number (patches/max/package-info.json.in).
+configure_file(patches/max/package-info.json.in "${CMAKE_BINARY_DIR}/max/package-info.json" @ONLY)
+install(FILES "${CMAKE_BINARY_DIR}/max/package-info.json" README.md LICENSE DESTINATION ${NN_MAX_PACKAGE})
 install(DIRECTORY models/ DESTINATION ${NN_MAX_PACKAGE}/models FILES_MATCHING PATTERN "*.ts" PATTERN "*.md")
 if(NN_BUNDLE_LIBTORCH)
-  install(DIRECTORY "${NN_TORCH_LIBDIR}/" DESTINATION ${NN_MAX_PACKAGE}/support
-          FILES_MATCHING PATTERN "*.so*" PATTERN "*.dylib" PATTERN "*.dll")
+  # Max adds a package's support/ folder to the DLL search path on Windows; on macOS the externals'
+  # rpath points there.
+  nn_install_torch_libraries(nn_max_torch ${NN_MAX_PACKAGE}/support)
 endif()

@@ -2,10 +2,12 @@
 # Installs what nn~ needs on a Debian 12 machine (run as root, or with sudo available) and builds it:
 #   apt: PureData 0.53 (puredata-core, puredata-dev), cmake, g++, clang-22 + its sanitizer runtimes,
 #        clang-format-22, fluidsynth + the General MIDI soundfont (fluid-soundfont-gm) for
-#        `nn-tilde data`, python3 + python3-venv, git; for the patch layout test (tests/gui): Pd's Tk
-#        GUI (puredata-gui), Xvfb, ImageMagick (`import`, screenshots) and the DejaVu fonts Pd draws with
+#        `nn-tilde data`, python3 + python3-venv, git, patchelf (scripts/package.sh sets $ORIGIN rpaths);
+#        for the patch layout test (tests/gui): Pd's Tk GUI (puredata-gui), Xvfb, ImageMagick (`import`,
+#        screenshots) and the DejaVu fonts Pd draws with
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
-#        extra (matplotlib, scipy) and the test and lint tools (pytest, ruff)
+#        extra (matplotlib, scipy), the test and lint tools (pytest, ruff) and `build` (the kit's wheel
+#        and sdist in scripts/package.sh)
 #   Pd 0.55.2 (multichannel signals, pd64) and its GUI from Debian bookworm-backports, unpacked beside
 #        the system's 0.53 into build/pd-0.55.2 (nothing installed): scripts/test.sh runs the Pd tests in
 #        both
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES="puredata-core puredata-dev cmake g++ clang-22 libclang-rt-22-dev clang-format-22 fluidsynth
-  fluid-soundfont-gm python3 python3-venv git puredata-gui xvfb imagemagick fonts-dejavu-core"
+  fluid-soundfont-gm python3 python3-venv git patchelf puredata-gui xvfb imagemagick fonts-dejavu-core"
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   echo "== installing Debian packages: $APT_PACKAGES"
   $SUDO apt-get update -qq
@@ -58,7 +60,7 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
 fi
 echo "== installing the nn_tilde kit and test tools"
 .venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train]" pytest numpy soundfile \
-  ruff==0.17.6
+  ruff==0.17.6 build
 
 echo "== building nn~"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null

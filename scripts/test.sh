@@ -5,6 +5,9 @@
 #   3. pytest: Pd patch tests (renders compared with Python, bad input, help patch) and the kit's tests,
 #      the layout of the shipped patches in the Pd 0.53 and 0.55.2 GUIs under Xvfb (tests/gui),
 #      with Debian's Pd 0.53
+#      and, on the release that scripts/package.sh makes in dist/ (built before pytest), the package
+#      tests (tests/package): the .dek on a clean machine with Pd 0.53, 0.55.2 and pd64, the kit's
+#      wheel in a fresh virtual environment, one version everywhere
 #   4. the Pd patch tests (tests/pd) again with Pd 0.55.2 (multichannel signals), then the multichannel
 #      and help tests with its pd64 (nn~.linux-amd64-64.so)
 set -euo pipefail
@@ -22,6 +25,9 @@ for san in thread address realtime; do
   cmake --build "build-$san" -j"$(nproc)"
   ctest --test-dir "build-$san" --output-on-failure
 done
+
+echo "== package (scripts/package.sh): the release in dist/, for tests/package"
+NN_PACKAGE_SKIP_SETUP=1 bash scripts/package.sh
 
 echo "== pytest"
 # The reference nn_tilde Python package (1.6.0) goes to its own folder: it has the same import name

@@ -458,6 +458,7 @@ std::vector<InfoLine> Engine::describe() const {
     std::string state = !info_ ? "empty" : model_failed() ? "failed" : !stream_->enabled() ? "disabled" : "ready";
     if (loading_.load() > 0) state = "loading";
     out.push_back({"state", {Atom::sym(state)}});
+    out.push_back({"version", {Atom::sym(NN_VERSION)}});  // nn~'s own (the VERSION file), for bug reports
     if (info_) {
         out.push_back({"model", {Atom::sym(path_)}});
         out.push_back(methods_line(*info_));

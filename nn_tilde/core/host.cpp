@@ -141,6 +141,16 @@ bool is_folder(const std::string& path) {
 
 std::string folder_error(const std::string& path) { return rule_message("file.folder", {{"path", path}}); }
 
+std::string package_model_file(const std::string& package_dir, const std::string& name) {
+    if (package_dir.empty() || name.empty() || is_absolute_path(name)) return "";
+    for (const std::string& c : model_file_candidates(name)) {
+        const std::string p = package_dir + "/models/" + c;
+        std::error_code ec;  // unreadable counts as absent: the caller reports "not found"
+        if (std::filesystem::is_regular_file(p, ec)) return p;
+    }
+    return "";
+}
+
 // ---- channel routing -----------------------------------------------------------------------------
 
 int ChannelRouter::prepare(int batch, int model_inputs, int model_outputs, const std::vector<int>& inlet_channels,

@@ -55,6 +55,11 @@ bool is_absolute_path(const std::string& path);  // "/x", "C:\x", "C:/x", "\\ser
 // A model name that resolves to a directory is a mistake worth naming (rule file.folder), not "not found".
 bool is_folder(const std::string& path);
 std::string folder_error(const std::string& path);
+// The last place a model name is looked up, after the host's own search: the models/ folder of the
+// package that holds the external (Pd: the external's folder; Max: the package folder above externals/),
+// so a package's own models play wherever the patch is. The first candidate (model_file_candidates)
+// that is a file there, or "" when none is (or `name` is absolute, or `package_dir` empty).
+std::string package_model_file(const std::string& package_dir, const std::string& name);
 
 // ---- multichannel cables <-> batch items ----------------------------------------------------------
 

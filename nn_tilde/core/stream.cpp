@@ -15,6 +15,8 @@ std::atomic<int> g_orphans{0};  // engines retire() handed to their worker, not 
 
 }  // namespace
 
+std::shared_ptr<LiveControls> make_live_controls() { return std::make_shared<LiveControls>(); }
+
 StreamEngine::StreamEngine(int batch, int host_inputs, int host_outputs, WorkerListener* listener,
                            std::shared_ptr<LiveControls> controls)
     : batch_(std::max(1, batch)),

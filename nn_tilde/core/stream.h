@@ -60,6 +60,9 @@ struct LiveControls {
     std::atomic<int> policy{static_cast<int>(LatePolicy::Wait)};
     std::atomic<bool> enabled{true};
 };
+// Made here rather than with std::make_shared in an adapter: make_shared's control block carries
+// std typeinfo of default visibility, which a host module would otherwise export beside its entry point.
+std::shared_ptr<LiveControls> make_live_controls();
 
 struct StreamStats {
     uint64_t blocks = 0;           // process() calls

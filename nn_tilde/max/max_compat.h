@@ -4,7 +4,6 @@
 // compile-and-link check (see docs/MAX.md).
 #pragma once
 
-#include <fstream>
 #include <string>
 
 #include "ext.h"
@@ -51,12 +50,8 @@ static inline bool nn_max_resolve_model(t_class* c, const char* name, std::strin
     const size_t cut = package.find_last_of("/\\");
     if (cut == std::string::npos) return false;
     package.resize(cut);
-    for (const std::string& cand : candidates) {
-        const std::string p = package + "/models/" + cand;
-        if (std::ifstream(p).good()) {
-            path = p;
-            return true;
-        }
-    }
-    return false;
+    const std::string shipped = nn::package_model_file(package, name);
+    if (shipped.empty()) return false;
+    path = shipped;
+    return true;
 }

@@ -59,7 +59,7 @@ struct NnMaxState {
     explicit NnMaxState(t_nn_max* x) : port(x) {}
     NnMaxPort port;
     // Written by the attribute setters from any thread; every engine of this object reads them.
-    std::shared_ptr<nn::LiveControls> controls = std::make_shared<nn::LiveControls>();
+    std::shared_ptr<nn::LiveControls> controls = nn::make_live_controls();
     std::unique_ptr<nn::Instance> nn;  // created once in new, after the attribute arguments
     nn::ChannelRouter router;          // dsp64 prepares it while the gate is closed
     nn::PerformGate gate;

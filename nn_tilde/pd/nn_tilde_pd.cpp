@@ -102,9 +102,10 @@ void NnPdPort::restart(const std::string& why) {
     canvas_update_dsp();
 }
 
-// Resolve a model name: relative to the patch, then Pd's search path; ".ts" added when missing
-// (nn::model_file_candidates, the order Max uses too). Prints why when it fails: a folder is named
-// as such (rule file.folder), anything else is "not found".
+// Resolve a model name: relative to the patch, then Pd's search path, then the models/ folder beside
+// the nn~ binary Pd loaded (class_gethelpdir: a package's own models, as the Max package has them);
+// ".ts" added when missing (nn::model_file_candidates, the order Max uses too). Prints why when it
+// fails: a folder is named as such (rule file.folder), anything else is "not found".
 bool NnPdPort::resolve(const std::string& name, std::string& path) {
     for (const std::string& c : nn::model_file_candidates(name)) {
         char dir[MAXPDSTRING];
@@ -118,14 +119,21 @@ bool NnPdPort::resolve(const std::string& name, std::string& path) {
             return false;
         }
     }
+    const char* package = class_gethelpdir(nn_tilde_class);
+    const std::string shipped = nn::package_model_file(package ? package : "", name);
+    if (!shipped.empty()) {
+        path = shipped;
+        return true;
+    }
     // canvas_open skips folders: look for one where the file would have been, relative to the patch.
     const std::string folder =
         nn::is_absolute_path(name) ? name : std::string(canvas_getdir(x->x_canvas)->s_name) + "/" + name;
     if (nn::is_folder(folder))
         error(nn::folder_error(folder));
     else
-        error("model file '" + name +
-              "' not found next to the patch or in Pd's search path (.ts is added when missing)");
+        error("model file '" + name + "' not found next to the patch or in Pd's search path, nor in " +
+              (package ? std::string(package) + "/models" : std::string("nn~'s folder")) +
+              " (.ts is added when missing)");
     return false;
 }
 

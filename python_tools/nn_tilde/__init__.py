@@ -5,9 +5,12 @@ They are imported lazily (PEP 562) so that `nn-tilde --help` and usage errors an
 loading torch.
 """
 
+from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+# The one version number of nn~ (the repository's VERSION file; nn_tilde/VERSION links to it and the
+# wheel carries a copy): the externals' `info`, `nn-tilde --version` and the package names share it.
+__version__ = (Path(__file__).parent / "VERSION").read_text(encoding="utf-8").strip()
 
 _LAZY = {
     "TYPE_HASH": "nn_tilde.authoring.codegen",

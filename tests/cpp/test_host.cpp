@@ -1,11 +1,14 @@
 // The host-neutral half of the Pd and Max adapters (nn_tilde/core/host.*): argument parsing, policy
-// names, model file candidates, attribute value conversion, assistance strings, model-info lines and
-// dictionary, the mc.nn~ channel routing (also end to end through a StreamEngine with batch items),
+// names, model file candidates and the package's models/ folder, attribute value conversion,
+// assistance strings, model-info lines and dictionary, the mc.nn~ channel routing (also end to end through a StreamEngine with batch items),
 // and the perform gate that keeps Max's audio thread out while dsp64 re-prepares (hammered from two
 // threads; ThreadSanitizer checks it in the thread-sanitized build). torch-free: runs in every build.
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,6 +90,25 @@ static void test_policy_and_files() {
     EXPECT(!is_absolute_path("models/demo.ts"));
     EXPECT(!is_absolute_path("demo"));
     EXPECT(!is_absolute_path(""));
+}
+
+// The package's models/ folder (package_model_file): "<name>.ts" before "<name>", files only.
+static void test_package_models() {
+    namespace fs = std::filesystem;
+    const fs::path pkg = fs::temp_directory_path() / ("nn_test_package_" + std::to_string(std::random_device{}()));
+    fs::create_directories(pkg / "models" / "folder.ts");  // a folder is never a model file
+    std::ofstream(pkg / "models" / "demo.ts") << "x";
+    std::ofstream(pkg / "models" / "demo") << "x";
+    std::ofstream(pkg / "models" / "plain") << "x";
+    const std::string p = pkg.string();
+    EXPECT(package_model_file(p, "demo") == p + "/models/demo.ts");
+    EXPECT(package_model_file(p, "demo.ts") == p + "/models/demo.ts");
+    EXPECT(package_model_file(p, "plain") == p + "/models/plain");
+    EXPECT(package_model_file(p, "folder").empty());
+    EXPECT(package_model_file(p, "missing").empty());
+    EXPECT(package_model_file(p, (pkg / "models" / "demo.ts").string()).empty());  // absolute: not here
+    EXPECT(package_model_file("", "demo").empty());
+    fs::remove_all(pkg);
 }
 
 static void test_attributes() {
@@ -385,6 +407,7 @@ static void test_gate() {
 int main() {
     test_args();
     test_policy_and_files();
+    test_package_models();
     test_attributes();
     test_info();
     test_assist();

@@ -1,7 +1,8 @@
 """The Max package that `cmake --install` lays out (NN_BUILD_MAX=ON): installs the build into a
 temporary prefix, checks the package layout (externals/, help/, patchers/, models/,
-package-info.json, README.md) and runs the installed externals in the mock of the Max API
-(test_max_mock) with an empty search path: they must find models/demo.ts in their own package.
+package-info.json with the VERSION file's number, README.md, LICENSE) and runs the installed
+externals in the mock of the Max API (test_max_mock) with an empty search path: they must find
+models/demo.ts in their own package.
 
 Run (ctest: max_package):
   python3 tests/max/check_package.py <build dir> <test_max_mock> <module suffix>
@@ -35,13 +36,18 @@ def main(argv: List[str]) -> int:
             "models/demo.ts",
             "package-info.json",
             "README.md",
+            "LICENSE",
         ]
         missing = [e for e in expected if not (pkg / e).exists()]
         for m in missing:
             print(f"package lacks {m}")
         info = json.loads((pkg / "package-info.json").read_text())
+        version = (Path(__file__).resolve().parents[2] / "VERSION").read_text().strip()
         if info.get("name") != "nn_tilde" or info.get("homepatcher") != "nn~ overview.maxpat":
             print("package-info.json: unexpected name or homepatcher")
+            missing.append("package-info.json")
+        if info.get("version") != version:
+            print(f"package-info.json: version {info.get('version')}, VERSION says {version}")
             missing.append("package-info.json")
         if not missing:
             # An empty search path: the externals must find demo.ts in their own package's models/.

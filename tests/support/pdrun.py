@@ -15,7 +15,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import soundfile as sf
@@ -93,12 +93,15 @@ def render(
     extra_frames: int = 0,
     block: int = 64,
     arrays: Optional[Dict[str, Sequence[float]]] = None,
+    run: Optional[Callable[[Path], subprocess.CompletedProcess]] = None,
 ) -> PdResult:
     """Render `inputs` ([in_channels, frames], float32) through [nn~ <creation>] in pd -batch.
 
     messages: sent to nn~ right after creation and before DSP starts (e.g. "set gain 2").
     extra_frames: recorded beyond the input length (to catch the latency tail).
     arrays: extra Pd arrays created and filled before the messages are sent (for buffer attributes).
+    run: runs the written patch (default run_pd: this build's nn~ on the search path); the package
+    tests run it in an installed package's environment instead.
     """
     tmp = Path(tmp)
     n_in = inputs.shape[0]
@@ -173,7 +176,7 @@ def render(
     conn(trig, 1, dsp, 0)
     conn(trig, 1, wait, 0)
     conn(trig, 0, info, 0)
-    p = run_pd(patch.write(tmp / "render.pd"))
+    p = (run or run_pd)(patch.write(tmp / "render.pd"))
     res = PdResult(p.returncode, p.stdout, p.stderr, info=parse_info(p.stdout + p.stderr))
     if out_file.exists():
         data, _sr = sf.read(out_file, dtype="float32", always_2d=True)
