@@ -4,7 +4,10 @@
 #        clang-format-22, fluidsynth + the General MIDI soundfont (fluid-soundfont-gm) for
 #        `nn-tilde data`, python3 + python3-venv, git, patchelf (scripts/package.sh sets $ORIGIN rpaths);
 #        for the patch layout test (tests/gui): Pd's Tk GUI (puredata-gui), Xvfb, ImageMagick (`import`,
-#        screenshots) and the DejaVu fonts Pd draws with
+#        screenshots) and the DejaVu fonts Pd draws with; for the DAW plugin (nn_tilde/plugin, docs/PLUGIN.md):
+#        JUCE 7 (juce-modules-source, juce-tools), LV2 (lv2-dev), lilv (liblilv-dev for the LV2 test host,
+#        lilv-utils for lv2info); juce-modules-source brings the X11, freetype, ALSA, Ogg Vorbis and FLAC
+#        headers JUCE compiles and links against
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
 #        extra (matplotlib, scipy), the test and lint tools (pytest, ruff) and `build` (the kit's wheel
 #        and sdist in scripts/package.sh)
@@ -20,7 +23,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES="puredata-core puredata-dev cmake g++ clang-22 libclang-rt-22-dev clang-format-22 fluidsynth
-  fluid-soundfont-gm python3 python3-venv git patchelf puredata-gui xvfb imagemagick fonts-dejavu-core"
+  fluid-soundfont-gm python3 python3-venv git patchelf puredata-gui xvfb imagemagick fonts-dejavu-core
+  juce-modules-source juce-tools lv2-dev liblilv-dev lilv-utils"
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   echo "== installing Debian packages: $APT_PACKAGES"
   $SUDO apt-get update -qq

@@ -1,0 +1,136 @@
+// A headless test host on JUCE's hosting classes: loads the built nn~ VST3 or LV2, renders a raw
+// float32 file through it and writes the output, so tests/plugin can compare it with the model run in
+// Python. The plugin prints its messages on stderr ([nn~] ...); this host prints `latency <samples>`
+// and `error ...` on stdout.
+//
+//   nn_plugin_host --vst3 <bundle.vst3> | --lv2 <folder holding the .lv2 bundle> <uri>
+//       --in <planar f32> --out <planar f32> [--channels 1|2] [--rate 44100] [--block 512]
+//       [--state-in <file>] [--state-out <file>] [--swap-state <file> <block index>]
+//       [--param <name> <normalised value>]... [--realtime]
+// Input and output are planar: all of channel 0, then channel 1. The render is offline
+// (setNonRealtime) unless --realtime.
+#include <juce_audio_processors/juce_audio_processors.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace {
+
+juce::MemoryBlock read_file(const juce::String& path) {
+    juce::MemoryBlock m;
+    juce::File(path).loadFileAsData(m);
+    return m;
+}
+
+int fail(const juce::String& text) {
+    std::cout << "error " << text << std::endl;
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    juce::ScopedJuceInitialiser_GUI init;
+    juce::String vst3, lv2_dir, lv2_uri, in_path, out_path, state_in, state_out, swap_state;
+    int channels = 1, block = 512, swap_block = -1;
+    double rate = 44100;
+    bool realtime = false;
+    std::vector<std::pair<juce::String, float>> params;
+    for (int i = 1; i < argc; ++i) {
+        const juce::String a(argv[i]);
+        auto next = [&]() { return i + 1 < argc ? juce::String(argv[++i]) : juce::String(); };
+        if (a == "--vst3") vst3 = next();
+        else if (a == "--lv2") { lv2_dir = next(); lv2_uri = next(); }
+        else if (a == "--in") in_path = next();
+        else if (a == "--out") out_path = next();
+        else if (a == "--channels") channels = next().getIntValue();
+        else if (a == "--rate") rate = next().getDoubleValue();
+        else if (a == "--block") block = next().getIntValue();
+        else if (a == "--state-in") state_in = next();
+        else if (a == "--state-out") state_out = next();
+        else if (a == "--swap-state") { swap_state = next(); swap_block = next().getIntValue(); }
+        else if (a == "--param") { const auto name = next(); params.emplace_back(name, next().getFloatValue()); }
+        else if (a == "--realtime") realtime = true;
+        else return fail("unknown argument " + a);
+    }
+
+    juce::AudioPluginFormatManager formats;
+    juce::OwnedArray<juce::PluginDescription> found;
+    juce::AudioPluginFormat* format = nullptr;
+    juce::String id;
+    if (vst3.isNotEmpty()) {
+        format = new juce::VST3PluginFormat();
+        id = vst3;
+    } else {
+        format = new juce::LV2PluginFormat();
+        id = lv2_uri;
+    }
+    formats.addFormat(format);
+    if (lv2_dir.isNotEmpty()) format->searchPathsForPlugins(juce::FileSearchPath(lv2_dir), false, false);
+    format->findAllTypesForFile(found, id);
+    if (found.isEmpty()) return fail("no plugin found in " + id);
+
+    juce::String error;
+    std::unique_ptr<juce::AudioPluginInstance> plugin = formats.createPluginInstance(*found[0], rate, block, error);
+    if (!plugin) return fail("cannot instantiate: " + error);
+
+    juce::AudioProcessor::BusesLayout layout;
+    const auto set = channels == 1 ? juce::AudioChannelSet::mono() : juce::AudioChannelSet::stereo();
+    layout.inputBuses.add(set);
+    layout.outputBuses.add(set);
+    if (!plugin->setBusesLayout(layout)) return fail("the plugin refuses " + juce::String(channels) + " channels");
+
+    if (state_in.isNotEmpty()) {
+        const auto m = read_file(state_in);
+        plugin->setStateInformation(m.getData(), static_cast<int>(m.getSize()));
+    }
+    for (const auto& [name, value] : params) {
+        bool set_one = false;
+        for (auto* p : plugin->getParameters())
+            if (p->getName(100) == name) {
+                p->setValue(value);
+                set_one = true;
+            }
+        if (!set_one) return fail("no parameter named " + name);
+    }
+    plugin->setNonRealtime(!realtime);
+    plugin->prepareToPlay(rate, block);
+    // The plugin drains its engine's events on its message thread (timers): let them run.
+    juce::MessageManager::getInstance()->runDispatchLoopUntil(300);
+    std::cout << "latency " << plugin->getLatencySamples() << std::endl;
+
+    juce::MemoryBlock input = read_file(in_path);
+    const int frames = static_cast<int>(input.getSize() / sizeof(float)) / channels;
+    const auto* in = static_cast<const float*>(input.getData());
+    std::vector<float> out(static_cast<size_t>(frames) * static_cast<size_t>(channels));
+    juce::AudioBuffer<float> buffer(std::max(channels, plugin->getTotalNumOutputChannels()), block);
+    juce::MidiBuffer midi;
+    int index = 0;
+    for (int start = 0; start < frames; start += block, ++index) {
+        if (index == swap_block && swap_state.isNotEmpty()) {
+            const auto m = read_file(swap_state);
+            plugin->setStateInformation(m.getData(), static_cast<int>(m.getSize()));
+        }
+        const int n = std::min(block, frames - start);
+        buffer.setSize(buffer.getNumChannels(), n, false, false, true);
+        buffer.clear();
+        for (int c = 0; c < channels; ++c)
+            std::copy(in + static_cast<size_t>(c) * frames + start, in + static_cast<size_t>(c) * frames + start + n,
+                      buffer.getWritePointer(c));
+        plugin->processBlock(buffer, midi);
+        for (int c = 0; c < channels; ++c)
+            std::copy(buffer.getReadPointer(c), buffer.getReadPointer(c) + n,
+                      out.begin() + static_cast<long>(c) * frames + start);
+    }
+    std::cout << "latency_after " << plugin->getLatencySamples() << std::endl;
+    juce::File(out_path).replaceWithData(out.data(), out.size() * sizeof(float));
+    if (state_out.isNotEmpty()) {
+        juce::MemoryBlock m;
+        plugin->getStateInformation(m);
+        juce::File(state_out).replaceWithData(m.getData(), m.getSize());
+    }
+    plugin->releaseResources();
+    plugin.reset();
+    return 0;
+}

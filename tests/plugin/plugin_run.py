@@ -1,0 +1,78 @@
+"""Runs the built nn~ plugin (VST3 or LV2) in the JUCE test host (tests/plugin/plugin_host.cpp) and
+reads back what it rendered. The build folder is NN_BUILD_DIR, else the repository's build/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("NN_BUILD_DIR", REPO / "build"))
+LV2_URI = "https://github.com/nn-tilde/nn-tilde/plugin"
+
+
+def _one(pattern: str) -> Optional[Path]:
+    found = sorted(BUILD.glob(pattern))
+    return found[0] if found else None
+
+
+def vst3_bundle() -> Optional[Path]:
+    return _one("nn_plugin_artefacts/*/VST3/nn~.vst3")
+
+
+def lv2_bundle() -> Optional[Path]:
+    return _one("nn_plugin_artefacts/*/LV2/nn~.lv2")
+
+
+def host_binary() -> Optional[Path]:
+    return _one("nn_plugin_host_artefacts/*/nn_plugin_host")
+
+
+@dataclass
+class Render:
+    out: np.ndarray  # [channels, frames]
+    latency: int
+    latency_after: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def render(
+    fmt: str,
+    x: np.ndarray,
+    tmp: Path,
+    *,
+    env: Optional[Dict[str, str]] = None,
+    rate: int = 44100,
+    block: int = 512,
+    args: Optional[List[str]] = None,
+    tag: str = "r",
+) -> Render:
+    """x: [channels, frames] float32 -> the plugin's output, same shape."""
+    host = host_binary()
+    assert host is not None, f"no test host in {BUILD}: build the target nn_plugin_host"
+    src, dst = tmp / f"{tag}_in.f32", tmp / f"{tag}_out.f32"
+    np.ascontiguousarray(x, dtype=np.float32).tofile(src)
+    if fmt == "vst3":
+        where = ["--vst3", str(vst3_bundle())]
+    else:
+        where = ["--lv2", str(lv2_bundle().parent), LV2_URI]
+    cmd = [str(host), *where, "--in", str(src), "--out", str(dst), "--channels", str(x.shape[0])]
+    cmd += ["--rate", str(rate), "--block", str(block), *(args or [])]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NN_PLUGIN_")}
+    full_env.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=full_env)
+    lat = after = -1
+    for line in p.stdout.splitlines():
+        if line.startswith("latency "):
+            lat = int(line.split()[1])
+        if line.startswith("latency_after "):
+            after = int(line.split()[1])
+    out = np.fromfile(dst, dtype=np.float32).reshape(x.shape) if dst.exists() else np.zeros(0)
+    return Render(out, lat, after, p.returncode, p.stdout, p.stderr)
