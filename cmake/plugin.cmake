@@ -57,10 +57,16 @@ endforeach()
 # The headless test host of tests/plugin (JUCE's VST3 and LV2 hosting classes).
 if(NN_BUILD_TESTS)
   juce_add_console_app(nn_plugin_host PRODUCT_NAME nn_plugin_host)
-  target_sources(nn_plugin_host PRIVATE tests/plugin/plugin_host.cpp)
+  # The plugin's own sources too: --editor-shot opens its editor in this process (tests/plugin/test_editor.py).
+  target_sources(nn_plugin_host PRIVATE tests/plugin/plugin_host.cpp nn_tilde/plugin/nn_processor.cpp nn_tilde/plugin/nn_editor.cpp)
   target_compile_definitions(nn_plugin_host PRIVATE
-    JUCE_PLUGINHOST_VST3=1 JUCE_PLUGINHOST_LV2=1 JUCE_WEB_BROWSER=0 JUCE_USE_CURL=0 JUCE_MODAL_LOOPS_PERMITTED=1)
-  target_link_libraries(nn_plugin_host PRIVATE juce::juce_audio_processors juce::juce_recommended_config_flags)
+    JUCE_PLUGINHOST_VST3=1 JUCE_PLUGINHOST_LV2=1 JUCE_WEB_BROWSER=0 JUCE_USE_CURL=0 JUCE_MODAL_LOOPS_PERMITTED=1
+    NN_PLUGIN_MODELS_DIR="${CMAKE_SOURCE_DIR}/models")
+  target_include_directories(nn_plugin_host PRIVATE nn_tilde/plugin)
+  target_compile_options(nn_plugin_host PRIVATE ${NN_TORCH_FLAGS})
+  target_link_libraries(nn_plugin_host PRIVATE juce::juce_audio_processors juce::juce_recommended_config_flags
+                                               nn_core nn_host nn_version)
+  set_target_properties(nn_plugin_host PROPERTIES BUILD_RPATH "${NN_TORCH_LIBDIR}")
 endif()
 
 # The lilv host of tests/plugin (Debian's liblilv-dev): the LV2 bundle in a host that is not JUCE.

@@ -16,7 +16,8 @@ NnEditor::NnEditor(NnProcessor& p) : AudioProcessorEditor(p), p_(p) {
     addAndMakeVisible(load_);
     load_.onClick = [this] { choose_file(); };
 
-    for (auto* l : {&method_label_, &buffer_label_, &headroom_label_, &policy_label_, &in_label_, &out_label_, &mix_label_})
+    for (auto* l :
+         {&method_label_, &buffer_label_, &headroom_label_, &policy_label_, &in_label_, &out_label_, &mix_label_})
         addAndMakeVisible(*l);
     addAndMakeVisible(method_);
     method_.onChange = [this] {
@@ -43,10 +44,11 @@ NnEditor::NnEditor(NnProcessor& p) : AudioProcessorEditor(p), p_(p) {
     mix_attach_ = std::make_unique<SliderAttachment>(params, "mix", mix_);
     addAndMakeVisible(bypass_);
     bypass_attach_ = std::make_unique<ButtonAttachment>(params, "bypass", bypass_);
-    for (int i = 0; i < NnProcessor::kAttributeSlots; ++i) {
+    for (size_t i = 0; i < NnProcessor::kAttributeSlots; ++i) {
         attr_.push_back(std::make_unique<juce::Slider>(juce::Slider::LinearHorizontal, juce::Slider::TextBoxRight));
         attr_label_.push_back(std::make_unique<juce::Label>());
-        attr_attach_.push_back(std::make_unique<SliderAttachment>(params, "attr" + juce::String(i + 1), *attr_.back()));
+        attr_attach_.push_back(
+            std::make_unique<SliderAttachment>(params, "attr" + juce::String(static_cast<int>(i) + 1), *attr_.back()));
         addChildComponent(*attr_.back());
         addChildComponent(*attr_label_.back());
     }
@@ -61,7 +63,9 @@ NnEditor::NnEditor(NnProcessor& p) : AudioProcessorEditor(p), p_(p) {
 
 NnEditor::~NnEditor() { stopTimer(); }
 
-void NnEditor::paint(juce::Graphics& g) { g.fillAll(getLookAndFeel().findColour(juce::ResizableWindow::backgroundColourId)); }
+void NnEditor::paint(juce::Graphics& g) {
+    g.fillAll(getLookAndFeel().findColour(juce::ResizableWindow::backgroundColourId));
+}
 
 void NnEditor::resized() {
     auto r = getLocalBounds().reduced(10);
@@ -83,14 +87,15 @@ void NnEditor::resized() {
     row(out_label_, out_gain_);
     row(mix_label_, mix_);
     bypass_.setBounds(r.removeFromTop(24).withWidth(120));
-    for (int i = 0; i < NnProcessor::kAttributeSlots; ++i)
-        if (attr_[static_cast<size_t>(i)]->isVisible()) row(*attr_label_[static_cast<size_t>(i)], *attr_[static_cast<size_t>(i)]);
+    for (size_t i = 0; i < NnProcessor::kAttributeSlots; ++i)
+        if (attr_[i]->isVisible()) row(*attr_label_[i], *attr_[i]);
     log_.setBounds(r.reduced(0, 4));
 }
 
 void NnEditor::refresh() {
     const NnProcessor::Status s = p_.status();
-    const std::string file = s.model.empty() ? std::string("(no model)") : std::filesystem::path(s.model).filename().string();
+    const std::string file =
+        s.model.empty() ? std::string("(no model)") : std::filesystem::path(s.model).filename().string();
     model_.setText(s.model_name.empty() ? file : s.model_name + "  (" + file + ")", juce::dontSendNotification);
     juce::String d;
     d << "method " << s.method << ": " << s.inputs << " in, " << s.outputs << " out";

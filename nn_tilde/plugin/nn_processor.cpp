@@ -20,18 +20,19 @@ std::string binary_dir() {
     return std::filesystem::path(info.dli_fname).parent_path().string();
 }
 
-// Where a model name that is not an absolute path is looked up, in order: models/ beside the binary
-// (LV2 bundle, standalone), the VST3 bundle's Contents/Resources/models, and the source tree's models/
-// of this build (so a build-tree plugin finds demo.ts before it is installed).
+// Where a model name that is not an absolute path is looked up (package_model_file looks in <dir>/models/),
+// in order: beside the binary (LV2 bundle, standalone app), the VST3 bundle's Contents/Resources, and
+// the source tree of this build (NN_PLUGIN_MODELS_DIR/..), so a build-tree plugin finds demo.ts before
+// its bundle is complete (JUCE's LV2 helper runs the plugin before the post-build copy).
 std::vector<std::string> model_dirs() {
     const std::string dir = binary_dir();
     std::vector<std::string> dirs;
     if (!dir.empty()) {
-        dirs.push_back(dir + "/models");
-        dirs.push_back(dir + "/../Resources/models");
+        dirs.push_back(dir);
+        dirs.push_back(dir + "/../Resources");
     }
 #ifdef NN_PLUGIN_MODELS_DIR
-    dirs.push_back(NN_PLUGIN_MODELS_DIR);
+    dirs.push_back(std::string(NN_PLUGIN_MODELS_DIR) + "/..");
 #endif
     return dirs;
 }
@@ -53,12 +54,12 @@ void NnPluginPort::output(const std::string& key, const std::vector<nn::Atom>& v
     }
     // The answer to the `get` of a mapped attribute (map_attributes_locked): the parameter shows the
     // model's value, and is not sent back to the model.
-    for (int i = 0; i < NnProcessor::kAttributeSlots; ++i)
+    for (size_t i = 0; i < NnProcessor::kAttributeSlots; ++i)
         if (p_.attr_names_[i] == key && values.size() == 1 && !values[0].is_symbol) {
             const auto v = static_cast<float>(values[0].number);
             p_.attr_sent_[i] = v;
             p_.attr_known_[i] = true;
-            if (auto* param = p_.params_.getParameter("attr" + juce::String(i + 1)))
+            if (auto* param = p_.params_.getParameter("attr" + juce::String(static_cast<int>(i) + 1)))
                 param->setValueNotifyingHost(param->convertTo0to1(v));
         }
 }
@@ -117,12 +118,13 @@ juce::AudioProcessorValueTreeState::ParameterLayout NnProcessor::layout() {
                                                 NormalisableRange<float>(-60.0f, 24.0f, 0.1f), 0.0f, "dB"));
     l.add(std::make_unique<AudioParameterFloat>(ParameterID{"out_gain", 1}, "Output gain",
                                                 NormalisableRange<float>(-60.0f, 24.0f, 0.1f), 0.0f, "dB"));
-    l.add(std::make_unique<AudioParameterFloat>(ParameterID{"mix", 1}, "Dry/wet", NormalisableRange<float>(0, 1), 1.0f));
+    l.add(
+        std::make_unique<AudioParameterFloat>(ParameterID{"mix", 1}, "Dry/wet", NormalisableRange<float>(0, 1), 1.0f));
     l.add(std::make_unique<AudioParameterBool>(ParameterID{"bypass", 1}, "Bypass", false));
     // Wait is for offline renders: a host that says it renders offline (setNonRealtime) always gets it.
     l.add(std::make_unique<AudioParameterChoice>(ParameterID{"policy", 1}, "Late policy",
                                                  StringArray{"wait", "silence", "hold"}, 1));
-    for (int i = 1; i <= kAttributeSlots; ++i)
+    for (int i = 1; i <= static_cast<int>(kAttributeSlots); ++i)
         l.add(std::make_unique<AudioParameterFloat>(ParameterID{"attr" + String(i), 1}, "Attribute " + String(i),
                                                     NormalisableRange<float>(-100.0f, 100.0f), 0.0f));
     return l;
@@ -137,7 +139,8 @@ NnProcessor::NnProcessor()
     out_gain_ = params_.getRawParameterValue("out_gain");
     mix_ = params_.getRawParameterValue("mix");
     policy_ = params_.getRawParameterValue("policy");
-    for (int i = 0; i < kAttributeSlots; ++i) attr_values_[i] = params_.getRawParameterValue("attr" + juce::String(i + 1));
+    for (size_t i = 0; i < kAttributeSlots; ++i)
+        attr_values_[i] = params_.getRawParameterValue("attr" + juce::String(static_cast<int>(i) + 1));
     bypass_ = dynamic_cast<juce::AudioParameterBool*>(params_.getParameter("bypass"));
     {
         // With no saved state the demo model plays, so a new instance makes sound at once; NN_PLUGIN_MODEL
@@ -234,7 +237,7 @@ void NnProcessor::prepare_locked() {
         }
     }
     wet_ok_.store(ok && !nn_->engine().model_failed());
-    setLatencySamples(latency_);
+    new_latency_.store(latency_);  // told to the host once main_ is released (Publish)
     gate_.open();
 }
 
@@ -243,7 +246,7 @@ void NnProcessor::map_attributes_locked(bool pull) {
     attr_known_ = {};
     const auto info = nn_ ? nn_->engine().info() : nullptr;
     if (!info) return;
-    int slot = 0;
+    size_t slot = 0;
     for (const nn::AttributeInfo& a : info->attributes) {
         if (slot == kAttributeSlots) break;
         // One number (int, float or bool): what a generic automatable parameter can carry.
@@ -262,7 +265,15 @@ void NnProcessor::map_attributes_locked(bool pull) {
 
 // ---- the host's calls -------------------------------------------------------------------------------
 
+// Declared before the lock in every entry point that may prepare: the host hears of a new latency
+// after main_ is released, so a host that re-prepares from inside setLatencySamples cannot deadlock.
+NnProcessor::Publish::~Publish() {
+    const int latency = p.new_latency_.exchange(-1);
+    if (latency >= 0 && latency != p.getLatencySamples()) p.setLatencySamples(latency);
+}
+
 void NnProcessor::prepareToPlay(double sample_rate, int max_block) {
+    Publish publish{*this};
     std::lock_guard<std::mutex> lock(main_);
     sample_rate_ = sample_rate;
     max_block_ = std::max(1, max_block);
@@ -299,7 +310,8 @@ void NnProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffe
     const int choice = offline_.load(std::memory_order_relaxed) ? 0 : static_cast<int>(policy_->load());
     controls_->policy.store(choice, std::memory_order_relaxed);
     const int total = buffer.getNumSamples();
-    for (int offset = 0; offset < total; offset += block_) render(buffer, offset, std::min(block_, total - offset), bypassed);
+    for (int offset = 0; offset < total; offset += block_)
+        render(buffer, offset, std::min(block_, total - offset), bypassed);
     gate_.leave();
 }
 
@@ -310,7 +322,8 @@ void NnProcessor::processBlockBypassed(juce::AudioBuffer<float>& buffer, juce::M
         return;
     }
     const int total = buffer.getNumSamples();
-    for (int offset = 0; offset < total; offset += block_) render(buffer, offset, std::min(block_, total - offset), true);
+    for (int offset = 0; offset < total; offset += block_)
+        render(buffer, offset, std::min(block_, total - offset), true);
     gate_.leave();
 }
 
@@ -327,7 +340,8 @@ void NnProcessor::render(juce::AudioBuffer<float>& buffer, int offset, int n, bo
         float* dst = in_store_[static_cast<size_t>(c)].data();
         // A ramp from the last block's gain: no click when it moves.
         for (int i = 0; i < n; ++i)
-            dst[i] = src[i] * (last_in_gain_ + (in_gain - last_in_gain_) * static_cast<float>(i + 1) / static_cast<float>(n));
+            dst[i] = src[i] *
+                     (last_in_gain_ + (in_gain - last_in_gain_) * static_cast<float>(i + 1) / static_cast<float>(n));
     }
     nn::Engine& engine = nn_->engine();
     engine.process(router_.gather(in_table_.data(), n), router_.engine_outputs(), n);
@@ -365,10 +379,11 @@ void NnProcessor::render(juce::AudioBuffer<float>& buffer, int offset, int n, bo
 // ---- the message thread --------------------------------------------------------------------------
 
 void NnProcessor::timerCallback() {
+    Publish publish{*this};
     std::unique_lock<std::mutex> lock(main_, std::try_to_lock);
     if (!lock.owns_lock() || !nn_) return;  // the host is preparing: next tick
     nn_->drain();
-    for (int i = 0; i < kAttributeSlots; ++i) {
+    for (size_t i = 0; i < kAttributeSlots; ++i) {
         if (attr_names_[i].empty() || !attr_known_[i]) continue;
         const float v = attr_values_[i]->load();
         if (v == attr_sent_[i]) continue;
@@ -439,12 +454,14 @@ void NnProcessor::load_file(const std::string& path, const std::string& method) 
 }
 
 void NnProcessor::choose_method(const std::string& name) {
+    Publish publish{*this};
     std::lock_guard<std::mutex> lock(main_);
     nn_->method(name);
     saved_method_ = nn_->engine().method();
 }
 
 void NnProcessor::set_buffer_size(int samples) {
+    Publish publish{*this};
     std::lock_guard<std::mutex> lock(main_);
     buffer_request_ = samples;
     if (samples > 0) nn_->bufsize(samples);
@@ -452,6 +469,7 @@ void NnProcessor::set_buffer_size(int samples) {
 }
 
 void NnProcessor::set_headroom(int buffers) {
+    Publish publish{*this};
     std::lock_guard<std::mutex> lock(main_);
     headroom_ = buffers;
     nn_->headroom(buffers);
@@ -484,6 +502,7 @@ void NnProcessor::setStateInformation(const void* data, int size) {
     }
     juce::ValueTree state = juce::ValueTree::fromXml(*xml);
     params_.replaceState(state);
+    Publish publish{*this};
     std::lock_guard<std::mutex> lock(main_);
     buffer_request_ = std::clamp(static_cast<int>(state.getProperty("buffer_size", 0)), 0, nn::kMaxBufferSize);
     headroom_ = std::max(0, static_cast<int>(state.getProperty("headroom", 0)));

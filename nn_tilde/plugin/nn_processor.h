@@ -46,8 +46,8 @@ private:
 
 class NnProcessor final : public juce::AudioProcessor, private juce::Timer {
 public:
-    static constexpr int kAttributeSlots = 8;  // hosts need a fixed parameter list
-    static constexpr int kLogLines = 200;
+    static constexpr size_t kAttributeSlots = 8;  // hosts need a fixed parameter list
+    static constexpr size_t kLogLines = 200;
 
     NnProcessor();
     ~NnProcessor() override;
@@ -56,6 +56,8 @@ public:
     void prepareToPlay(double sample_rate, int max_block) override;
     void releaseResources() override;
     bool isBusesLayoutSupported(const BusesLayout& layouts) const override;
+    using AudioProcessor::processBlock;  // the double-precision overloads stay JUCE's (never used: float only)
+    using AudioProcessor::processBlockBypassed;
     void processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) override;  // audio thread
     void processBlockBypassed(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) override;
     juce::AudioProcessorParameter* getBypassParameter() const override { return bypass_; }
@@ -83,7 +85,7 @@ public:
         int latency = 0, buffer_size = 0, headroom = 0;
         double sample_rate = 0, cost = 0;  // cost: the model's mean call time / the buffer's duration
         double late = 0, dropped = 0;
-        bool playing = false;  // a model plays (not refused, not missing)
+        bool playing = false;                                 // a model plays (not refused, not missing)
         std::array<std::string, kAttributeSlots> attributes;  // names of the mapped parameters
     };
     Status status();
@@ -141,6 +143,11 @@ private:
     std::vector<const float*> in_table_;  // router's host inputs -> in_store_
     std::vector<float*> out_table_;       // router's host outputs -> wet_store_
     int delay_pos_ = 0, latency_ = 0;
+    std::atomic<int> new_latency_{-1};  // prepared under main_, reported by Publish (-1: nothing new)
+    struct Publish {
+        NnProcessor& p;
+        ~Publish();
+    };
     float last_in_gain_ = 1, last_out_gain_ = 1, last_mix_ = 1;
     void render(juce::AudioBuffer<float>& buffer, int offset, int n, bool bypassed) noexcept;
 };

@@ -4,12 +4,15 @@
  * output port. Debian's lv2apply, lv2file and lv2proc cannot host a JUCE plugin (no options feature).
  *
  *   nn_lv2_host <bundle dir> <plugin uri> <in.wav> <out.wav> [<control symbol>=<value>]...
+ *   nn_lv2_host <bundle dir> <plugin uri>      lists the parameters (patch:writable) with their labels,
+ *                                              which lv2info does not show
  */
 #include <lilv/lilv.h>
 #include <lv2/atom/atom.h>
 #include <lv2/buf-size/buf-size.h>
 #include <lv2/options/options.h>
 #include <lv2/parameters/parameters.h>
+#include <lv2/patch/patch.h>
 #include <lv2/urid/urid.h>
 
 #include <stdint.h>
@@ -17,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BLOCK = 512, MAX_URIS = 256, ATOM_CAPACITY = 8192 };
+enum { BLOCK = 512, MAX_URIS = 256, ATOM_CAPACITY = 65536 };
 
 static char* uris[MAX_URIS];
 static int n_uris;
@@ -95,7 +98,31 @@ static int write_wav(const char* path, const float* data, int channels, int fram
     return fclose(f) == 0;
 }
 
+static int list_parameters(const char* dir, const char* uri) {
+    LilvWorld* world = lilv_world_new();
+    char bundle[4096];
+    snprintf(bundle, sizeof bundle, "file://%s/", dir);
+    LilvNode* bundle_uri = lilv_new_uri(world, bundle);
+    lilv_world_load_bundle(world, bundle_uri);
+    LilvNode* plugin_uri = lilv_new_uri(world, uri);
+    LilvNode* writable = lilv_new_uri(world, LV2_PATCH__writable);
+    LilvNode* label = lilv_new_uri(world, LILV_NS_RDFS "label");
+    LilvNodes* params = lilv_world_find_nodes(world, plugin_uri, writable, NULL);
+    int n = 0;
+    LILV_FOREACH(nodes, i, params) {
+        const LilvNode* param = lilv_nodes_get(params, i);
+        LilvNode* name = lilv_world_get(world, param, label, NULL);
+        printf("parameter %s %s\n", lilv_node_as_uri(param), name ? lilv_node_as_string(name) : "");
+        lilv_node_free(name);
+        ++n;
+    }
+    lilv_nodes_free(params);
+    lilv_world_free(world);
+    return n > 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 3) return list_parameters(argv[1], argv[2]);
     if (argc < 5) {
         fprintf(stderr, "usage: %s <bundle dir> <plugin uri> <in.wav> <out.wav> [symbol=value]...\n", argv[0]);
         return 2;

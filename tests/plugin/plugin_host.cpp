@@ -7,13 +7,20 @@
 //       --in <planar f32> --out <planar f32> [--channels 1|2] [--rate 44100] [--block 512]
 //       [--state-in <file>] [--state-out <file>] [--swap-state <file> <block index>]
 //       [--param <name> <normalised value>]... [--realtime]
+//   nn_plugin_host --editor-shot <png>
+//       builds the plugin's processor in this process (its sources are compiled in), opens its editor
+//       in a window on $DISPLAY, writes what the editor drew to <png> and prints `label <text>` for
+//       each label it shows (the model's name among them), then `ready`; it quits on a line on stdin
 // Input and output are planar: all of channel 0, then channel 1. The render is offline
 // (setNonRealtime) unless --realtime.
 #include <juce_audio_processors/juce_audio_processors.h>
+#include <juce_gui_basics/juce_gui_basics.h>
 
 #include <cstdio>
 #include <iostream>
 #include <map>
+
+juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter();  // nn_tilde/plugin/nn_processor.cpp
 
 namespace {
 
@@ -28,6 +35,39 @@ int fail(const juce::String& text) {
     return 1;
 }
 
+void print_labels(juce::Component& c) {
+    for (auto* child : c.getChildren()) {
+        if (auto* label = dynamic_cast<juce::Label*>(child); label && label->isVisible())
+            std::cout << "label " << label->getText().replace("\n", " | ") << std::endl;
+        print_labels(*child);
+    }
+}
+
+int editor_shot(const juce::String& png) {
+    std::unique_ptr<juce::AudioProcessor> processor(createPluginFilter());
+    processor->setPlayConfigDetails(2, 2, 44100, 512);
+    processor->prepareToPlay(44100, 512);
+    std::unique_ptr<juce::AudioProcessorEditor> editor(processor->createEditorIfNeeded());
+    juce::DocumentWindow window("nn~", juce::Colours::black, 0);
+    window.setUsingNativeTitleBar(true);
+    window.setContentNonOwned(editor.get(), true);
+    window.setVisible(true);
+    juce::MessageManager::getInstance()->runDispatchLoopUntil(1500);  // timers refresh the editor
+    const juce::Image image = editor->createComponentSnapshot(editor->getLocalBounds());
+    juce::File(png).deleteFile();
+    juce::FileOutputStream out{juce::File(png)};
+    if (!out.openedOk() || !juce::PNGImageFormat().writeImageToStream(image, out)) return fail("cannot write " + png);
+    print_labels(*editor);
+    // The window stays on screen until a line arrives on stdin, so the test can capture the screen.
+    std::cout << "ready" << std::endl;
+    std::string line;
+    std::getline(std::cin, line);
+    window.clearContentComponent();
+    editor.reset();
+    processor->releaseResources();
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,19 +80,37 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const juce::String a(argv[i]);
         auto next = [&]() { return i + 1 < argc ? juce::String(argv[++i]) : juce::String(); };
-        if (a == "--vst3") vst3 = next();
-        else if (a == "--lv2") { lv2_dir = next(); lv2_uri = next(); }
-        else if (a == "--in") in_path = next();
-        else if (a == "--out") out_path = next();
-        else if (a == "--channels") channels = next().getIntValue();
-        else if (a == "--rate") rate = next().getDoubleValue();
-        else if (a == "--block") block = next().getIntValue();
-        else if (a == "--state-in") state_in = next();
-        else if (a == "--state-out") state_out = next();
-        else if (a == "--swap-state") { swap_state = next(); swap_block = next().getIntValue(); }
-        else if (a == "--param") { const auto name = next(); params.emplace_back(name, next().getFloatValue()); }
-        else if (a == "--realtime") realtime = true;
-        else return fail("unknown argument " + a);
+        if (a == "--vst3")
+            vst3 = next();
+        else if (a == "--lv2") {
+            lv2_dir = next();
+            lv2_uri = next();
+        } else if (a == "--in")
+            in_path = next();
+        else if (a == "--out")
+            out_path = next();
+        else if (a == "--channels")
+            channels = next().getIntValue();
+        else if (a == "--rate")
+            rate = next().getDoubleValue();
+        else if (a == "--block")
+            block = next().getIntValue();
+        else if (a == "--state-in")
+            state_in = next();
+        else if (a == "--state-out")
+            state_out = next();
+        else if (a == "--swap-state") {
+            swap_state = next();
+            swap_block = next().getIntValue();
+        } else if (a == "--param") {
+            const auto name = next();
+            params.emplace_back(name, next().getFloatValue());
+        } else if (a == "--realtime")
+            realtime = true;
+        else if (a == "--editor-shot")
+            return editor_shot(next());
+        else
+            return fail("unknown argument " + a);
     }
 
     juce::AudioPluginFormatManager formats;

@@ -54,7 +54,12 @@ def render(
     args: Optional[List[str]] = None,
     tag: str = "r",
 ) -> Render:
-    """x: [channels, frames] float32 -> the plugin's output, same shape."""
+    """x: [channels, frames] float32 -> the plugin's output, same shape. JUCE's LV2 wrapper exports
+    the plugin's default layout only (stereo): a mono signal goes to both LV2 inputs and the first
+    output is returned."""
+    mono_lv2 = fmt == "lv2" and x.shape[0] == 1
+    if mono_lv2:
+        x = np.concatenate([x, x])
     host = host_binary()
     assert host is not None, f"no test host in {BUILD}: build the target nn_plugin_host"
     src, dst = tmp / f"{tag}_in.f32", tmp / f"{tag}_out.f32"
@@ -75,4 +80,6 @@ def render(
         if line.startswith("latency_after "):
             after = int(line.split()[1])
     out = np.fromfile(dst, dtype=np.float32).reshape(x.shape) if dst.exists() else np.zeros(0)
+    if mono_lv2 and out.size:
+        out = out[:1]
     return Render(out, lat, after, p.returncode, p.stdout, p.stderr)

@@ -1,6 +1,7 @@
 """The built nn~ plugin (VST3 and LV2) in a host made of JUCE's hosting classes
 (tests/plugin/plugin_host.cpp): its output is the model run in Python, shifted by the latency the
-plugin reports; state round trips; bad files, missing files and swaps end in messages, never a crash.
+plugin reports; state round trips; bad files, missing files and swaps end in messages, never a
+crash.
 The host renders offline (setNonRealtime), so the plugin runs the engine's wait policy."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from plugin_run import host_binary, lv2_bundle, render, vst3_bundle
+
 from support import catalogue
 from support.reference import host_reference
 
@@ -117,7 +118,9 @@ def test_refused_file_gives_a_message_and_silence(fmt: str, tmp_path: Path):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_missing_file_at_restore_gives_a_message_silence_and_keeps_the_rest(fmt: str, tmp_path: Path):
+def test_missing_file_at_restore_gives_a_message_silence_and_keeps_the_rest(
+    fmt: str, tmp_path: Path
+):
     model = tmp_path / "gone.ts"
     shutil.copy(DEMO, model)
     x = _signal(1, 8000, seed=6)
@@ -132,7 +135,9 @@ def test_missing_file_at_restore_gives_a_message_silence_and_keeps_the_rest(fmt:
     )
     assert a.returncode == 0, a.stdout + a.stderr
     model.unlink()
-    b = render(fmt, x, tmp_path, args=["--state-in", str(state), "--state-out", str(again)], tag="b")
+    b = render(
+        fmt, x, tmp_path, args=["--state-in", str(state), "--state-out", str(again)], tag="b"
+    )
     assert b.returncode == 0, b.stdout + b.stderr
     assert "missing" in b.stderr and "gone.ts" in b.stderr, b.stderr
     assert np.all(b.out == 0.0)
@@ -146,7 +151,14 @@ def test_model_swap_while_rendering(fmt: str, tmp_path: Path):
     path = _accumulator(tmp_path)
     state = tmp_path / "acc.bin"
     x = _signal(1, 30000, seed=7)
-    a = render(fmt, x, tmp_path, env={"NN_PLUGIN_MODEL": str(path)}, args=["--state-out", str(state)], tag="a")
+    a = render(
+        fmt,
+        x,
+        tmp_path,
+        env={"NN_PLUGIN_MODEL": str(path)},
+        args=["--state-out", str(state)],
+        tag="a",
+    )
     assert a.returncode == 0, a.stdout + a.stderr
     b = render(fmt, x, tmp_path, args=["--swap-state", str(state), "20"], tag="b")
     assert b.returncode == 0, b.stdout + b.stderr
