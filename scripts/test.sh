@@ -7,7 +7,9 @@
 #      with Debian's Pd 0.53
 #      and, on the release that scripts/package.sh makes in dist/ (built before pytest), the package
 #      tests (tests/package): the .dek on a clean machine with Pd 0.53, 0.55.2 and pd64, the kit's
-#      wheel in a fresh virtual environment, one version everywhere
+#      wheel in a fresh virtual environment, one version everywhere; the DAW plugin (tests/plugin):
+#      the built VST3 and LV2 in a JUCE test host and the LV2 in a lilv host, renders compared with
+#      Python, state, bad files, and its editor under Xvfb
 #   4. the Pd patch tests (tests/pd) again with Pd 0.55.2 (multichannel signals), then the multichannel
 #      and help tests with its pd64 (nn~.linux-amd64-64.so)
 set -euo pipefail

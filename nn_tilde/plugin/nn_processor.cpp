@@ -516,6 +516,7 @@ void NnProcessor::setStateInformation(const void* data, int size) {
         return;
     }
     open_locked(saved_path_.empty() ? "demo" : saved_path_, saved_method_, true);
+    if (wet_ok_.load()) log("restored " + nn_->engine().path() + " (method " + nn_->engine().method() + ")");
 }
 
 juce::AudioProcessorEditor* NnProcessor::createEditor() { return new NnEditor(*this); }

@@ -107,7 +107,16 @@ static int list_parameters(const char* dir, const char* uri) {
     LilvNode* plugin_uri = lilv_new_uri(world, uri);
     LilvNode* writable = lilv_new_uri(world, LV2_PATCH__writable);
     LilvNode* label = lilv_new_uri(world, LILV_NS_RDFS "label");
-    LilvNodes* params = lilv_world_find_nodes(world, plugin_uri, writable, NULL);
+    const LilvPlugin* plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), plugin_uri);
+    if (!plugin) {
+        fprintf(stderr, "error: no plugin %s in %s\n", uri, dir);
+        return 1;
+    }
+    LilvNodes* params = lilv_plugin_get_value(plugin, writable); /* loads the plugin's data files */
+    if (!params) {
+        fprintf(stderr, "error: %s lists no parameters (patch:writable)\n", uri);
+        return 1;
+    }
     int n = 0;
     LILV_FOREACH(nodes, i, params) {
         const LilvNode* param = lilv_nodes_get(params, i);

@@ -36,8 +36,9 @@ def host_binary() -> Optional[Path]:
 @dataclass
 class Render:
     out: np.ndarray  # [channels, frames]
-    latency: int
-    latency_after: int
+    latency: int  # what the plugin reports (VST3: after prepareToPlay; LV2: its port after the render)
+    latency_before: int  # what the host read before rendering
+    latency_after: int  # and after
     returncode: int
     stdout: str
     stderr: str
@@ -82,4 +83,6 @@ def render(
     out = np.fromfile(dst, dtype=np.float32).reshape(x.shape) if dst.exists() else np.zeros(0)
     if mono_lv2 and out.size:
         out = out[:1]
-    return Render(out, lat, after, p.returncode, p.stdout, p.stderr)
+    # JUCE's LV2 host reads the plugin's latency port after a run: before the render it says 0.
+    latency = after if fmt == "lv2" else lat
+    return Render(out, latency, lat, after, p.returncode, p.stdout, p.stderr)
