@@ -67,6 +67,8 @@ if(NN_BUILD_TESTS)
   target_link_libraries(nn_plugin_host PRIVATE juce::juce_audio_processors juce::juce_recommended_config_flags
                                                nn_core nn_host nn_version)
   set_target_properties(nn_plugin_host PROPERTIES BUILD_RPATH "${NN_TORCH_LIBDIR}")
+  pkg_check_modules(NN_X11 REQUIRED IMPORTED_TARGET x11)  # the editor test on a bare Xvfb (plugin_host.cpp)
+  target_link_libraries(nn_plugin_host PRIVATE PkgConfig::NN_X11)
 endif()
 
 # The lilv host of tests/plugin (Debian's liblilv-dev): the LV2 bundle in a host that is not JUCE.

@@ -16,6 +16,8 @@
 #include <juce_audio_processors/juce_audio_processors.h>
 #include <juce_gui_basics/juce_gui_basics.h>
 
+#include <X11/Xlib.h>
+
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -70,7 +72,41 @@ int editor_shot(const juce::String& png) {
 
 }  // namespace
 
+// JUCE looks up the window manager's atoms with "only if it exists" when it connects to the display
+// and then sets properties with them: on a bare Xvfb (no window manager) they are 0 and Xlib's
+// default error handler ends the process (BadAtom). Interning them first, as a window manager would,
+// lets the editor open on a bare Xvfb.
+// This connection stays open until the process ends.
+void intern_window_manager_atoms() {
+    Display* display = XOpenDisplay(nullptr);
+    if (!display) return;  // JUCE reports the missing display itself
+    for (const char* name : {"WM_PROTOCOLS",
+                             "WM_TAKE_FOCUS",
+                             "WM_DELETE_WINDOW",
+                             "_NET_WM_PING",
+                             "WM_CHANGE_STATE",
+                             "WM_STATE",
+                             "_NET_WM_WINDOW_TYPE",
+                             "_NET_WM_STATE",
+                             "_NET_WM_STATE_HIDDEN",
+                             "_NET_FRAME_EXTENTS",
+                             "_NET_WORKAREA",
+                             "_MOTIF_WM_HINTS",
+                             "_NET_WM_WINDOW_TYPE_NORMAL",
+                             "_NET_WM_WINDOW_TYPE_DIALOG",
+                             "_NET_WM_STATE_SKIP_TASKBAR",
+                             "_NET_WM_STATE_ABOVE",
+                             "_NET_WM_ICON",
+                             "_NET_WM_NAME",
+                             "_NET_WM_PID",
+                             "_NET_ACTIVE_WINDOW"})
+        XInternAtom(display, name, False);
+    // Left open: Xvfb resets (and forgets its atoms) when its last client disconnects.
+}
+
 int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (juce::String(argv[i]) == "--editor-shot") intern_window_manager_atoms();
     juce::ScopedJuceInitialiser_GUI init;
     juce::String vst3, lv2_dir, lv2_uri, in_path, out_path, state_in, state_out, swap_state;
     int channels = 1, block = 512, swap_block = -1;
