@@ -34,6 +34,9 @@ target_link_libraries(nn_plugin
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NN_JUCE_CODECS REQUIRED IMPORTED_TARGET vorbisfile vorbisenc flac)
 target_link_libraries(nn_plugin PRIVATE PkgConfig::NN_JUCE_CODECS)
+# libvorbis itself (vorbis_comment_add_tag), which the linker wants named for the standalone app.
+pkg_check_modules(NN_JUCE_VORBIS REQUIRED IMPORTED_TARGET vorbis ogg)
+target_link_libraries(nn_plugin_Standalone PRIVATE PkgConfig::NN_JUCE_VORBIS)
 foreach(format VST3 LV2 Standalone)
   if(TARGET nn_plugin_${format})
     set_target_properties(nn_plugin_${format} PROPERTIES BUILD_RPATH "${NN_TORCH_LIBDIR}" INSTALL_RPATH "$ORIGIN${NN_TORCH_INSTALL_RPATH}")

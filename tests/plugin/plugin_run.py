@@ -36,7 +36,7 @@ def host_binary() -> Optional[Path]:
 @dataclass
 class Render:
     out: np.ndarray  # [channels, frames]
-    latency: int  # what the plugin reports (VST3: after prepareToPlay; LV2: its port after the render)
+    latency: int  # what the plugin reports (VST3: at prepareToPlay; LV2: its port after a run)
     latency_before: int  # what the host read before rendering
     latency_after: int  # and after
     returncode: int
