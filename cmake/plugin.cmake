@@ -2,6 +2,10 @@
 # JUCE 7 (juce-modules-source; find_package(JUCE CONFIG)), over the same nn::Instance as the Pd and Max
 # objects. Included by the top CMakeLists.txt when NN_BUILD_PLUGIN is on.
 
+# The LV2 plugin's identity, kept in every host's saved session: a placeholder until the project has
+# its own web address (changing it later orphans the LV2 sessions saved with the old one).
+set(NN_PLUGIN_LV2_URI "https://github.com/nn-tilde/nn-tilde/plugin" CACHE STRING "The LV2 plugin's URI (http or https)")
+
 # The fewest JUCE modules the plugin needs: the plugin client, the editor's widgets (juce_gui_basics
 # comes with them) and the audio formats the standalone app's file player links.
 juce_add_plugin(nn_plugin
@@ -17,13 +21,13 @@ juce_add_plugin(nn_plugin
   EDITOR_WANTS_KEYBOARD_FOCUS FALSE
   COPY_PLUGIN_AFTER_BUILD FALSE
   VST3_CATEGORIES Fx
-  LV2URI "https://github.com/nn-tilde/nn-tilde/plugin")
+  LV2URI "${NN_PLUGIN_LV2_URI}")
 target_sources(nn_plugin PRIVATE nn_tilde/plugin/nn_processor.cpp nn_tilde/plugin/nn_editor.cpp)
 target_compile_definitions(nn_plugin PUBLIC
   JUCE_WEB_BROWSER=0 JUCE_USE_CURL=0 JUCE_VST3_CAN_REPLACE_VST2=0 JUCE_DISPLAY_SPLASH_SCREEN=0
   # Debian's JUCE defines JucePlugin_LV2URI as the product name unless it comes from the command line:
   # the LV2 binary and its manifest would then disagree and no host could instantiate it.
-  JucePlugin_LV2URI="https://github.com/nn-tilde/nn-tilde/plugin"
+  JucePlugin_LV2URI="${NN_PLUGIN_LV2_URI}"
   NN_PLUGIN_MODELS_DIR="${CMAKE_SOURCE_DIR}/models")
 target_compile_options(nn_plugin PRIVATE ${NN_TORCH_FLAGS})
 target_link_libraries(nn_plugin

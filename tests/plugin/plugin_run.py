@@ -4,6 +4,7 @@ reads back what it rendered. The build folder is NN_BUILD_DIR, else the reposito
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("NN_BUILD_DIR", REPO / "build"))
-LV2_URI = "https://github.com/nn-tilde/nn-tilde/plugin"
 
 
 def _one(pattern: str) -> Optional[Path]:
@@ -27,6 +27,12 @@ def vst3_bundle() -> Optional[Path]:
 
 def lv2_bundle() -> Optional[Path]:
     return _one("nn_plugin_artefacts/*/LV2/nn~.lv2")
+
+
+def lv2_uri() -> str:
+    """The plugin's URI, as the bundle's manifest names it (CMake's NN_PLUGIN_LV2_URI)."""
+    manifest = (lv2_bundle() / "manifest.ttl").read_text()
+    return re.search(r"^<(https?://[^>]+)>\s+a lv2:Plugin", manifest, re.M).group(1)
 
 
 def host_binary() -> Optional[Path]:
@@ -68,7 +74,7 @@ def render(
     if fmt == "vst3":
         where = ["--vst3", str(vst3_bundle())]
     else:
-        where = ["--lv2", str(lv2_bundle().parent), LV2_URI]
+        where = ["--lv2", str(lv2_bundle().parent), lv2_uri()]
     cmd = [str(host), *where, "--in", str(src), "--out", str(dst), "--channels", str(x.shape[0])]
     cmd += ["--rate", str(rate), "--block", str(block), *(args or [])]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("NN_PLUGIN_")}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from plugin_run import BUILD, LV2_URI, lv2_bundle
+from plugin_run import BUILD, lv2_bundle, lv2_uri
 
 LILV_HOST = BUILD / "nn_lv2_host"
 
@@ -31,7 +31,7 @@ def test_lilv_host_renders_the_demo_and_reads_the_latency_port(tmp_path: Path):
     # freeWheeling=1: the host renders faster than real time, which JUCE passes on as an offline
     # render (setNonRealtime), so the plugin waits for every buffer.
     p = subprocess.run(
-        [str(LILV_HOST), str(lv2_bundle()), LV2_URI, str(src), str(dst), "freeWheeling=1"],
+        [str(LILV_HOST), str(lv2_bundle()), lv2_uri(), str(src), str(dst), "freeWheeling=1"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -50,13 +50,13 @@ def test_lilv_host_renders_the_demo_and_reads_the_latency_port(tmp_path: Path):
 def test_lv2info_lists_the_ports_and_lilv_the_parameters():
     assert shutil.which("lv2info"), "needs lilv-utils (scripts/setup.sh)"
     env = dict(os.environ, LV2_PATH=str(lv2_bundle().parent))
-    p = subprocess.run(["lv2info", LV2_URI], capture_output=True, text=True, timeout=120, env=env)
+    p = subprocess.run(["lv2info", lv2_uri()], capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
     for word in ["audio_in_1", "audio_in_2", "audio_out_1", "audio_out_2", "reported by port"]:
         assert word in p.stdout, f"{word} missing from lv2info:\n{p.stdout}"
     # lv2info does not show LV2 parameters (patch:writable): the lilv host lists them.
     q = subprocess.run(
-        [str(LILV_HOST), str(lv2_bundle()), LV2_URI], capture_output=True, text=True, timeout=120
+        [str(LILV_HOST), str(lv2_bundle()), lv2_uri()], capture_output=True, text=True, timeout=120
     )
     assert q.returncode == 0, q.stdout + q.stderr
     for label in [
