@@ -7,6 +7,11 @@
 //       --in <planar f32> --out <planar f32> [--channels 1|2] [--rate 44100] [--block 512]
 //       [--state-in <file>] [--state-out <file>] [--swap-state <file> <block index>]
 //       [--param <name> <normalised value>]... [--realtime]
+//   nn_plugin_host --load-while-rendering <model> <swap block> --in <mono f32> --out <mono f32>
+//       the plugin's processor in this process, rendering offline in blocks of 512 while the message
+//       loop runs between blocks; at <swap block> it loads <model> as the editor's Load button does
+//       (NnProcessor::load_file: a background load, the old model plays until the new one is ready)
+//       and prints `loaded_at <block>` for the first block after the plugin's log said `loaded`
 //   nn_plugin_host --editor-shot <png>
 //       builds the plugin's processor in this process (its sources are compiled in), opens its editor
 //       in a window on $DISPLAY, writes what the editor drew to <png> and prints `label <text>` for
@@ -15,6 +20,8 @@
 // (setNonRealtime) unless --realtime.
 #include <juce_audio_processors/juce_audio_processors.h>
 #include <juce_gui_basics/juce_gui_basics.h>
+
+#include "nn_processor.h"
 
 #include <X11/Xlib.h>
 
@@ -43,6 +50,42 @@ void print_labels(juce::Component& c) {
             std::cout << "label " << label->getText().replace("\n", " | ") << std::endl;
         print_labels(*child);
     }
+}
+
+int load_while_rendering(const juce::String& model, int swap_block, const juce::String& in_path,
+                         const juce::String& out_path) {
+    juce::MemoryBlock input;
+    juce::File(in_path).loadFileAsData(input);
+    const int frames = static_cast<int>(input.getSize() / sizeof(float)), block = 512;
+    const auto* in = static_cast<const float*>(input.getData());
+    std::vector<float> out(static_cast<size_t>(frames));
+    NnProcessor processor;
+    juce::AudioProcessor::BusesLayout layout;
+    layout.inputBuses.add(juce::AudioChannelSet::mono());
+    layout.outputBuses.add(juce::AudioChannelSet::mono());
+    if (!processor.setBusesLayout(layout)) return fail("mono refused");
+    processor.setNonRealtime(true);
+    processor.prepareToPlay(44100, block);
+    juce::AudioBuffer<float> buffer(1, block);
+    juce::MidiBuffer midi;
+    int loaded_at = -1;
+    for (int start = 0, index = 0; start < frames; start += block, ++index) {
+        if (index == swap_block) processor.load_file(model.toStdString(), "");
+        juce::MessageManager::getInstance()->runDispatchLoopUntil(20);  // the processor's timer drains
+        if (loaded_at < 0 && index > swap_block)
+            for (const std::string& line : processor.log_lines())
+                if (line.rfind("loaded ", 0) == 0) loaded_at = index;
+        const int n = std::min(block, frames - start);
+        buffer.setSize(1, n, false, false, true);
+        std::copy(in + start, in + start + n, buffer.getWritePointer(0));
+        processor.processBlock(buffer, midi);
+        std::copy(buffer.getReadPointer(0), buffer.getReadPointer(0) + n, out.begin() + start);
+    }
+    std::cout << "latency " << processor.getLatencySamples() << std::endl;
+    std::cout << "loaded_at " << loaded_at << std::endl;
+    juce::File(out_path).replaceWithData(out.data(), out.size() * sizeof(float));
+    processor.releaseResources();
+    return 0;
 }
 
 int editor_shot(const juce::String& png) {
@@ -112,6 +155,8 @@ int main(int argc, char** argv) {
     int channels = 1, block = 512, swap_block = -1;
     double rate = 44100;
     bool realtime = false;
+    juce::String load_model;
+    int load_block = -1;
     std::vector<std::pair<juce::String, float>> params;
     for (int i = 1; i < argc; ++i) {
         const juce::String a(argv[i]);
@@ -143,11 +188,17 @@ int main(int argc, char** argv) {
             params.emplace_back(name, next().getFloatValue());
         } else if (a == "--realtime")
             realtime = true;
-        else if (a == "--editor-shot")
+        else if (a == "--load-while-rendering") {
+            const auto model = next();
+            load_model = model;
+            load_block = next().getIntValue();
+        } else if (a == "--editor-shot")
             return editor_shot(next());
         else
             return fail("unknown argument " + a);
     }
+
+    if (load_model.isNotEmpty()) return load_while_rendering(load_model, load_block, in_path, out_path);
 
     juce::AudioPluginFormatManager formats;
     juce::OwnedArray<juce::PluginDescription> found;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,41 @@ def test_demo_follows_another_host_rate(fmt: str, tmp_path: Path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "made for 44100 Hz" in r.stderr, r.stderr
     np.testing.assert_allclose(r.out, _shifted(_demo_forward(x), r.latency), atol=TOL, rtol=0)
+
+
+def test_load_while_rendering_keeps_the_old_model_until_the_new_one_is_ready(tmp_path: Path):
+    """The editor's Load path (NnProcessor::load_file, in the test host's own process): the demo
+    plays, without a gap, until the background load is done; then the new model plays."""
+    path = _accumulator(tmp_path)
+    x = _signal(1, 60000, seed=10)
+    src, dst = tmp_path / "in.f32", tmp_path / "out.f32"
+    x.tofile(src)
+    p = subprocess.run(
+        [
+            str(host_binary()),
+            "--load-while-rendering",
+            str(path),
+            "10",
+            "--in",
+            str(src),
+            "--out",
+            str(dst),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    values = dict(line.split() for line in p.stdout.splitlines())
+    latency, loaded_at = int(values["latency"]), int(values["loaded_at"])
+    assert loaded_at > 10, p.stdout + p.stderr
+    y = np.fromfile(dst, dtype=np.float32)[None]
+    assert np.all(np.isfinite(y))
+    head = 10 * 512 + latency  # everything the demo computed before the load was asked for
+    demo = _shifted(_demo_forward(x), latency)
+    np.testing.assert_allclose(y[:, :head], demo[:, :head], atol=TOL, rtol=0)
+    # The end: the accumulator (0.5 x + a growing offset of 1e-3 per call, about 30 calls here).
+    tail = slice(y.shape[1] - 8192, y.shape[1])
+    half = _shifted(0.5 * x, latency)
+    assert np.abs(y[:, tail] - half[:, tail]).max() < 0.05
+    assert np.abs(y[:, tail] - demo[:, tail]).max() > 0.1
