@@ -44,6 +44,10 @@ target_link_libraries(nn_plugin_Standalone PRIVATE PkgConfig::NN_JUCE_VORBIS)
 foreach(format VST3 LV2 Standalone)
   if(TARGET nn_plugin_${format})
     set_target_properties(nn_plugin_${format} PROPERTIES BUILD_RPATH "${NN_TORCH_LIBDIR}" INSTALL_RPATH "$ORIGIN${NN_TORCH_INSTALL_RPATH}")
+    # Only the format's entry points are exported (they live in the format target's own objects);
+    # the shared code's, nn~'s and libtorch's template symbols stay local, so they cannot clash with
+    # another plugin's in the same host (as the Pd external does).
+    target_link_options(nn_plugin_${format} PRIVATE -Wl,--exclude-libs,ALL)
   endif()
 endforeach()
 
