@@ -186,7 +186,8 @@ def default_buffer(multiple: int) -> int:
 def choose_buffer_size(requested: int, multiple: int) -> tuple[int, str]:
     """The buffer size nn~ uses for `requested` (0: the default) with ratios whose lcm is
     `multiple`: rounded up to a multiple. Returns (size, note); size 0 when impossible, with the
-    reason in note."""
+    reason in note. nn~'s `choose_buffer_size` (nn_tilde/core/contract.cpp) gives the same sizes
+    and words (tests/kit/test_contract_spec.py runs both on the same requests)."""
     multiple = max(1, multiple)
     if requested < 0:
         return 0, f"buffer size must be a positive number of samples, got {requested}"
@@ -196,8 +197,14 @@ def choose_buffer_size(requested: int, multiple: int) -> tuple[int, str]:
         return 0, message("buffer.limit", multiple=multiple)
     base = requested if requested > 0 else max(DEFAULT_BUFFER, multiple)
     size = -(-base // multiple) * multiple
+    # The default is 2048, or the multiple when that is larger (then it needs no rounding and no
+    # note): only a rounded request, or a default 2048 rounded up, is worth a note.
+    if requested > 0:
+        rounded = size != requested
+    else:
+        rounded = multiple < DEFAULT_BUFFER and size != DEFAULT_BUFFER
     note = ""
-    if size != (requested if requested > 0 else DEFAULT_BUFFER):
+    if rounded:
         what = f"buffer size {requested}" if requested > 0 else f"the default buffer size {base}"
         note = f"{what} is not a multiple of the model's ratios ({multiple}): using {size}"
     return size, note

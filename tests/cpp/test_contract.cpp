@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -277,6 +278,14 @@ static int dump_rules() {
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--dump-rules") == 0) return dump_rules();
+    // `--choose-buffer-size <requested> <multiple>`: size, note and error on three lines, for
+    // tests/kit/test_contract_spec.py to compare with the kit's choose_buffer_size.
+    if (argc == 4 && std::strcmp(argv[1], "--choose-buffer-size") == 0) {
+        std::string note, error;
+        const int size = choose_buffer_size(std::atoi(argv[2]), std::atoi(argv[3]), note, error);
+        std::printf("%d\n%s\n%s\n", size, note.c_str(), error.c_str());
+        return 0;
+    }
     test_limits();
     test_rule_table();
     test_rule_message();

@@ -4,7 +4,9 @@ name. (nn~'s C++ table is generated from the same file; the ctest `model_contrac
 the table nn~ was built with against it.)"""
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -107,7 +109,8 @@ def test_buffer_sizes_follow_the_ratios():
     assert contract.choose_buffer_size(1001, 1) == (1001, "")
     size, note = contract.choose_buffer_size(1000, 3)
     assert size == 1002 and "using 1002" in note
-    assert contract.choose_buffer_size(0, 4096)[0] == 4096
+    assert contract.choose_buffer_size(0, 4096) == (4096, "")  # the multiple is the default
+    assert contract.choose_buffer_size(0, 3000) == (3000, "")
     assert contract.choose_buffer_size(0, 3)[0] == 2049
     assert contract.buffer_problem([p(1, 1, 1, 1 << 18)]).rule == "buffer.limit"
     assert contract.buffer_problem([p(1, 1 << 17, 1, 1)]) is None
@@ -151,3 +154,47 @@ def test_authoring_refuses_what_nn_tilde_refuses_in_its_words():
         Wide()
     want = contract.message("channels.limit", method="forward", field="in_channels", value=2000)
     assert want in str(info.value)
+
+
+# Requests and ratio multiples that cover every branch of choose_buffer_size.
+BUFFER_CASES = [
+    (0, 1),
+    (0, 0),
+    (0, 3),
+    (0, 2048),
+    (0, 3000),
+    (0, 4096),
+    (512, 1),
+    (1000, 3),
+    (100, 2048),
+    (131072, 1),
+    (-1, 1),
+    (131073, 1),
+    (0, 262144),
+    (1001, 1),
+    (64, 3),
+    (4096, 3000),
+]
+
+
+def _cpp_test_contract() -> Path:
+    build = Path(os.environ.get("NN_BUILD_DIR", REPO / "build"))
+    exe = build / "tests" / "cpp" / "test_contract"
+    if not exe.exists():
+        pytest.skip(f"{exe} is not built (cmake --build build)")
+    return exe
+
+
+@pytest.mark.parametrize(("requested", "multiple"), BUFFER_CASES)
+def test_buffer_size_is_nn_tildes(requested: int, multiple: int) -> None:
+    """The kit's choose_buffer_size and nn~'s (run through tests/cpp/test_contract) give the same
+    size, note and error for the same request."""
+    out = subprocess.run(
+        [_cpp_test_contract(), "--choose-buffer-size", str(requested), str(multiple)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    size, note, error = out.split("\n")[:3]
+    error = re.sub(r" \[[\w.]+\]$", "", error)  # nn~ ends a rule's message with its id
+    assert contract.choose_buffer_size(requested, multiple) == (int(size), error or note)
