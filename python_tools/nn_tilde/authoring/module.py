@@ -19,6 +19,7 @@ from nn_tilde.authoring import codegen as _codegen
 from nn_tilde.authoring.base import ExportReport
 from nn_tilde.authoring.buffer import Buffer
 from nn_tilde.contract import is_power_of_two
+from nn_tilde.host import read
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,6 @@ class Module(torch.nn.Module):
     def _test_call(self, name: str, values: List[int], buffer_size: int) -> None:
         """nn~'s load-time call on the live module (nn_tilde.host.read.read_call): an exception
         propagates as it is; a wrong type, shape or dtype is refused in the rule's words."""
-        from nn_tilde.host import read
-
         params = contract.MethodParams(*values)
         size = max(buffer_size, params.in_ratio, params.out_ratio)
         result = read.read_call(self, name, params, size)
