@@ -1,6 +1,7 @@
 # Writes nn~'s C++ copy of the model-file rules from python_tools/nn_tilde/rules.json, the one file that
-# defines them: OUT_DIR/contract_limits.inc (rows of nn::kLimits) and OUT_DIR/contract_rules.inc (rows
-# of nn::kRules), included by nn_tilde/core/contract.h and contract.cpp.
+# defines them: OUT_DIR/contract_limits.inc (rows of nn::kLimits), OUT_DIR/contract_types.inc (rows of
+# nn::kAttributeTypeNames) and OUT_DIR/contract_rules.inc (rows of nn::kRules), included by
+# nn_tilde/core/contract.h and contract.cpp.
 #   cmake -DRULES_JSON=<rules.json> -DOUT_DIR=<dir> -P cmake/contract_rules.cmake
 # Plain CMake (string(JSON), 3.19+), so builds without Python (the sanitizer builds) generate it too.
 # Run by the build whenever rules.json or this script changes; a file whose text did not change is not
@@ -39,6 +40,19 @@ foreach(i RANGE ${last})
   string(APPEND limits "{${name_literal}, ${value}},\n")
 endforeach()
 
+# Attribute types: ["bool", "int", ...] -> "bool", (the type code is the index).
+string(JSON count ERROR_VARIABLE err LENGTH "${json}" attribute_types)
+if(err)
+  message(FATAL_ERROR "${RULES_JSON}: no \"attribute_types\" list: ${err}")
+endif()
+set(types "${header}")
+math(EXPR last "${count} - 1")
+foreach(i RANGE ${last})
+  string(JSON name GET "${json}" attribute_types ${i})
+  nn_cxx_literal("${name}" name_literal)
+  string(APPEND types "${name_literal},\n")
+endforeach()
+
 # Rules: [{"id", "verdict", "message"}] -> {"id", Verdict::X, "message"}, in the file's order.
 string(JSON count ERROR_VARIABLE err LENGTH "${json}" rules)
 if(err)
@@ -67,7 +81,7 @@ foreach(i RANGE ${last})
   string(APPEND rules "{${id}, ${verdict}, ${message}},\n")
 endforeach()
 
-foreach(part limits rules)
+foreach(part limits types rules)
   file(WRITE "${OUT_DIR}/contract_${part}.inc.new" "${${part}}")
   file(COPY_FILE "${OUT_DIR}/contract_${part}.inc.new" "${OUT_DIR}/contract_${part}.inc" ONLY_IF_DIFFERENT)
   file(REMOVE "${OUT_DIR}/contract_${part}.inc.new")

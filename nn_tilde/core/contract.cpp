@@ -40,6 +40,9 @@ std::string rule_message(const char* id, RuleFields fields) {
             out += it->second;
         else if (const int64_t value = limit(name); value > 0)
             out += format_value(value);
+        else if (name == "attribute_types")
+            for (int t = 0; t < kAttributeTypeCount; ++t)
+                out += (t ? ", " : "") + std::to_string(t) + " " + kAttributeTypeNames[t];
         else
             out += "{" + name + "}";
         p = close + 1;
@@ -187,8 +190,7 @@ std::string check_labels(const std::string& key, int channels, const std::option
 }
 
 const char* attribute_type_name(int type) {
-    static const char* names[kAttributeTypeCount] = {"bool", "int", "float", "str", "tensor", "buffer"};
-    return type >= 0 && type < kAttributeTypeCount ? names[type] : "unknown";
+    return type >= 0 && type < kAttributeTypeCount ? kAttributeTypeNames[type] : "unknown";
 }
 
 std::string check_attribute_types(const std::string& attribute, const std::vector<int64_t>& types) {

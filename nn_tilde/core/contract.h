@@ -2,9 +2,9 @@
 // `<method>_params` entries and their limits, the attribute type codes and their names, the ratio and
 // buffer-size rules. model.cpp reads a file with libtorch and asks these functions whether what it read
 // is acceptable; the engine and the host adapters take their limits and names from here.
-// The rule table and the limits are not written here: they are generated at build time from
-// python_tools/nn_tilde/rules.json (cmake/contract_rules.cmake), the one file that defines them for
-// nn~, the kit and the spec. torch-free and host-free: tests/cpp/test_contract.cpp covers it in every build.
+// The rule table, the limits and the attribute type names are not written here: they are generated from
+// python_tools/nn_tilde/rules.json at build time (cmake/contract_rules.cmake), the one file that defines
+// them for nn~, the kit and the spec. torch-free and host-free: tests/cpp/test_contract.cpp covers it in every build.
 #pragma once
 
 #include <cstdint>
@@ -67,9 +67,10 @@ constexpr int64_t limit(std::string_view name) {
 const Rule* find_rule(const char* id);
 
 // A rule's message with its `{name}` fields replaced by `fields` (values already formatted by the
-// helpers below) or, for a name `fields` lacks, by the limit of that name (kLimits), followed by
-// " [<id>]" so a user (and the agreement test) can look the rule up. A field the message names but
-// neither holds is left as `{name}`: a bug that shows, not a crash.
+// helpers below) or, for a name `fields` lacks, by the limit of that name (kLimits) or, for
+// `{attribute_types}`, by the type codes and names ("0 bool, 1 int, ..."), followed by " [<id>]" so
+// a user (and the agreement test) can look the rule up. A field the message names but none of these
+// holds is left as `{name}`: a bug that shows, not a crash.
 using RuleFields = std::initializer_list<std::pair<const char*, std::string>>;
 std::string rule_message(const char* id, RuleFields fields);
 // `message` with `more` added before its " [<rule id>]" suffix (at its end when it has none): the id stays
@@ -119,9 +120,20 @@ std::string check_labels(const std::string& key, int channels, const std::option
 
 // ---- attributes ------------------------------------------------------------------------------------
 
-// One type code per element of an attribute (`<attribute>_params`).
+// The attribute type names of rules.json, a type code being the index of its name.
+inline constexpr const char* kAttributeTypeNames[] = {
+#include "contract_types.inc"
+};
+constexpr int kAttributeTypeCount = int(sizeof kAttributeTypeNames / sizeof kAttributeTypeNames[0]);
+// One type code per element of an attribute (`<attribute>_params`); the code names the codes it acts on.
 enum AttributeType : int { kBool = 0, kInt = 1, kFloat = 2, kStr = 3, kTensor = 4, kBuffer = 5 };
-constexpr int kAttributeTypeCount = 6;
+static_assert(kAttributeTypeCount == 6 && std::string_view(kAttributeTypeNames[kBool]) == "bool" &&
+                  std::string_view(kAttributeTypeNames[kInt]) == "int" &&
+                  std::string_view(kAttributeTypeNames[kFloat]) == "float" &&
+                  std::string_view(kAttributeTypeNames[kStr]) == "str" &&
+                  std::string_view(kAttributeTypeNames[kTensor]) == "tensor" &&
+                  std::string_view(kAttributeTypeNames[kBuffer]) == "buffer",
+              "python_tools/nn_tilde/rules.json's attribute_types differ from the codes nn~ acts on");
 // "bool", "int", "float", "str", "tensor", "buffer"; "unknown" for any other code.
 const char* attribute_type_name(int type);
 // attribute.code when an attribute with these type codes is ignored (empty: it is usable). A known

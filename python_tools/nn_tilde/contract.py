@@ -35,8 +35,15 @@ DEFAULT_BUFFER = LIMITS["default_buffer"]
 PARAM_FIELDS = ("in_channels", "in_ratio", "out_channels", "out_ratio")
 
 # ---- attribute type codes ------------------------------------------------------------------------
-TYPE_NAMES = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "tensor", 5: "buffer"}
-BUFFER_CODE = 5
+# code -> name: a type code is the index of its name in rules.json's attribute_types.
+TYPE_NAMES: dict[int, str] = dict(enumerate(_DATA["attribute_types"]))
+BUFFER_CODE = _DATA["attribute_types"].index("buffer")
+
+# Values a message names without the caller giving them: the limits, and `{attribute_types}`.
+DATA_FIELDS: dict[str, object] = {
+    **LIMITS,
+    "attribute_types": ", ".join(f"{code} {name}" for code, name in TYPE_NAMES.items()),
+}
 
 # ---- verdicts ------------------------------------------------------------------------------------
 REFUSE = "refuse"  # nn~ does not load the file or cannot play the method; the checker fails it
@@ -55,8 +62,8 @@ def verdict(rule: str) -> str:
 
 def message(rule: str, **fields: object) -> str:
     """The rule's message with its `{name}` fields filled in: every field must be given, except
-    the limits (`{max_channels}`), which come from rules.json."""
-    values = {**LIMITS, **fields}
+    those rules.json holds (DATA_FIELDS: `{max_channels}`, `{attribute_types}`)."""
+    values = {**DATA_FIELDS, **fields}
     return RULES[rule][1].format(**{k: _text(v) for k, v in values.items()})
 
 
@@ -289,16 +296,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def fill_limits(text: str) -> str:
-    """`text` with its limit fields (`{max_channels}`) filled in, other fields left as they are."""
-    return re.sub(r"\{(\w+)\}", lambda m: str(LIMITS[m[1]]) if m[1] in LIMITS else m[0], text)
+def fill_data_fields(text: str) -> str:
+    """`text` with the fields rules.json holds (DATA_FIELDS) filled in, the others left as they
+    are."""
+    return re.sub(
+        r"\{(\w+)\}", lambda m: str(DATA_FIELDS[m[1]]) if m[1] in DATA_FIELDS else m[0], text
+    )
 
 
 def rules_table() -> str:
-    """The rule table of the spec, in Markdown: id, verdict, message (limits filled in)."""
+    """The rule table of the spec, in Markdown: id, verdict, message (DATA_FIELDS filled in)."""
     lines = ["| id | verdict | message |", "|---|---|---|"]
     for rule, (verdict_, words) in RULES.items():
-        lines.append(f"| {rule} | {verdict_} | {_cell(fill_limits(words))} |")
+        lines.append(f"| {rule} | {verdict_} | {_cell(fill_data_fields(words))} |")
     return "\n".join(lines) + "\n"
 
 

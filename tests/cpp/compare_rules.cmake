@@ -1,6 +1,6 @@
-# The rule table and limits nn~ holds (`test_contract --dump-rules`) against rules.json, field by field:
-# fails when the generated C++ copy lost or changed a rule, a word, a verdict or a limit (a generator
-# bug, a stale generated file, a row added by hand).
+# The rule table, limits and attribute types nn~ holds (`test_contract --dump-rules`) against rules.json,
+# field by field: fails when the generated C++ copy lost or changed a rule, a word, a verdict, a limit or a
+# type name (a generator bug, a stale generated file, a row added by hand).
 #   cmake -DRULES_JSON=<rules.json> -DDUMP=<test_contract> -P tests/cpp/compare_rules.cmake
 cmake_minimum_required(VERSION 3.25)
 
@@ -25,6 +25,13 @@ foreach(i RANGE ${last})
     string(APPEND problems "limit ${name}: rules.json says ${value}, nn~ holds '${held}'\n")
   endif()
 endforeach()
+
+string(JSON a GET "${json}" attribute_types)
+string(JSON b GET "${cxx}" attribute_types)
+string(JSON same EQUAL "${a}" "${b}")
+if(NOT same)
+  string(APPEND problems "attribute_types: rules.json says ${a}, nn~ holds ${b}\n")
+endif()
 
 string(JSON want LENGTH "${json}" rules)
 string(JSON got LENGTH "${cxx}" rules)

@@ -267,7 +267,9 @@ static int dump_rules() {
     std::string out = "{\"limits\": {";
     for (size_t i = 0; i < std::size(kLimits); ++i)
         out += (i ? ", " : "") + json_string(kLimits[i].name) + ": " + std::to_string(kLimits[i].value);
-    out += "}, \"rules\": [";
+    out += "}, \"attribute_types\": [";
+    for (int t = 0; t < kAttributeTypeCount; ++t) out += (t ? ", " : "") + json_string(kAttributeTypeNames[t]);
+    out += "], \"rules\": [";
     for (int i = 0; i < kRuleCount; ++i)
         out += std::string(i ? ",\n" : "\n") + "{\"id\": " + json_string(kRules[i].id) +
                ", \"verdict\": " + json_string(verdicts[int(kRules[i].verdict)]) +

@@ -27,6 +27,8 @@ def test_the_kit_loads_rules_json() -> None:
     assert {k: v["value"] for k, v in data["limits"].items()} == contract.LIMITS
     assert data["limits"]["max_channels"]["value"] == contract.MAX_CHANNELS
     assert data["limits"]["max_buffer"]["value"] == contract.MAX_BUFFER
+    assert list(contract.TYPE_NAMES.values()) == data["attribute_types"]
+    assert contract.TYPE_NAMES[contract.BUFFER_CODE] == "buffer"
 
 
 def test_rules_json_is_package_data() -> None:
@@ -63,6 +65,11 @@ def test_messages_name_limits_instead_of_typing_them() -> None:
     assert words.endswith(f"at most {contract.MAX_CHANNELS} channels per method")
     words = contract.message("buffer.limit", multiple=262144)
     assert words.endswith(f"more than nn~ allows ({contract.MAX_BUFFER})")
+    # the attribute types likewise: "0 bool, 1 int, ..." is written nowhere but filled in
+    codes = ", ".join(f"{code} {name}" for code, name in contract.TYPE_NAMES.items())
+    assert not any(codes in words for _, words in contract.RULES.values())
+    words = contract.message("attribute.code", attribute="gain", code=9)
+    assert words == f"attribute 'gain' has type code 9, not one of {codes}; ignored"
 
 
 def test_every_rule_has_a_known_verdict():
