@@ -4,7 +4,8 @@
 #        clang-format-22, fluidsynth + the General MIDI soundfont (fluid-soundfont-gm) for
 #        `nn-tilde data`, python3 + python3-venv, git
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
-#        extra (matplotlib, scipy) and the test and lint tools (pytest, ruff)
+#        extra (matplotlib, scipy) and `accel` extra (onnx, onnxruntime, onnxscript: nn-tilde bench
+#        --runtimes) and the test and lint tools (pytest, ruff)
 #   Pd 0.55.2 (multichannel signals, pd64) from Debian bookworm-backports, unpacked beside the
 #        system's 0.53 into build/pd-0.55.2 (nothing installed): scripts/test.sh runs the Pd tests in both
 #   build: build/nn~/nn~.pd_linux and nn~.linux-amd64-64.so (pd64) (+ help patch and models), usable
@@ -51,7 +52,7 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
 fi
 echo "== installing the nn_tilde kit and test tools"
-.venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train]" pytest numpy soundfile \
+.venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train,accel]" pytest numpy soundfile \
   ruff==0.17.6
 
 echo "== building nn~"
