@@ -117,6 +117,8 @@ def run_optimize(
             raise OptimizeUsageError(
                 f"--passes: unknown {unknown[0]!r}; choose from {', '.join(VARIANT_NAMES)}"
             )
+    if variant and variant != "original" and only is not None and variant not in only:
+        only.append(variant)
     for path in calibration or []:
         if not path.is_file():
             raise OptimizeUsageError(f"--calibration: {path}: no such audio file")
