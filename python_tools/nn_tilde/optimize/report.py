@@ -61,18 +61,25 @@ def plot(result: OptimizeResult, path: Path) -> Path:
     rows = [f for f in result.variants if f.methods and not f.error]
     names = [f.name for f in rows]
     speeds = [f.methods[result.method].x_real_time for f in rows]
-    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(rows) + 1.9))
     colours = ["tab:green" if n == result.chosen else "tab:blue" for n in names]
     for i, n in enumerate(names):
         if result.reasons.get(n):
             colours[i] = "tab:gray"
     ax.barh(names, speeds, color=colours)
-    ax.set_xscale("log")
+    if speeds and max(speeds) > 10 * max(min(speeds), 1e-9):
+        ax.set_xscale("log")  # as the thesis' figure, when the runtimes differ by decades
+    else:
+        ax.set_xlim(0, 1.35 * max(speeds, default=1.0))  # bars from 0: lengths compare
     ax.invert_yaxis()
     ax.set_xlabel(f"x real time ('{result.method}', CPU time per call)")
     for y, f in enumerate(rows):
         fm = f.methods[result.method]
-        ax.text(fm.x_real_time, y, f"  SNR {_snr(fm.snr_db)} dB", va="center", fontsize=8)
+        error = "exact" if _snr(fm.snr_db) == "exact" else f"SNR {_snr(fm.snr_db)} dB"
+        ax.text(fm.x_real_time, y, f"  {fm.x_real_time:.0f}x, {error}", va="center", fontsize=8)
+    failed = [f"{f.name}: {f.error}"[:90] for f in result.variants if f.error]
+    if failed:
+        fig.text(0.01, 0.01, "not made: " + "; ".join(failed), fontsize=6, va="bottom")
     ax.set_title(
         f"{result.source.name}: buffer {result.buffer}, {result.threads} thread(s)\n"
         "green: written, gray: outside the error bounds or not streaming",
