@@ -136,8 +136,8 @@ def _optimize(path: Path, out: Path, *extra: str) -> int:
 
 def test_optimize_writes_a_quantized_variant_with_its_record_and_reports(files, tmp_path, capsys):
     out = tmp_path / "fast.ts"
-    args = ("--variant", "int8-static", "--min-snr", "10", "--max-peak", "1")
-    assert _optimize(files["conv_stack"], out, *args) == 0
+    args = ("--variant", "int8-static", "--passes", "int8-static", "--min-snr", "10")
+    assert _optimize(files["conv_stack"], out, *args, "--max-peak", "1") == 0
     table = capsys.readouterr().out
     assert "int8-static" in table and "CHOSEN" in table
     record = read_record(out)
@@ -162,22 +162,24 @@ def test_optimize_writes_a_quantized_variant_with_its_record_and_reports(files, 
 
 def test_optimize_refuses_a_variant_outside_the_bounds_and_writes_nothing(files, tmp_path, capsys):
     out = tmp_path / "fast.ts"
-    assert _optimize(files["conv_stack"], out, "--variant", "int8-static", "--min-snr", "150") == 1
+    args = ("--variant", "int8-static", "--passes", "int8-static", "--no-check", "--no-plot")
+    assert _optimize(files["conv_stack"], out, *args, "--min-snr", "150") == 1
     assert not out.exists()
     assert "SNR" in capsys.readouterr().out
 
 
 def test_optimize_never_writes_a_variant_that_stops_streaming(files, tmp_path, capsys):
     out = tmp_path / "gru.ts"
-    args = ("--variant", "int8-dynamic", "--min-snr", "0", "--max-peak", "10")
-    assert _optimize(files["gru"], out, *args) == 1
+    args = ("--variant", "int8-dynamic", "--passes", "int8-dynamic", "--no-check", "--no-plot")
+    assert _optimize(files["gru"], out, *args, "--min-snr", "0", "--max-peak", "10") == 1
     assert "chunks differ" in capsys.readouterr().out
     assert not out.exists()
 
 
 def test_optimize_default_writes_an_exact_variant_of_the_autoencoder(files, tmp_path):
     out = tmp_path / "ae.ts"
-    assert _optimize(files["autoencoder"], out, "--passes", "frozen,frozen+ofi") == 0
+    args = ("--passes", "frozen,frozen+ofi", "--no-check", "--no-plot")
+    assert _optimize(files["autoencoder"], out, *args) == 0
     record = read_record(out)
     assert record["variant"] in ("original", "frozen", "frozen+ofi")
     for m in ("encode", "decode", "forward"):
