@@ -182,6 +182,8 @@ def test_optimize_default_writes_an_exact_variant_of_the_autoencoder(files, tmp_
     assert _optimize(files["autoencoder"], out, *args) == 0
     record = read_record(out)
     assert record["variant"] in ("original", "frozen", "frozen+ofi")
+    metadata = torch.jit.load(str(out)).get_metadata()
+    assert json.loads(metadata[METADATA_KEY]) == record and metadata["name"] == "tiny_ae"
     for m in ("encode", "decode", "forward"):
         assert record["error_against_source"][m]["snr_db"] is None  # exact: no difference
         assert record["error_against_source"][m]["streams"] is True
