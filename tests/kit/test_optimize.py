@@ -193,3 +193,21 @@ def test_optimize_usage_errors(files, tmp_path):
     assert _optimize(files["gru"], tmp_path / "x.ts", "--passes", "int4") == 2
     assert _optimize(files["gru"], files["gru"]) == 2
     assert _optimize(tmp_path / "missing.ts", tmp_path / "x.ts") == 2
+
+
+def test_static_int8_calibrates_on_the_users_audio(files, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    audio = tmp_path / "take.wav"
+    t = np.arange(44100) / 44100.0
+    sf.write(audio, (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 44100)
+    out = tmp_path / "cal.ts"
+    args = ("--variant", "int8-static", "--passes", "int8-static", "--no-check", "--no-plot")
+    bounds = ("--min-snr", "0", "--max-peak", "10")
+    assert _optimize(files["conv_stack"], out, *args, *bounds, "--calibration", str(audio)) == 0
+    record = read_record(out)
+    assert record["variant"] == "int8-static"
+    assert record["error_against_source"]["forward"]["snr_db"] is not None  # not exact: reported
+    missing = tmp_path / "missing.wav"
+    assert _optimize(files["conv_stack"], out, "--calibration", str(missing)) == 2
