@@ -367,9 +367,10 @@ def format_rows(rows: Sequence[RuntimeRow], title: str) -> str:
             lines.append(f"{r.runtime:12} {r.state:9} failed: {r.error}")
             continue
         diffs = " ".join(f"{d:.1e}" for d in r.max_diff_per_call)
+        speedup = f"{r.speedup:.2f}x" if r.speedup else "-"  # no TorchScript row timed
         lines.append(
             f"{r.runtime:12} {r.state:9} {r.ms_per_call:8.3f} {r.x_real_time:8.1f} "
-            f"{f'{r.speedup:.2f}x' if r.speedup else '-':>6} {'yes' if r.exact else 'NO':>5}  {diffs}"
+            f"{speedup:>6} {'yes' if r.exact else 'NO':>5}  {diffs}"
         )
     return "\n".join(lines)
 
