@@ -2,7 +2,7 @@
 position kept as a tensor buffer instead of a Python int (export fixes a Python int at its traced
 value, which made the program drift from the second call). Patches the eager model's NoiseSynth
 in this process only (the shipped code is unchanged), then runs nn_tilde.optimize.runtimes on
-`forward` and `decode`. Prints figures; not a test. Needs g++ (AOTInductor) and minutes.
+`forward` and `decode`, beside TorchScript. Prints figures; not a test. Needs g++ (AOTInductor) and minutes.
 
 Usage: python benchmarks/ddsp_explicit_state.py [--checkpoint models/ddsp_violin.pt]
 """
@@ -20,6 +20,9 @@ from nn_tilde.models.ddsp.synth import NoiseSynth
 from nn_tilde.optimize import runtimes as rt
 
 REPO = Path(__file__).resolve().parents[1]
+# TorchScript scripts the class's own code (the shipped one, position an int: the same samples),
+# timed in the same run for the ratio
+RUNTIMES = ("torchscript", "aotinductor")
 
 
 def _forward(self, mags: torch.Tensor) -> torch.Tensor:
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     hop = int(model.hop)
     for method, channels, frames in (("forward", 1, 2048), ("decode", 2, 2048 // hop)):
         rows = rt.compare_runtimes(
-            model, method, channels, frames, 2048 / 44100, args.seconds, runtimes=("aotinductor",)
+            model, method, channels, frames, 2048 / 44100, args.seconds, runtimes=RUNTIMES
         )
         print(rt.format_rows(rows, f"{args.checkpoint}: {method}, noise position as a tensor"))
     return 0
