@@ -2,7 +2,8 @@
 position kept as a tensor buffer instead of a Python int (export fixes a Python int at its traced
 value, which made the program drift from the second call). Patches the eager model's NoiseSynth
 in this process only (the shipped code is unchanged), then runs nn_tilde.optimize.runtimes on
-`forward` and `decode`, beside TorchScript. Prints figures; not a test. Needs g++ (AOTInductor) and minutes.
+`forward` and `decode`, beside TorchScript. Prints figures; not a test. Needs g++ (AOTInductor)
+and minutes.
 
 Usage: python benchmarks/ddsp_explicit_state.py [--checkpoint models/ddsp_violin.pt]
 """
