@@ -36,7 +36,7 @@ OUT=build-max/windows-check
 mkdir -p "$OUT"
 S="$SDK_ROOT/c74support"
 CXX=("$CROSS" -std=c++20 -O2 -Wall -Wextra -Werror -Wno-cast-function-type -DWIN_VERSION -DMAXAPI_USE_MSCRT -D_USE_MATH_DEFINES
-     '-DNN_VERSION="0.1.0"' -Inn_tilde/core -isystem "$S" -isystem "$S/max-includes" -isystem "$S/msp-includes")
+     "-DNN_VERSION=\"$(cat VERSION)\"" -Inn_tilde/core -Ibuild-max/generated -isystem "$S" -isystem "$S/max-includes" -isystem "$S/msp-includes")
 CORE_UNITS=(engine instance exit_guard contract model_info host stream stream_audio stream_worker frames)
 for f in "${CORE_UNITS[@]}"; do "${CXX[@]}" -c "nn_tilde/core/$f.cpp" -o "$OUT/$f.o"; done
 "${CXX[@]}" -c tests/max/model_stub.cpp -o "$OUT/model_stub.o"

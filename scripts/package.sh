@@ -60,7 +60,9 @@ bundle_libtorch() {
   for elf in "${files[@]}"; do
     local out
     out="$(env -i /usr/bin/ldd "$elf")"
-    if grep -q "not found" <<<"$out" || grep -E "(torch|c10|gomp)" <<<"$out" | grep -vqF "$dir/"; then
+    # Match the library's name, not the whole line: ldd prints load addresses, and a random one such
+    # as 0x7f33be4c1000 holds "c10".
+    if grep -q "not found" <<<"$out" || grep -E "^\s*lib(torch|c10|gomp)[^ ]* =>" <<<"$out" | grep -vqF "$dir/"; then
       echo "package.sh: $(basename "$elf") does not load its libraries from $dir:" >&2
       echo "$out" >&2
       exit 1

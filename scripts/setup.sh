@@ -9,8 +9,9 @@
 #        lilv-utils for lv2info); juce-modules-source brings the X11, freetype, ALSA, Ogg Vorbis and FLAC
 #        headers JUCE compiles and links against
 #   Python: a virtual environment in .venv with torch==2.13.0 (CPU), the nn_tilde kit with its `train`
-#        extra (matplotlib, scipy), the test and lint tools (pytest, ruff) and `build` (the kit's wheel
-#        and sdist in scripts/package.sh)
+#        extra (matplotlib, scipy) and `accel` extra (onnx, onnxruntime, onnxscript: nn-tilde bench
+#        --runtimes), the test and lint tools (pytest, ruff) and `build` (the kit's wheel and sdist in
+#        scripts/package.sh)
 #   Pd 0.55.2 (multichannel signals, pd64) and its GUI from Debian bookworm-backports, unpacked beside
 #        the system's 0.53 into build/pd-0.55.2 (nothing installed): scripts/test.sh runs the Pd tests in
 #        both
@@ -63,7 +64,7 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
 fi
 echo "== installing the nn_tilde kit and test tools"
-.venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train]" pytest numpy soundfile \
+.venv/bin/pip install -q --disable-pip-version-check -e "python_tools[train,accel]" pytest numpy soundfile \
   ruff==0.17.6 build
 
 echo "== building nn~"

@@ -11,65 +11,10 @@
 
 namespace nn {
 
-// The spec's rule table (docs/MODEL_FORMAT.md), in its order. Edit the spec first, then the Python copy
-// (nn_tilde/contract.py) and this table: tests/kit/test_contract_spec.py holds all three equal.
+// The rules of python_tools/nn_tilde/rules.json, in its order; edit that file, the build regenerates
+// the rows (cmake/contract_rules.cmake).
 const Rule kRules[] = {
-    {"file.missing", Verdict::Refuse, "cannot open model file '{path}': {reason}"},
-    {"file.folder", Verdict::Refuse, "'{path}' is a folder, not a model file: give the path of a .ts file"},
-    {"file.empty", Verdict::Refuse, "model file '{path}' is empty (0 bytes): export the model again"},
-    {"file.torchscript", Verdict::Refuse,
-     "'{path}' is not a TorchScript model ({error}); save it with torch.jit.save or nn-tilde export"},
-    {"contract.read", Verdict::Refuse, "reading the model's methods failed: {error}"},
-    {"methods.none", Verdict::Refuse, "the model declares no method: each method needs a <method>_params buffer"},
-    {"methods.list", Verdict::Warn,
-     "get_methods() returned {got}, not a list of method names; using the methods found from their _params buffers: "
-     "{methods}"},
-    {"methods.discovered", Verdict::Hint, "no get_methods(); methods found from their _params buffers: {methods}"},
-    {"method.missing", Verdict::Refuse, "method '{method}' is listed but the file has no such TorchScript method"},
-    {"params.missing", Verdict::Refuse,
-     "method '{method}' has no {method}_params buffer [in_channels, in_ratio, out_channels, out_ratio]"},
-    {"params.type", Verdict::Refuse,
-     "{method}_params is not a tensor of [in_channels, in_ratio, out_channels, out_ratio]"},
-    {"params.count", Verdict::Refuse,
-     "{method}_params holds {count} values, expected 4: [in_channels, in_ratio, out_channels, out_ratio]"},
-    {"params.fraction", Verdict::Refuse, "{method}_params holds {values}: channels and ratios must be whole numbers"},
-    {"params.range", Verdict::Refuse,
-     "{method}_params: {field} is {value}; each entry must be a whole number from 1 to 1048576"},
-    {"params.float", Verdict::Warn,
-     "{method}_params is stored as {dtype}; nn~ reads its whole values, but store integers"},
-    {"channels.limit", Verdict::Refuse,
-     "method '{method}': {field} is {value}; nn~ accepts at most 1024 channels per method"},
-    {"ratio.pow2", Verdict::Warn,
-     "method '{method}' has ratio {ratio}, not a power of two: nn~ plays it at a buffer size that is a multiple of "
-     "{ratio}, the reference nn~ cannot play it"},
-    {"buffer.limit", Verdict::Refuse,
-     "the model's ratios need a buffer of {multiple} samples, more than nn~ allows (131072)"},
-    {"labels.invalid", Verdict::Warn, "{key} is not a list of {count} strings (one per channel); ignored"},
-    {"attributes.list", Verdict::Warn, "get_attributes() returned {got}, not a list of names; attributes ignored"},
-    {"attribute.params", Verdict::Warn, "attribute '{attribute}' has no valid {attribute}_params type codes; ignored"},
-    {"attribute.code", Verdict::Warn,
-     "attribute '{attribute}' has type code {code}, not one of 0 bool, 1 int, 2 float, 3 str, 4 tensor, 5 buffer; "
-     "ignored"},
-    {"attribute.accessor", Verdict::Warn,
-     "attribute '{attribute}' lacks get_{attribute}() or set_{attribute}(); ignored"},
-    {"attribute.behaviour", Verdict::Hint, "attribute '{attribute}': {problem}"},
-    {"call.throws", Verdict::Refuse, "method '{method}' threw on a buffer of zeros: {error}"},
-    {"call.type", Verdict::Refuse, "method '{method}' returned a {type}, expected a tensor [batch, channels, frames]"},
-    {"call.shape", Verdict::Refuse,
-     "method '{method}' returned shape {got} for input {input}, expected {want} as {method}_params declare"},
-    {"call.dtype", Verdict::Warn, "method '{method}' returns {dtype}; nn~ converts it to float32"},
-    {"call.nonfinite", Verdict::Warn, "method '{method}' outputs NaN or Inf on silence; nn~ replaces them by 0"},
-    {"rate.refused", Verdict::Warn,
-     "the model refuses the host sample rate {rate} Hz (set_sample_rate returned {value}); it plays at its own rate"},
-    {"rate.error", Verdict::Warn, "set_sample_rate({rate}) threw: {error}; the model plays at its own rate"},
-    {"rate.mismatch", Verdict::Warn,
-     "the model was made for {model_rate} Hz but the host runs at {rate} Hz; nn~ does not resample"},
-    {"torch.newer", Verdict::Warn,
-     "the file was written by torch {file_torch}, newer than this libtorch {host_torch}: it may compute wrong results; "
-     "export it again with torch {host_torch}"},
-    {"test_vector.mismatch", Verdict::Warn,
-     "method '{method}' does not compute what its author saw (test vector: max difference {diff})"},
-    {"test_vector.error", Verdict::Warn, "the test vector of '{method}' could not be run: {error}"},
+#include "contract_rules.inc"
 };
 const int kRuleCount = int(sizeof kRules / sizeof kRules[0]);
 
@@ -91,7 +36,15 @@ std::string rule_message(const char* id, RuleFields fields) {
         }
         const std::string name(p + 1, close);
         auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return name == f.first; });
-        out += it != fields.end() ? it->second : "{" + name + "}";
+        if (it != fields.end())
+            out += it->second;
+        else if (const int64_t value = limit(name); value > 0)
+            out += format_value(value);
+        else if (name == "attribute_types")
+            for (int t = 0; t < kAttributeTypeCount; ++t)
+                out += (t ? ", " : "") + std::to_string(t) + " " + kAttributeTypeNames[t];
+        else
+            out += "{" + name + "}";
         p = close + 1;
     }
     return out + " [" + id + "]";
@@ -237,8 +190,7 @@ std::string check_labels(const std::string& key, int channels, const std::option
 }
 
 const char* attribute_type_name(int type) {
-    static const char* names[kAttributeTypeCount] = {"bool", "int", "float", "str", "tensor", "buffer"};
-    return type >= 0 && type < kAttributeTypeCount ? names[type] : "unknown";
+    return type >= 0 && type < kAttributeTypeCount ? kAttributeTypeNames[type] : "unknown";
 }
 
 std::string check_attribute_types(const std::string& attribute, const std::vector<int64_t>& types) {

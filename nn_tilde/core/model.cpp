@@ -87,7 +87,7 @@ std::string shape_str(const at::Tensor& t) {
 bool has_method(const torch::jit::Module& m, const std::string& name) { return m.find_method(name).has_value(); }
 
 // A list or tuple of str returned by a method or stored as an attribute; nullopt for any other value
-// (the Python copy's `names_list`).
+// (as the kit's nn_tilde.contract.names_list reads it).
 std::optional<std::vector<std::string>> string_list(const c10::IValue& v) {
     std::vector<c10::IValue> elems;
     if (v.isList())
@@ -104,7 +104,7 @@ std::optional<std::vector<std::string>> string_list(const c10::IValue& v) {
     return out;
 }
 
-// A value of the wrong type as messages show it (the Python copy's `describe`): its type and a short
+// A value of the wrong type as messages show it (as nn_tilde.contract.describe does): its type and a short
 // repr, e.g. "str 'forward'".
 std::string describe(const c10::IValue& v) {
     std::ostringstream text;

@@ -136,7 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time MODEL across sample rates × buffers × threads and "
         "recommend the lowest-latency safe setting.",
     )
-    bch.add_argument("model", type=Path, metavar="MODEL.ts")
+    bch.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL.ts",
+        help="with --runtimes: CHECKPOINT.pt or SCRIPT.py:FACTORY",
+    )
     bch.add_argument(
         "--sample-rates",
         type=positive_int_list,
@@ -170,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     bch.add_argument("--method", action="append", default=None, help="only this method")
     bch.add_argument("--json", action="store_true", help="print rows and recommendations as JSON")
     bch.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    bch.add_argument(
+        "--runtimes",
+        action="store_true",
+        help="instead: time MODEL in TorchScript, ONNX Runtime and AOTInductor (one thread) "
+        "and check each against TorchScript over successive calls (nn_tilde.optimize.runtimes)",
+    )
+    from nn_tilde.optimize.cli import add_optimize_parser
+
+    add_optimize_parser(sub, positive_float)
 
     dat = sub.add_parser(
         "data",
@@ -282,6 +296,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.runtimes:
+        from nn_tilde.optimize.runtimes import RuntimeError_, run_runtimes
+
+        buffer = (args.buffers or [2048])[0]
+        method = (args.method or ["forward"])[0]
+        try:
+            return run_runtimes(
+                args.model, buffer, args.seconds, args.json, _progress(args.quiet), method
+            )
+        except RuntimeError_ as exc:
+            raise UsageError(str(exc))
     _require_file(args.model)
     buffers = args.buffers
     from nn_tilde import contract
@@ -511,6 +536,16 @@ def _check_resume(resume: Path, config) -> None:
         )
 
 
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    _require_file(args.model)
+    from nn_tilde.optimize.cli import OptimizeUsageError, command
+
+    try:
+        return command(args, _progress(args.quiet))
+    except OptimizeUsageError as exc:
+        raise UsageError(str(exc))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -525,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_usage(sys.stderr)
         print(
-            "error: choose a command: export, check, bench, data, train or ddsp "
+            "error: choose a command: export, check, bench, optimize, data, train or ddsp "
             "(see nn-tilde --help)",
             file=sys.stderr,
         )
@@ -537,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": _cmd_data,
         "train": _cmd_train,
         "ddsp": cli_ddsp.run,
+        "optimize": _cmd_optimize,
     }
     try:
         return commands[args.command](args)

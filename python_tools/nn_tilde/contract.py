@@ -1,7 +1,8 @@
-"""The rules of the nn~ model file, in Python: one copy, used by authoring, export, the checker and
-the bench. The spec is docs/MODEL_FORMAT.md; its rule table and this module's `RULES` are the same
-(tests/kit/test_contract_spec.py compares them, and compares nn~'s C++ copy in
-nn_tilde/core/contract.cpp too).
+"""The rules of the nn~ model file, in Python: used by authoring, export, the checker and the
+bench. The rules themselves (ids, verdicts, messages, limits) are not written here: they are loaded
+from `rules.json` beside this module, the one file that defines them for nn~ (its C++ table is
+generated from it at build time), the kit and the spec (docs/MODEL_FORMAT.md's tables are rendered
+from it by `render_spec`, scripts/render_rules.py).
 
 Nothing here imports torch: the rules work on plain values (the numbers of a `_params` buffer, a
 dtype's name), so the CLI can use them before torch is loaded.
@@ -9,158 +10,49 @@ dtype's name), so the CLI can use them before torch is loaded.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
+
+
+def _load() -> dict:
+    """rules.json, package data of the kit (pyproject's package-data: wheels carry it)."""
+    return json.loads(resources.files("nn_tilde").joinpath("rules.json").read_text("utf-8"))
+
+
+_DATA = _load()
 
 # ---- limits (docs/MODEL_FORMAT.md, "How nn~ calls a method") ----------------------------------
-MAX_CHANNELS = 1024  # per method, in and out
-MAX_PARAM = 1 << 20  # largest value of any _params entry
-MAX_BUFFER = 1 << 17  # 131072 samples
-DEFAULT_BUFFER = 2048
+# name -> value; a message's `{max_channels}` is filled from here without the caller naming it.
+LIMITS: dict[str, int] = {name: int(limit["value"]) for name, limit in _DATA["limits"].items()}
+MAX_CHANNELS = LIMITS["max_channels"]  # per method, in and out
+MAX_PARAM = LIMITS["max_param"]  # largest value of any _params entry
+MAX_BUFFER = LIMITS["max_buffer"]  # largest buffer size, in samples
+DEFAULT_BUFFER = LIMITS["default_buffer"]
 PARAM_FIELDS = ("in_channels", "in_ratio", "out_channels", "out_ratio")
 
 # ---- attribute type codes ------------------------------------------------------------------------
-TYPE_NAMES = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "tensor", 5: "buffer"}
-BUFFER_CODE = 5
+# code -> name: a type code is the index of its name in rules.json's attribute_types.
+TYPE_NAMES: dict[int, str] = dict(enumerate(_DATA["attribute_types"]))
+BUFFER_CODE = _DATA["attribute_types"].index("buffer")
+
+# Values a message names without the caller giving them: the limits, and `{attribute_types}`.
+DATA_FIELDS: dict[str, object] = {
+    **LIMITS,
+    "attribute_types": ", ".join(f"{code} {name}" for code, name in TYPE_NAMES.items()),
+}
 
 # ---- verdicts ------------------------------------------------------------------------------------
 REFUSE = "refuse"  # nn~ does not load the file or cannot play the method; the checker fails it
 WARN = "warn"  # nn~ plays and prints the warning; the checker warns
 HINT = "hint"  # only the checker sees it; nn~ plays without a word; the checker warns
 
-# id -> (verdict, message). The words are the spec's, letter for letter.
+# id -> (verdict, message), in rules.json's order; `{name}` marks a value.
 RULES: dict[str, tuple[str, str]] = {
-    "file.missing": (REFUSE, "cannot open model file '{path}': {reason}"),
-    "file.folder": (
-        REFUSE,
-        "'{path}' is a folder, not a model file: give the path of a .ts file",
-    ),
-    "file.empty": (REFUSE, "model file '{path}' is empty (0 bytes): export the model again"),
-    "file.torchscript": (
-        REFUSE,
-        "'{path}' is not a TorchScript model ({error}); save it with torch.jit.save or "
-        "nn-tilde export",
-    ),
-    "contract.read": (REFUSE, "reading the model's methods failed: {error}"),
-    "methods.none": (
-        REFUSE,
-        "the model declares no method: each method needs a <method>_params buffer",
-    ),
-    "methods.list": (
-        WARN,
-        "get_methods() returned {got}, not a list of method names; using the methods found from "
-        "their _params buffers: {methods}",
-    ),
-    "methods.discovered": (
-        HINT,
-        "no get_methods(); methods found from their _params buffers: {methods}",
-    ),
-    "method.missing": (
-        REFUSE,
-        "method '{method}' is listed but the file has no such TorchScript method",
-    ),
-    "params.missing": (
-        REFUSE,
-        "method '{method}' has no {method}_params buffer [in_channels, in_ratio, out_channels, "
-        "out_ratio]",
-    ),
-    "params.type": (
-        REFUSE,
-        "{method}_params is not a tensor of [in_channels, in_ratio, out_channels, out_ratio]",
-    ),
-    "params.count": (
-        REFUSE,
-        "{method}_params holds {count} values, expected 4: [in_channels, in_ratio, "
-        "out_channels, out_ratio]",
-    ),
-    "params.fraction": (
-        REFUSE,
-        "{method}_params holds {values}: channels and ratios must be whole numbers",
-    ),
-    "params.range": (
-        REFUSE,
-        "{method}_params: {field} is {value}; each entry must be a whole number from 1 to 1048576",
-    ),
-    "params.float": (
-        WARN,
-        "{method}_params is stored as {dtype}; nn~ reads its whole values, but store integers",
-    ),
-    "channels.limit": (
-        REFUSE,
-        "method '{method}': {field} is {value}; nn~ accepts at most 1024 channels per method",
-    ),
-    "ratio.pow2": (
-        WARN,
-        "method '{method}' has ratio {ratio}, not a power of two: nn~ plays it at a buffer size "
-        "that is a multiple of {ratio}, the reference nn~ cannot play it",
-    ),
-    "buffer.limit": (
-        REFUSE,
-        "the model's ratios need a buffer of {multiple} samples, more than nn~ allows (131072)",
-    ),
-    "labels.invalid": (
-        WARN,
-        "{key} is not a list of {count} strings (one per channel); ignored",
-    ),
-    "attributes.list": (
-        WARN,
-        "get_attributes() returned {got}, not a list of names; attributes ignored",
-    ),
-    "attribute.params": (
-        WARN,
-        "attribute '{attribute}' has no valid {attribute}_params type codes; ignored",
-    ),
-    "attribute.code": (
-        WARN,
-        "attribute '{attribute}' has type code {code}, not one of 0 bool, 1 int, 2 float, "
-        "3 str, 4 tensor, 5 buffer; ignored",
-    ),
-    "attribute.accessor": (
-        WARN,
-        "attribute '{attribute}' lacks get_{attribute}() or set_{attribute}(); ignored",
-    ),
-    "attribute.behaviour": (HINT, "attribute '{attribute}': {problem}"),
-    "call.throws": (REFUSE, "method '{method}' threw on a buffer of zeros: {error}"),
-    "call.type": (
-        REFUSE,
-        "method '{method}' returned a {type}, expected a tensor [batch, channels, frames]",
-    ),
-    "call.shape": (
-        REFUSE,
-        "method '{method}' returned shape {got} for input {input}, expected {want} as "
-        "{method}_params declare",
-    ),
-    "call.dtype": (WARN, "method '{method}' returns {dtype}; nn~ converts it to float32"),
-    "call.nonfinite": (
-        WARN,
-        "method '{method}' outputs NaN or Inf on silence; nn~ replaces them by 0",
-    ),
-    "rate.refused": (
-        WARN,
-        "the model refuses the host sample rate {rate} Hz (set_sample_rate returned {value}); "
-        "it plays at its own rate",
-    ),
-    "rate.error": (
-        WARN,
-        "set_sample_rate({rate}) threw: {error}; the model plays at its own rate",
-    ),
-    "rate.mismatch": (
-        WARN,
-        "the model was made for {model_rate} Hz but the host runs at {rate} Hz; nn~ does not "
-        "resample",
-    ),
-    "torch.newer": (
-        WARN,
-        "the file was written by torch {file_torch}, newer than this libtorch {host_torch}: it "
-        "may compute wrong results; export it again with torch {host_torch}",
-    ),
-    "test_vector.mismatch": (
-        WARN,
-        "method '{method}' does not compute what its author saw (test vector: max difference "
-        "{diff})",
-    ),
-    "test_vector.error": (WARN, "the test vector of '{method}' could not be run: {error}"),
+    rule["id"]: (rule["verdict"], rule["message"]) for rule in _DATA["rules"]
 }
 
 
@@ -169,8 +61,10 @@ def verdict(rule: str) -> str:
 
 
 def message(rule: str, **fields: object) -> str:
-    """The rule's message with its `{name}` fields filled in (every field must be given)."""
-    return RULES[rule][1].format(**{k: _text(v) for k, v in fields.items()})
+    """The rule's message with its `{name}` fields filled in: every field must be given, except
+    those rules.json holds (DATA_FIELDS: `{max_channels}`, `{attribute_types}`)."""
+    values = {**DATA_FIELDS, **fields}
+    return RULES[rule][1].format(**{k: _text(v) for k, v in values.items()})
 
 
 def _text(value: object) -> str:
@@ -299,7 +193,8 @@ def default_buffer(multiple: int) -> int:
 def choose_buffer_size(requested: int, multiple: int) -> tuple[int, str]:
     """The buffer size nn~ uses for `requested` (0: the default) with ratios whose lcm is
     `multiple`: rounded up to a multiple. Returns (size, note); size 0 when impossible, with the
-    reason in note."""
+    reason in note. nn~'s `choose_buffer_size` (nn_tilde/core/contract.cpp) gives the same sizes
+    and words (tests/kit/test_contract_spec.py runs both on the same requests)."""
     multiple = max(1, multiple)
     if requested < 0:
         return 0, f"buffer size must be a positive number of samples, got {requested}"
@@ -309,8 +204,14 @@ def choose_buffer_size(requested: int, multiple: int) -> tuple[int, str]:
         return 0, message("buffer.limit", multiple=multiple)
     base = requested if requested > 0 else max(DEFAULT_BUFFER, multiple)
     size = -(-base // multiple) * multiple
+    # The default is 2048, or the multiple when that is larger (then it needs no rounding and no
+    # note): only a rounded request, or a default 2048 rounded up, is worth a note.
+    if requested > 0:
+        rounded = size != requested
+    else:
+        rounded = multiple < DEFAULT_BUFFER and size != DEFAULT_BUFFER
     note = ""
-    if size != (requested if requested > 0 else DEFAULT_BUFFER):
+    if rounded:
         what = f"buffer size {requested}" if requested > 0 else f"the default buffer size {base}"
         note = f"{what} is not a multiple of the model's ratios ({multiple}): using {size}"
     return size, note
@@ -383,3 +284,53 @@ def output_problems(
     if dtype is not None and dtype_name(dtype) != "float32":
         return [Problem("call.dtype", {"method": method, "dtype": dtype_name(dtype)}, method)]
     return []
+
+
+# ---- the spec's tables ---------------------------------------------------------------------------
+# docs/MODEL_FORMAT.md shows the limits and the rules as tables rendered from rules.json, each
+# between `<!-- begin NAME: ... -->` and `<!-- end NAME -->`; scripts/render_rules.py writes them
+# and tests/kit/test_contract_spec.py fails when the file's tables differ from a new rendering.
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def fill_data_fields(text: str) -> str:
+    """`text` with the fields rules.json holds (DATA_FIELDS) filled in, the others left as they
+    are."""
+    return re.sub(
+        r"\{(\w+)\}", lambda m: str(DATA_FIELDS[m[1]]) if m[1] in DATA_FIELDS else m[0], text
+    )
+
+
+def rules_table() -> str:
+    """The rule table of the spec, in Markdown: id, verdict, message (DATA_FIELDS filled in)."""
+    lines = ["| id | verdict | message |", "|---|---|---|"]
+    for rule, (verdict_, words) in RULES.items():
+        lines.append(f"| {rule} | {verdict_} | {_cell(fill_data_fields(words))} |")
+    return "\n".join(lines) + "\n"
+
+
+def limits_table() -> str:
+    """The limits of the spec, in Markdown: name (as messages name it), value, meaning."""
+    lines = ["| limit | value | meaning |", "|---|---|---|"]
+    for name, limit in _DATA["limits"].items():
+        lines.append(f"| `{name}` | {limit['value']} | {_cell(limit['meaning'])} |")
+    return "\n".join(lines) + "\n"
+
+
+SPEC_TABLES = {"limits": limits_table, "rules": rules_table}
+
+
+def render_spec(text: str) -> str:
+    """`text` (docs/MODEL_FORMAT.md) with each table of SPEC_TABLES rendered anew between its
+    markers. Raises ValueError when a marker is missing."""
+    for name, render in SPEC_TABLES.items():
+        pattern = re.compile(
+            rf"(<!-- begin {name}:[^\n]*-->\n)(.*?)(<!-- end {name} -->)", re.DOTALL
+        )
+        if not pattern.search(text):
+            raise ValueError(f"no `<!-- begin {name}: ... -->` ... `<!-- end {name} -->` block")
+        text = pattern.sub(lambda m, r=render: m[1] + r() + m[3], text, count=1)
+    return text

@@ -3,8 +3,13 @@
 // `<method>_params` entries, ratio warnings, labels, attribute type codes and names, the buffer
 // multiple and the buffer size chosen for a request. Every check names an exact value or message,
 // so a changed rule fails here. torch-free: runs in every build.
+// `test_contract --dump-rules` prints the generated table and limits as nn~ holds them, as JSON: the
+// `model_contract_rules` test (tests/cpp/compare_rules.cmake) compares them with rules.json.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +70,12 @@ static void test_rule_message() {
            "attribute 'gain' lacks get_gain() or set_gain(); ignored [attribute.accessor]");
     EXPECT(rule_message("methods.none", {}) ==
            "the model declares no method: each method needs a <method>_params buffer [methods.none]");
+    // Limits fill their fields without the caller naming them; a field the caller gives comes first.
+    EXPECT(rule_message("buffer.limit", {{"multiple", "262144"}}) ==
+           "the model's ratios need a buffer of 262144 samples, more than nn~ allows (131072) [buffer.limit]");
+    EXPECT(rule_message("buffer.limit", {{"multiple", "1"}, {"max_buffer", "7"}}).find("allows (7)") !=
+           std::string::npos);
+    EXPECT(limit("max_channels") == kMaxChannels && limit("max_param") == kMaxParam && limit("no_such_limit") == 0);
     // A missing field shows as itself; an unknown id says so.
     EXPECT(rule_message("call.dtype", {{"method", "m"}}) ==
            "method 'm' returns {dtype}; nn~ converts it to float32 [call.dtype]");
@@ -232,7 +243,51 @@ static void test_choose_buffer_size() {
            error == "the model's ratios need a buffer of 262144 samples, more than nn~ allows (131072) [buffer.limit]");
 }
 
-int main() {
+// `text` as a JSON string.
+static std::string json_string(const char* text) {
+    std::string out = "\"";
+    for (const char* p = text; *p; ++p) {
+        const unsigned char c = static_cast<unsigned char>(*p);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += *p;
+        } else if (c < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", c);
+            out += b;
+        } else {
+            out += *p;
+        }
+    }
+    return out + "\"";
+}
+
+static int dump_rules() {
+    const char* verdicts[] = {"refuse", "warn", "hint"};
+    std::string out = "{\"limits\": {";
+    for (size_t i = 0; i < std::size(kLimits); ++i)
+        out += (i ? ", " : "") + json_string(kLimits[i].name) + ": " + std::to_string(kLimits[i].value);
+    out += "}, \"attribute_types\": [";
+    for (int t = 0; t < kAttributeTypeCount; ++t) out += (t ? ", " : "") + json_string(kAttributeTypeNames[t]);
+    out += "], \"rules\": [";
+    for (int i = 0; i < kRuleCount; ++i)
+        out += std::string(i ? ",\n" : "\n") + "{\"id\": " + json_string(kRules[i].id) +
+               ", \"verdict\": " + json_string(verdicts[int(kRules[i].verdict)]) +
+               ", \"message\": " + json_string(kRules[i].message) + "}";
+    std::printf("%s]}\n", out.c_str());
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "--dump-rules") == 0) return dump_rules();
+    // `--choose-buffer-size <requested> <multiple>`: size, note and error on three lines, for
+    // tests/kit/test_contract_spec.py to compare with the kit's choose_buffer_size.
+    if (argc == 4 && std::strcmp(argv[1], "--choose-buffer-size") == 0) {
+        std::string note, error;
+        const int size = choose_buffer_size(std::atoi(argv[2]), std::atoi(argv[3]), note, error);
+        std::printf("%d\n%s\n%s\n", size, note.c_str(), error.c_str());
+        return 0;
+    }
     test_limits();
     test_rule_table();
     test_rule_message();

@@ -103,6 +103,10 @@ def test_catalogue_entry_gets_its_verdict(name: str, tmp_path: Path) -> None:
 
 
 def test_a_slow_model_gets_its_verdict_in_seconds(tmp_path: Path) -> None:
+    """The `slow` model takes 200 ms of wall time per call on any machine (it spins on a
+    monotonic clock, catalogue.spin), 4.3 times the 46 ms of a 2048-sample buffer at 44.1 kHz: a
+    faster CPU cannot make it keep up, a loaded one only makes it slower, so the verdict does not
+    depend on the machine's speed."""
     import time
 
     path = catalogue.build("slow", tmp_path)
@@ -111,7 +115,7 @@ def test_a_slow_model_gets_its_verdict_in_seconds(tmp_path: Path) -> None:
     took = time.monotonic() - start
     (speed,) = report.find("speed", "forward")
     assert speed.status == WARN and "x real time at buffer 2048" in speed.message
-    assert speed.data["rtf"] > 1.5  # several times slower than real time
+    assert speed.data["rtf"] > 4.0  # 200 ms / 46.4 ms at least
     assert any(f.status == "skip" and "--budget" in f.message for f in report.findings)
     assert took < 60, f"the checker took {took:.0f} s on a model slower than real time"
 

@@ -217,9 +217,10 @@ def test_export_validation_failure_exits_1(tmp_path: Path) -> None:
     out = tmp_path / "out.ts"
     proc = run(["export", f"{script}:build_broken", str(out)], tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert "export failed" in proc.stderr and "returned (1, 1, " in proc.stderr
+    assert "export failed" in proc.stderr and "returned shape [1, 1, " in proc.stderr  # call.shape
     proc = run(["export", f"{script}:bad_ratio", str(out)], tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert "bad_ratio() raised ValueError" in proc.stderr and "in_ratio=3" in proc.stderr
+    assert "bad_ratio() raised ValueError" in proc.stderr
+    assert "has ratio 3, not a power of two" in proc.stderr and "for in_ratio" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["halve.py"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import nn_tilde
-from nn_tilde import ExportError
+from nn_tilde import ExportError, contract
 from support import kit_models as km
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
@@ -132,8 +132,49 @@ class _Wrong(nn_tilde.Module):
 
 
 def test_export_refuses_wrong_output_length(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match=r"returned \(1, 1, 257\).*expects \(1, 1, 256\)"):
+    """In the words of the rule nn~ refuses the file by (call.shape)."""
+    with pytest.raises(ExportError) as info:
         _Wrong(out_len_offset=1).export_to_ts(tmp_path / "bad.ts", buffer_sizes=[256])
+    fields = {"method": "forward", "got": [1, 1, 257], "input": [1, 1, 256], "want": [1, 1, 256]}
+    assert str(info.value).startswith(contract.message("call.shape", **fields))
+    assert "(buffer 256, batch 1)" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _NaNOnSilence(nn_tilde.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_method("forward", 1, 1, 1, 1, test_method=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x / x
+
+
+class _SetterRefuses(nn_tilde.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_method("forward", 1, 1, 1, 1, test_method=False)
+        self.register_attribute("gain", 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    @torch.jit.export
+    def set_gain(self, gain: float) -> int:
+        return 1
+
+
+def test_export_refuses_what_nn_tilde_would_change_in_the_rules_words(tmp_path: Path) -> None:
+    """NaN on silence (nn~ plays it, zeroed) and a setter that refuses its getter's value (the
+    checker's hint): the kit writes neither, and says why in the rule's words."""
+    with pytest.raises(ExportError) as info:
+        _NaNOnSilence().export_to_ts(tmp_path / "nan.ts", fresh_process=False)
+    assert str(info.value).startswith(contract.message("call.nonfinite", method="forward"))
+    with pytest.raises(ExportError) as info:
+        _SetterRefuses().export_to_ts(tmp_path / "setter.ts", fresh_process=False)
+    problem = "set_gain(*get_gain()) returned 1; a setter must accept the value its getter reports"
+    words = contract.message("attribute.behaviour", attribute="gain", problem=problem)
+    assert str(info.value).startswith(words)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -147,10 +188,17 @@ def test_register_method_rules() -> None:
     model = _Wrong()
     with pytest.raises(ValueError, match="not a power of two"):
         model.register_method("forward", 1, 3, 1, 1, test_method=False)
-    with pytest.raises(ValueError, match="expected 1 input labels, got 2"):
+    with pytest.raises(ValueError) as info:
+        model.register_method("forward", 1, 3, 1, 1, test_method=False)
+    assert contract.message("ratio.pow2", method="forward", ratio=3) in str(info.value)
+    with pytest.raises(ValueError, match="got 2, give one label") as info:
         model.register_method("forward", 1, 1, 1, 1, input_labels=["a", "b"], test_method=False)
-    with pytest.raises(ValueError, match="expected 1 output labels, got 0"):
+    key = "forward_input_labels"
+    assert contract.message("labels.invalid", key=key, count=1) in str(info.value)
+    with pytest.raises(ValueError, match="got 0, give one label") as info:
         model.register_method("forward", 1, 1, 1, 1, output_labels=[], test_method=False)
+    key = "forward_output_labels"
+    assert contract.message("labels.invalid", key=key, count=1) in str(info.value)
     with pytest.raises(ValueError, match="not defined"):
         model.register_method("missing", 1, 1, 1, 1)
     with pytest.raises(ValueError, match="returned"):

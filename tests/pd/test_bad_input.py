@@ -259,7 +259,7 @@ FILES = {
     "throwsafter": "throws_after_4",
     "shapeafter": "shape_after_4",
     "nan": "nan_when_loud",
-    "nansilence": "nan_x_over_x",
+    "nansilence": "nan_on_silence",
     "ratio3": "ratio3_both",
     "stuck": "stuck",
 }

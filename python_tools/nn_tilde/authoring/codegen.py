@@ -14,21 +14,19 @@ from typing import Any
 
 import torch
 
+from nn_tilde import contract
 from nn_tilde.authoring.buffer import Buffer
 
-# Type codes of the nn~ attribute convention: one per attribute element.
-TYPE_HASH: dict[type, int] = {bool: 0, int: 1, float: 2, str: 3, torch.Tensor: 4, Buffer: 5}
-TYPE_NAMES: dict[int, str] = {0: "bool", 1: "int", 2: "float", 3: "str", 4: "tensor", 5: "buffer"}
+# Type codes of the nn~ attribute convention, one per attribute element: rules.json's
+# attribute_types (nn_tilde.contract.TYPE_NAMES), by the Python type of a default value.
+TYPE_NAMES: dict[int, str] = contract.TYPE_NAMES
+_PY_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "tensor": torch.Tensor}
+_PY_TYPES["buffer"] = Buffer
+TYPE_HASH: dict[type, int] = {_PY_TYPES[name]: code for code, name in TYPE_NAMES.items()}
 # TorchScript spelling of each type code in a setter signature. A buffer element is set through
 # `set_buffer_attribute`; its setter slot takes (and ignores) a string, as in the reference.
-_SIG_TYPES: dict[int, str] = {
-    0: "bool",
-    1: "int",
-    2: "float",
-    3: "str",
-    4: "torch.Tensor",
-    5: "str",
-}
+_SIG_NAMES = {"tensor": "torch.Tensor", "buffer": "str"}
+_SIG_TYPES: dict[int, str] = {code: _SIG_NAMES.get(name, name) for code, name in TYPE_NAMES.items()}
 
 _counter = itertools.count()
 

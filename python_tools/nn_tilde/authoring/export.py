@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from nn_tilde import contract
 from nn_tilde.authoring.base import ExportError, ExportReport, reset_streaming_state
-from nn_tilde.host import probe
+from nn_tilde.host import probe, read
 
 if TYPE_CHECKING:  # Module calls export_module (lazily); export needs Module's type only
     from nn_tilde.authoring.module import Module
@@ -75,50 +76,39 @@ def _validate_shapes(
             )
     for name in methods:
         model = load()
-        params = probe.method_params(model, name)
+        params = read.method_params(model, name)
         for batch in (1, 2):
             for size in sizes:
-                x = torch.zeros(batch, params.in_channels, params.in_frames(size))
-                try:
-                    y = probe.call(model, name, x)
-                except Exception as exc:
+                # nn~'s load-time call, at each size and batch; the kit refuses to write a file for
+                # any call rule it breaks, warnings included (nn~ would convert or zero the output).
+                result = read.read_call(model, name, params, size, batch)
+                if result.problems:
                     raise ExportError(
-                        f'method "{name}" raised with input {tuple(x.shape)} (buffer {size}, '
-                        f"batch {batch}): {exc}"
-                    ) from exc
-                want = (batch, params.out_channels, params.out_frames(size))
-                if not isinstance(y, torch.Tensor) or tuple(y.shape) != want:
-                    got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-                    raise ExportError(
-                        f'method "{name}" returned {got} for input {tuple(x.shape)} '
-                        f"(buffer {size}, batch {batch}); nn~ expects {want}. Fix the method or "
-                        f"its register_method channels/ratios"
-                    )
-                if y.dtype != torch.float32:
-                    raise ExportError(
-                        f'method "{name}" returned {y.dtype}; nn~ needs float32 (add .float())'
-                    )
-                if not bool(torch.isfinite(y).all()):
-                    raise ExportError(f'method "{name}" returned NaN or Inf on silence')
+                        f"{result.problems[0].message} (buffer {size}, batch {batch}); "
+                        f"{_CALL_FIXES[result.problems[0].rule]}"
+                    ) from result.error
+
+
+# How to fix what a call rule names, in a file the kit exports.
+_CALL_FIXES = {
+    "call.throws": "fix the method",
+    "call.type": "return one tensor [batch, channels, frames]",
+    "call.shape": "fix the method or its register_method channels/ratios",
+    "call.dtype": "the kit writes float32 outputs only (add .float())",
+    "call.nonfinite": "the kit writes only methods that are finite on silence",
+}
 
 
 def _check_attributes(load: probe.Loader, attributes: list[str]) -> None:
+    """Each attribute's setter accepts the value its getter reports, in the types its
+    `<name>_params` declare (the checker's attribute.behaviour, which the kit refuses)."""
     model = load()
     for name in attributes:
-        try:
-            current = getattr(model, f"get_{name}")()
-            values = list(current) if isinstance(current, (list, tuple)) else [current]
-            status = getattr(model, f"set_{name}")(*values)
-        except Exception as exc:
-            raise ExportError(
-                f'attribute "{name}": set_{name}(*get_{name}()) raised {exc}; the setter must '
-                f"accept one argument per element, in the types of its defaults"
-            ) from exc
-        if status != 0:
-            raise ExportError(
-                f'attribute "{name}": set_{name} refused its own current value (returned '
-                f"{status}); return 0 when the value is valid"
-            )
+        codes = [int(c) for c in getattr(model, f"{name}_params").flatten().tolist()]
+        problem = read.attribute_behaviour(model, name, codes)
+        if problem:
+            words = contract.message("attribute.behaviour", attribute=name, problem=problem)
+            raise ExportError(f"{words} (the kit refuses to write such a file)")
 
 
 def _deterministic(load: probe.Loader, name: str, x: torch.Tensor) -> bool:

@@ -19,6 +19,7 @@ from nn_tilde.authoring import codegen as _codegen
 from nn_tilde.authoring.base import ExportReport
 from nn_tilde.authoring.buffer import Buffer
 from nn_tilde.contract import is_power_of_two
+from nn_tilde.host import read
 
 log = logging.getLogger(__name__)
 
@@ -115,28 +116,30 @@ class Module(torch.nn.Module):
             if problem.verdict == contract.REFUSE:
                 raise ValueError(f"{problem.message} (nn~ would refuse the file)")
         for what, ratio in (("in_ratio", in_ratio), ("out_ratio", out_ratio)):
-            # nn~ plays other ratios, the reference nn~ does not: the kit writes files both play
+            # nn~ plays other ratios (a warning), the reference nn~ does not: the kit writes files
+            # both play
             if not is_power_of_two(ratio):
+                words = contract.message("ratio.pow2", method=method_name, ratio=ratio)
                 raise ValueError(
-                    f'method "{method_name}": {what}={ratio} is not a power of two; the '
-                    f"reference nn~ needs power-of-two buffer sizes, so pick e.g. "
-                    f"{1 << (ratio.bit_length() - 1)}"
+                    f"{words}; the kit writes files both play, so pick a power of two for "
+                    f"{what}, e.g. {1 << (ratio.bit_length() - 1)}"
                 )
         if input_labels is None:
             input_labels = [f"(signal) model input {i}" for i in range(in_channels)]
         if output_labels is None:
             output_labels = [f"(signal) model output {i}" for i in range(out_channels)]
         input_labels, output_labels = list(input_labels), list(output_labels)
-        if len(input_labels) != in_channels:
-            raise ValueError(
-                f'method "{method_name}": expected {in_channels} input labels, '
-                f"got {len(input_labels)}; give one label per input channel"
-            )
-        if len(output_labels) != out_channels:
-            raise ValueError(
-                f'method "{method_name}": expected {out_channels} output labels, '
-                f"got {len(output_labels)}; give one label per output channel"
-            )
+        for side, labels, count in (
+            ("input", input_labels, in_channels),
+            ("output", output_labels, out_channels),
+        ):
+            key = f"{method_name}_{side}_labels"
+            problem = contract.labels_problem(key, labels, count)
+            if problem is not None:  # nn~ would ignore them; the kit writes none it ignores
+                raise ValueError(
+                    f"{problem.message} by nn~: got {len(labels)}, give one label (a str) per "
+                    f"{side} channel"
+                )
         self.register_buffer(f"{method_name}_params", torch.tensor(values))
         setattr(self, f"{method_name}_input_labels", input_labels)
         setattr(self, f"{method_name}_output_labels", output_labels)
@@ -155,19 +158,21 @@ class Module(torch.nn.Module):
             self._methods.append(method_name)
 
     def _test_call(self, name: str, values: List[int], buffer_size: int) -> None:
-        in_ch, in_r, out_ch, out_r = values
-        size = max(buffer_size, in_r, out_r)
-        with torch.no_grad():
-            y = getattr(self, name)(torch.zeros(1, in_ch, size // in_r))
-        expected = (1, out_ch, size // out_r)
-        if not isinstance(y, torch.Tensor) or tuple(y.shape) != expected:
-            got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-            raise ValueError(
-                f'method "{name}" returned {got} for a {size}-sample buffer, expected '
-                f"{expected}; fix the method or the channels/ratios given to register_method"
-            )
-        if y.dtype != torch.float32:
-            raise ValueError(f'method "{name}" returned {y.dtype}; return float32 (call .float())')
+        """nn~'s load-time call on the live module (nn_tilde.host.read.read_call): an exception
+        propagates as it is; a wrong type, shape or dtype is refused in the rule's words."""
+        params = contract.MethodParams(*values)
+        size = max(buffer_size, params.in_ratio, params.out_ratio)
+        result = read.read_call(self, name, params, size)
+        if result.error is not None:
+            raise result.error
+        for problem in result.problems:
+            if problem.rule in ("call.type", "call.shape"):
+                raise ValueError(
+                    f"{problem.message} (a {size}-sample buffer); fix the method or the "
+                    f"channels/ratios given to register_method"
+                )
+            if problem.rule == "call.dtype":
+                raise ValueError(f"{problem.message}; return float32 (call .float())")
 
     def register_attribute(self, attribute_name: str, values: Union[Any, Tuple[Any, ...]]) -> None:
         """Declare a settable attribute; stored as a tuple in `self.<attribute_name>`.

@@ -7,7 +7,7 @@ import torch
 
 from nn_tilde import contract
 from nn_tilde.check.runner import Progress, host_loader
-from nn_tilde.host import probe
+from nn_tilde.host import probe, read
 from nn_tilde.host import timing as speed
 
 
@@ -22,19 +22,6 @@ class BenchOptions:
     quick: bool = False  # default buffers: only two (256 and 2048, rounded up as nn~ does)
 
 
-def _methods(model: torch.jit.ScriptModule) -> dict[str, contract.MethodParams]:
-    """The methods nn~ accepts, by the rules of nn_tilde.contract (a refused one is left out)."""
-    out = {}
-    for name in probe.method_names(model):
-        raw = probe.buffer_value(model, f"{name}_params")
-        values = None if raw is None else raw.flatten().tolist()
-        dtype = raw.dtype if raw is not None else "int64"
-        params, _ = contract.read_params(name, values, dtype)
-        if params is not None and probe.has_method(model, name):
-            out[name] = params
-    return out
-
-
 @dataclass
 class BenchResult:
     rows: list[dict] = field(default_factory=list)
@@ -47,13 +34,15 @@ class BenchResult:
 def run_bench(path: str | Path, options: BenchOptions, progress: Progress) -> BenchResult:
     """Time every method; recommend per method the lowest-latency safe setting."""
     model = torch.jit.load(str(path), map_location="cpu")
-    methods = _methods(model)
+    # The methods whose params nn~ accepts, as nn~ reads them (a refused one is left out).
+    methods = read.read_methods(model).params
     if not methods:
         raise ValueError(f"{path} has no method nn~ accepts; run `nn-tilde check {path}`")
     # nn~'s buffer is a multiple of every ratio of every method (docs/MODEL_FORMAT.md).
     multiple = contract.buffer_multiple(methods.values())
-    if contract.buffer_problem(methods.values()) is not None:
-        raise ValueError(contract.message("buffer.limit", multiple=multiple))
+    limit = contract.buffer_problem(methods.values())
+    if limit is not None:
+        raise ValueError(limit.message)
     if options.methods:
         unknown = sorted(set(options.methods) - set(methods))
         if unknown:

@@ -9,7 +9,8 @@ import torch
 
 from nn_tilde import contract
 from nn_tilde.check.report import PASS, SKIP, WARN, Report
-from nn_tilde.host import probe
+from nn_tilde.host import probe, read
+from nn_tilde.host.read import error_line
 
 ATOL = 1e-4
 
@@ -32,12 +33,6 @@ def _noise(
     return x - 0.5
 
 
-def error_line(exc: BaseException) -> str:
-    """The informative line of an exception (TorchScript puts the message last)."""
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
-
-
 def check_warm_up(
     report: Report, load: probe.Loader, methods: dict[str, probe.MethodParams], buffer: int
 ) -> dict[str, float]:
@@ -48,29 +43,13 @@ def check_warm_up(
     model = load()
     cost: dict[str, float] = {}
     for name, params in methods.items():
-        try:
-            x = torch.zeros(1, params.in_channels, params.in_frames(buffer))
-            y = probe.call(model, name, x, seed=None)
-        except Exception as exc:
-            fields = {"method": name, "error": error_line(exc)}
-            report.add_problem(contract.Problem("call.throws", fields, name))
-            continue
-        want = (1, params.out_channels, params.out_frames(buffer))
-        tensor = isinstance(y, torch.Tensor)
-        problems = contract.output_problems(
-            name,
-            tuple(y.shape) if tensor else None,
-            tuple(x.shape),
-            want,
-            y.dtype if tensor else None,
-            "" if tensor else contract.value_type_name(y),
-        )
-        for problem in problems:
+        first = read.read_call(model, name, params, buffer)
+        for problem in first.problems:
             report.add_problem(problem)
-        if any(p.verdict == contract.REFUSE for p in problems):
+        if first.refused:
             continue
-        if not bool(torch.isfinite(y).all()):
-            report.add_problem(contract.Problem("call.nonfinite", {"method": name}, name))
+        x = first.input
+        want = (1, params.out_channels, params.out_frames(buffer))
         try:
             start = time.perf_counter()
             probe.call(model, name, x, seed=None)

@@ -11,10 +11,9 @@ import torch
 
 from nn_tilde import contract
 from nn_tilde.check.report import MODEL, PASS, SKIP, WARN, Report
-from nn_tilde.host import probe
+from nn_tilde.host import probe, read
 
 TYPE_NAMES = contract.TYPE_NAMES
-_PY_TYPES = {0: (bool,), 1: (int,), 2: (float, int), 3: (str,), 4: (torch.Tensor,), 5: (str,)}
 
 
 def archive_info(path: Path) -> dict[str, str]:
@@ -48,7 +47,7 @@ def check_torch_version(report: Report, model: torch.jit.ScriptModule, host: str
             report.add(
                 WARN,
                 "metadata",
-                f"get_metadata() raised {_first_line(exc)}; it must return Dict[str, str]",
+                f"get_metadata() raised {read.error_line(exc)}; it must return Dict[str, str]",
             )
     report.info["torch_file"] = written or "unknown"
     if not isinstance(written, str) or not written:
@@ -94,61 +93,23 @@ def check_clean_state(report: Report, model: torch.jit.ScriptModule) -> None:
 
 
 def check_methods(report: Report, model: torch.jit.ScriptModule) -> dict[str, probe.MethodParams]:
-    """The methods nn~ finds and their `<m>_params`, by the rules of docs/MODEL_FORMAT.md.
-    Returns the methods nn~ accepts; refusals and warnings go into the report."""
-    discovered = probe.discovered_methods(model)
-    if probe.has_method(model, "get_methods"):
-        listed = model.get_methods()
-        names = contract.names_list(listed)
-        if names is None:
-            names = discovered
-            report.add_problem(
-                contract.Problem(
-                    "methods.list", {"got": contract.describe(listed), "methods": names}
-                )
-            )
-        else:
-            report.add(PASS, "methods", f"get_methods() lists {names}")
-    else:
-        names = discovered
-        report.add_problem(contract.Problem("methods.discovered", {"methods": names}))
-    if not names:
-        report.add_problem(contract.Problem("methods.none"))
-        return {}
-    good: dict[str, probe.MethodParams] = {}
-    refused = False
-    for name in names:
-        if not probe.has_method(model, name):
-            report.add_problem(contract.Problem("method.missing", {"method": name}, name))
-            refused = True
-            continue
-        raw = probe.optional_attr(model, f"{name}_params")
-        is_tensor = isinstance(raw, torch.Tensor)
-        values = raw.flatten().tolist() if is_tensor and not raw.is_complex() else None
-        if is_tensor and values is None:
-            values = [float("nan")]  # a complex tensor: not whole numbers
-        if raw is None:
-            values = None
-        elif not is_tensor:
-            values = []
-        params, problems = contract.read_params(
-            name, values, raw.dtype if is_tensor else "", is_tensor or raw is None
-        )
-        for problem in problems:
+    """The methods nn~ finds and their `<m>_params`, by the rules of docs/MODEL_FORMAT.md (read as
+    nn~ reads them, `nn_tilde.host.read`). Returns the methods nn~ accepts; refusals and warnings
+    go into the report."""
+    methods = read.read_methods(model)
+    if methods.listed:
+        report.add(PASS, "methods", f"get_methods() lists {methods.names}")
+    for problem in methods.listing:
+        report.add_problem(problem)
+    for method in methods.methods:
+        for problem in method.problems:
             report.add_problem(problem)
-        if params is None:
-            refused = True
-            continue
-        report.add(PASS, "params", f"params {params.as_list()}", method=name)
-        _check_labels(report, model, name, params)
-        good[name] = params
-    if refused:
-        return {}  # nn~ refuses the whole file
-    limit = contract.buffer_problem(good.values())
-    if limit is not None:
-        report.add_problem(limit)
-        return {}
-    return good
+        if method.params is not None:
+            report.add(PASS, "params", f"params {method.params.as_list()}", method=method.name)
+            _check_labels(report, model, method.name, method.params)
+    if methods.ratios is not None:
+        report.add_problem(methods.ratios)
+    return methods.accepted
 
 
 def _check_labels(
@@ -164,14 +125,6 @@ def _check_labels(
             report.add(SKIP, "labels", f"no {side} labels (hosts show defaults)", method=name)
         else:
             report.add(PASS, "labels", f"{count} {side} labels", method=name)
-
-
-def _setter_arity(model: torch.jit.ScriptModule, setter: str) -> int | None:
-    try:
-        schema = model._c._get_method(setter).schema
-    except Exception:
-        return None
-    return len(schema.arguments) - 1  # minus self
 
 
 def check_attributes(report: Report, model: torch.jit.ScriptModule) -> None:
@@ -206,7 +159,7 @@ def check_attributes(report: Report, model: torch.jit.ScriptModule) -> None:
             fields = {"attribute": name, "code": unknown[0]}
             report.add_problem(contract.Problem("attribute.code", fields))
             continue
-        problem = _attribute_behaviour(model, name, codes)
+        problem = read.attribute_behaviour(model, name, codes)
         if problem:
             fields = {"attribute": name, "problem": problem}
             report.add_problem(contract.Problem("attribute.behaviour", fields))
@@ -215,42 +168,6 @@ def check_attributes(report: Report, model: torch.jit.ScriptModule) -> None:
         for i, code in enumerate(codes):
             if code == contract.BUFFER_CODE:
                 _check_buffer_attribute(report, model, f"{name}#{i}", buffers)
-
-
-def _attribute_behaviour(model: torch.jit.ScriptModule, name: str, codes: list[int]) -> str:
-    """What goes wrong when a host gets the attribute and sets it back ("" when nothing)."""
-    getter, setter = f"get_{name}", f"set_{name}"
-    arity = _setter_arity(model, setter)
-    if arity is not None and arity != len(codes):
-        return f"{setter} takes {arity} arguments but {name}_params declares {len(codes)} elements"
-    try:
-        current = getattr(model, getter)()
-    except Exception as exc:
-        return f"{getter}() raised {_first_line(exc)}"
-    values = list(current) if isinstance(current, (list, tuple)) else [current]
-    if len(values) != len(codes):
-        return f"{getter}() returned {len(values)} values, {name}_params declares {len(codes)}"
-    for i, (v, c) in enumerate(zip(values, codes, strict=True)):
-        if not isinstance(v, _PY_TYPES[c]) or (c in (1, 2) and isinstance(v, bool)):
-            return (
-                f"element {i} is {type(v).__name__}, declared {TYPE_NAMES[c]}; make the getter "
-                f"return the declared types"
-            )
-    try:
-        status = getattr(model, setter)(*values)
-    except Exception as exc:
-        return f"{setter} rejected its own current value with an error: {_first_line(exc)}"
-    if status != 0:
-        return (
-            f"{setter}(*{getter}()) returned {status}; a setter must accept the value its "
-            f"getter reports"
-        )
-    return ""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
 
 
 def _check_buffer_attribute(
@@ -283,7 +200,7 @@ def _check_buffer_attribute(
                 break
         model.clear_buffer_attribute(bname)
     except Exception as exc:
-        hint(f"{bname}: set/clear_buffer_attribute raised {_first_line(exc)}")
+        hint(f"{bname}: set/clear_buffer_attribute raised {read.error_line(exc)}")
         return
     if accepted is None:
         hint(
@@ -328,7 +245,7 @@ def check_sample_rate(report: Report, model: torch.jit.ScriptModule, host_rate: 
                     report.add_problem(contract.Problem("attribute.behaviour", fields))
             status = model.set_sample_rate(host_rate)
         except Exception as exc:
-            fields = {"rate": host_rate, "error": _first_line(exc)}
+            fields = {"rate": host_rate, "error": read.error_line(exc)}
             report.add_problem(contract.Problem("rate.error", fields))
             return own if own > 0 else host_rate
         if isinstance(status, int) and not isinstance(status, bool) and status != 0:

@@ -42,32 +42,6 @@ def has_method(model: torch.jit.ScriptModule, name: str) -> bool:
     return bool(model._c._has_method(name))
 
 
-def method_names(model: torch.jit.ScriptModule) -> list[str]:
-    """Methods as nn~ finds them: listed by `get_methods()` when it returns a list of names,
-    else every `m` with a `<m>_params` buffer and a method `m`, in the file's buffer order."""
-    if has_method(model, "get_methods"):
-        listed = model.get_methods()
-        if isinstance(listed, (list, tuple)) and all(isinstance(m, str) for m in listed):
-            return list(listed)
-    return discovered_methods(model)
-
-
-def discovered_methods(model: torch.jit.ScriptModule) -> list[str]:
-    """Every `m` with a `<m>_params` buffer and a method `m`, in the file's buffer order."""
-    return [
-        name[: -len("_params")]
-        for name, _ in model.named_buffers(recurse=False)
-        if name.endswith("_params") and has_method(model, name[: -len("_params")])
-    ]
-
-
-def method_params(model: torch.jit.ScriptModule, method: str) -> MethodParams:
-    values = [int(v) for v in getattr(model, f"{method}_params").flatten().tolist()]
-    if len(values) != 4:
-        raise ValueError(f"{method}_params holds {len(values)} values, expected 4")
-    return MethodParams(*values)
-
-
 def optional_attr(model: torch.jit.ScriptModule, name: str) -> object | None:
     if model._c.hasattr(name):
         return getattr(model, name)

@@ -18,7 +18,7 @@ Why our own and not cached_conv's ``CachedConv1d`` / ``CachedConvTranspose1d`` (
   ``state_dict`` and offer ``reset()``.
 """
 
-from typing import Optional, Tuple
+from typing import Final, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -63,6 +63,12 @@ class StreamingConv1d(StreamingModule):
     x: [B, C_in, T] -> [B, C_out, T / stride], T a multiple of ``stride``.
     """
 
+    # TorchScript constants, so scripting keeps only the branches of forward that apply: a
+    # causal layer's graph then has no `if` around the convolution's input, which graph-mode
+    # int8 quantization (nn-tilde optimize) needs to place its observers.
+    context: Final[int]
+    delay_in: Final[int]
+
     def __init__(
         self,
         weight: nn.Parameter,
@@ -88,8 +94,8 @@ class StreamingConv1d(StreamingModule):
         self.dilation: int = dilation
         self.groups: int = groups
         self.pad_left: int = pad_left
-        self.delay_in: int = delay_in
-        self.context: int = context
+        self.delay_in = delay_in
+        self.context = context
         self.seen: int = 0  # input frames seen since the stream began, counted up to delay_in
         self.in_channels: int = weight.size(1) * groups
         self.register_buffer(
@@ -106,7 +112,8 @@ class StreamingConv1d(StreamingModule):
                 x.size(0), self.in_channels, max(self.context, 0), dtype=x.dtype, device=x.device
             )
             self.seen = 0
-        x, self.seen = _mask_before_signal(x, self.seen, self.delay_in)
+        if self.delay_in > 0:
+            x, self.seen = _mask_before_signal(x, self.seen, self.delay_in)
         if self.context > 0:
             buf = torch.cat([cache, x], -1)
             cache = buf[..., buf.size(-1) - self.context :].detach()
