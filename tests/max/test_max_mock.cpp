@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    EXPECT(mock::console_has("post", "nn~ 0.1.0: neural audio models in Max"));
+    EXPECT(mock::console_has("post", "nn~ " NN_VERSION ": neural audio models in Max"));  // the VERSION file
     test_nn_tilde();
     test_mc();
     test_mc_follows_cables();
