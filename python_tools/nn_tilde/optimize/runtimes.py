@@ -246,12 +246,18 @@ def compare_runtimes(
     inside = MethodOnly(model, method).eval()
     example = (inputs[1], *initial)
     with tempfile.TemporaryDirectory(prefix="nn_tilde_runtimes_") as tmp:
-        if "onnxruntime" in runtimes:
+        compiled = (
+            ("onnxruntime", "ONNX Runtime", add_onnx, "onnx"),
+            ("aotinductor", "torch.export + AOTInductor", add_aoti, "pt2"),
+        )
+        for runtime, label, add_runtime, suffix in compiled:
+            if runtime not in runtimes:
+                continue
             for state in ("inside", "explicit"):
-                progress(f"ONNX Runtime, state {state}")
+                progress(f"{label}, state {state}")
                 rows_before = len(rows)
                 try:
-                    add_onnx(
+                    add_runtime(
                         rows,
                         add,
                         explicit if state == "explicit" else inside,
@@ -259,30 +265,11 @@ def compare_runtimes(
                         example if state == "explicit" else (inputs[1],),
                         later,
                         len(initial),
-                        Path(tmp) / f"{state}.onnx",
+                        Path(tmp) / f"{state}.{suffix}",
                     )
                 except Exception as exc:
                     del rows[rows_before:]
-                    rows.append(RuntimeRow("onnxruntime", state, ok=False, error=_error_line(exc)))
-                _restore(slots, [t.clone() for t in initial])
-        if "aotinductor" in runtimes:
-            for state in ("inside", "explicit"):
-                progress(f"torch.export + AOTInductor, state {state}")
-                rows_before = len(rows)
-                try:
-                    add_aoti(
-                        rows,
-                        add,
-                        explicit if state == "explicit" else inside,
-                        state,
-                        example if state == "explicit" else (inputs[1],),
-                        later,
-                        len(initial),
-                        Path(tmp) / f"{state}.pt2",
-                    )
-                except Exception as exc:
-                    del rows[rows_before:]
-                    rows.append(RuntimeRow("aotinductor", state, ok=False, error=_error_line(exc)))
+                    rows.append(RuntimeRow(runtime, state, ok=False, error=_error_line(exc)))
                 _restore(slots, [t.clone() for t in initial])
     base = next((r for r in rows if r.runtime == "torchscript" and r.ok), None)
     for r in rows:
