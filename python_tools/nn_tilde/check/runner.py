@@ -3,7 +3,6 @@
 Works on any file `torch.jit.load` reads; the author's Python code is never needed.
 """
 
-import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -59,18 +58,7 @@ def host_loader(path: Path, rate: int | None) -> probe.Loader:
     """Fresh loads of the file, each told the host rate with set_sample_rate (if any), as nn~
     does; a set_sample_rate that raises is the file's problem (rate.error), not the loader's."""
     raw = probe.loader_from_path(path)
-    if rate is None:
-        return raw
-
-    def load() -> torch.jit.ScriptModule:
-        model = raw()
-        if probe.has_method(model, "set_sample_rate"):
-            # a refusal is reported once, by check_sample_rate; nn~ plays the model at its own rate
-            with contextlib.suppress(Exception):
-                model.set_sample_rate(rate)
-        return model
-
-    return load
+    return raw if rate is None else probe.told_rate(raw, rate)
 
 
 class _Guard:

@@ -4,6 +4,7 @@ Everything here works on a `torch.jit.ScriptModule` as loaded by `torch.jit.load
 any nn~ model file (ours, RAVE exports, the reference package's) without the author's Python code.
 """
 
+import contextlib
 import io
 import math
 from collections.abc import Callable
@@ -33,6 +34,21 @@ def loader_from_bytes(data: bytes) -> Loader:
     def load() -> torch.jit.ScriptModule:
         model = torch.jit.load(io.BytesIO(data), map_location="cpu")
         model.eval()
+        return model
+
+    return load
+
+
+def told_rate(raw: Loader, rate: int) -> Loader:
+    """Fresh loads from `raw`, each told the host rate with set_sample_rate (if any), as nn~ does. A
+    set_sample_rate that raises is the file's problem (the checker's rate.error), not the loader's:
+    the model then plays at its own rate."""
+
+    def load() -> torch.jit.ScriptModule:
+        model = raw()
+        if has_method(model, "set_sample_rate"):
+            with contextlib.suppress(Exception):
+                model.set_sample_rate(rate)
         return model
 
     return load

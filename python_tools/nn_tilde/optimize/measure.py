@@ -4,7 +4,6 @@ times it, and the checker's verdict."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import tempfile
@@ -139,19 +138,5 @@ def time_figures(
     seconds: float,
 ) -> speed.Timing:
     """Timed as `nn-tilde bench` times: fresh load told the host rate, consecutive calls."""
-    path_load = _bytes_host_loader(data, rate)
+    path_load = probe.told_rate(probe.loader_from_bytes(data), rate)
     return speed.time_method(path_load, method, params, buffer, threads, rate, seconds)
-
-
-def _bytes_host_loader(data: bytes, rate: int) -> probe.Loader:
-    raw = probe.loader_from_bytes(data)
-
-    def load() -> torch.jit.ScriptModule:
-        model = raw()
-        if probe.has_method(model, "set_sample_rate"):
-            # the checker reports a refusal; timing goes on at the model's rate
-            with contextlib.suppress(Exception):
-                model.set_sample_rate(rate)
-        return model
-
-    return load
